@@ -1,0 +1,126 @@
+"""Check a response's answers against its survey version."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from .model import Question, Survey
+from .relevance import is_relevant
+
+FieldErrors = dict[str, list[str]]
+MAX_TEXT = 5000  # a text question without max_length still has a ceiling
+
+
+@lru_cache(maxsize=256)
+def _pattern(p: str) -> re.Pattern[str]:
+    return re.compile(p)
+
+
+def is_answered(value: Any) -> bool:
+    """Return whether a value counts as an answer (None, "" and [] do not)."""
+    return value is not None and value != "" and value != []
+
+
+def validate_answers(survey: Survey, answers: Any) -> FieldErrors:
+    """Return field errors for ``answers`` (question id -> value); empty means valid.
+
+    Questions are checked in order: an irrelevant question must be unanswered, a
+    relevant required one must be answered, and each answer must fit its type.
+    Never raises for any JSON-like input.
+    """
+    if not isinstance(answers, Mapping):
+        return {"answers": ["must be an object of question id to answer"]}
+    errors: FieldErrors = {}
+    for key in answers:
+        if not isinstance(key, str) or survey.question(key) is None:
+            errors[str(key)] = ["not a question in this survey"]
+    given: dict[str, Any] = {}
+    for q in survey.questions:
+        value = answers.get(q.id)
+        answered = is_answered(value)
+        if not is_relevant(q.relevant, given):
+            if answered:
+                errors[q.id] = ["must be left unanswered: it does not apply given earlier answers"]
+            continue
+        if not answered:
+            if q.required:
+                errors[q.id] = ["an answer is required"]
+            continue
+        problem = check_value(q, value)
+        if problem:
+            errors[q.id] = [problem]
+        else:
+            given[q.id] = value
+    return errors
+
+
+def check_value(q: Question, value: Any) -> str | None:
+    """Return what is wrong with one (non-empty) answer to ``q``, or None."""
+    kind = q.type
+    if kind == "single_choice":
+        if not isinstance(value, str):
+            return "must be one choice value (a string)"
+        if value not in q.choice_values:
+            return f"{_short(value)} is not one of the choices"
+    elif kind == "multiple_choice":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "must be a list of choice values"
+        unknown = [v for v in value if v not in q.choice_values]
+        if unknown:
+            return f"{_short(unknown[0])} is not one of the choices"
+        if len(set(value)) != len(value):
+            return "a choice is listed twice"
+        if q.min_selected is not None and len(value) < q.min_selected:
+            return f"choose at least {q.min_selected}"
+        if q.max_selected is not None and len(value) > q.max_selected:
+            return f"choose at most {q.max_selected}"
+    elif kind in ("text", "street"):
+        if not isinstance(value, str):
+            return "must be text"
+        limit = q.max_length or MAX_TEXT
+        if len(value) > limit:
+            return f"must be at most {limit} characters (got {len(value)})"
+        if "\x00" in value:
+            return "must not contain NUL characters"
+        if q.pattern is not None and not _pattern(q.pattern).fullmatch(value):
+            return "is not in the expected form"
+    elif kind in ("number", "scale"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "must be a finite number"
+        if q.integer and value != int(value):
+            return "must be a whole number"
+        if q.min is not None and value < q.min:
+            return f"must be at least {_num(q.min)}"
+        if q.max is not None and value > q.max:
+            return f"must be at most {_num(q.max)}"
+    elif kind in ("yes_no", "consent"):
+        if not isinstance(value, bool):
+            return "must be true or false"
+    elif kind == "date":
+        if not isinstance(value, str) or len(value) != 10:
+            return "must be a date written YYYY-MM-DD"
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return "must be a date written YYYY-MM-DD"
+        if q.date_min is not None and value < q.date_min:
+            return f"must be on or after {q.date_min}"
+        if q.date_max is not None and value > q.date_max:
+            return f"must be on or before {q.date_max}"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "...'"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)

@@ -1,0 +1,68 @@
+"""``doorstep survey``: check and convert survey definitions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .definition import SurveyError, load_survey_file
+from .registry import SurveyRegistry
+
+
+@click.group()
+def survey() -> None:
+    """Check and convert survey definitions."""
+
+
+@survey.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
+def validate_cmd(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Check survey definitions (files or folders of *.json); exit 1 listing each problem."""
+    problems: list[str] = []
+    checked: list[str] = []
+    for path in paths:
+        try:
+            if path.is_dir():
+                reg = SurveyRegistry()
+                added = reg.load_dir(path)
+                checked.extend(f"{s.id} v{s.version}" for s in added)
+            else:
+                s = load_survey_file(path)
+                checked.append(f"{s.id} v{s.version}")
+        except SurveyError as exc:
+            problems.extend(exc.problems)
+    if as_json:
+        click.echo(json.dumps({"ok": not problems, "surveys": checked, "problems": problems}))
+    else:
+        for line in problems:
+            click.echo(line, err=False)
+        if not problems:
+            click.echo(f"ok: {', '.join(checked)}")
+    sys.exit(1 if problems else 0)
+
+
+@survey.command("import-xlsform")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option("--id", "survey_id", help="Survey id (default: the form_id or file name).")
+@click.option("--version", type=int, help="Survey version (default: from the settings sheet).")
+def import_xlsform_cmd(file: Path, out: Path | None, survey_id: str | None, version: int | None):
+    """Convert an XLSForm (ODK/KoboToolbox) to a doorstep survey definition."""
+    from .xlsform import XLSFormError, convert_xlsform
+
+    try:
+        definition = convert_xlsform(file, survey_id=survey_id, version=version)
+    except XLSFormError as exc:
+        for line in exc.problems:
+            click.echo(line, err=True)
+        sys.exit(1)
+    text = json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
+    if out:
+        out.write_text(text, "utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
