@@ -1,0 +1,55 @@
+"""Remove personal data from residents' free text before anyone reads it.
+
+A small, documented scrubber, not a guarantee: it replaces
+
+* email addresses with ``[email]``;
+* UK-style phone numbers (07…, 01…/02…, +44…, with spaces, dots or dashes) and any other run of
+  eight or more digits with ``[phone]``;
+* a house number followed by a street name ending in a street word (``12 Acacia Road``,
+  ``3a High St``, ``Flat 4, 22 Mill Lane``) with ``[address]``;
+* UK postcodes (``LE1 5AB``) with ``[postcode]``.
+
+Street names without a number stay: "speeding on Acacia Road" names a place, not a person.
+Everything here is plain ``re``; no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_STREET_WORDS = (
+    "road|rd|street|st|avenue|ave|lane|ln|close|cl|drive|dr|way|court|ct|crescent|cres|place|pl|"
+    "gardens|gdns|grove|gr|terrace|terr|walk|hill|row|square|sq|mews|parade|rise|view|green|park"
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
+_PHONE = re.compile(r"(?<![\w])(\+44\s?\(?0?\)?|0)\d(?:[\s.-]?\d){8,10}(?![\w])")
+_LONG_DIGITS = re.compile(r"\d(?:[\s.-]?\d){7,}")
+_FLAT = re.compile(r"\b(flat|apartment|apt|unit)\s*\d+[a-z]?\s*,?\s*", re.IGNORECASE)
+_ADDRESS = re.compile(
+    r"\b(no\.?\s*)?\d{1,4}[a-z]?\s*,?\s+(?:[A-Za-z'’-]+\s+){1,3}(?:" + _STREET_WORDS + r")\b\.?",
+    re.IGNORECASE,
+)
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def scrub(text: str) -> str:
+    """Return ``text`` with emails, phone numbers, house-number addresses and postcodes replaced."""
+    out = _EMAIL.sub("[email]", text)
+    out = _PHONE.sub("[phone]", out)
+    out = _LONG_DIGITS.sub("[phone]", out)
+    out = _FLAT.sub("", out)
+    out = _ADDRESS.sub("[address]", out)
+    out = _POSTCODE.sub("[postcode]", out)
+    return _SPACES.sub(" ", out).strip()
+
+
+def normalise(text: str) -> str:
+    """Return the key under which identical texts share one triage decision.
+
+    Case, accents' composed form, punctuation and runs of whitespace do not matter.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _SPACES.sub(" ", _PUNCT.sub(" ", folded)).strip()
