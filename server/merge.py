@@ -38,7 +38,7 @@ class FreeText:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What one response contributes: mentions (category → severity), free text, equality answers."""
+    """What one response contributes: mentions (category → severity), texts, equality answers."""
 
     mentions: Mapping[str, int | None]
     texts: tuple[FreeText, ...] = ()
@@ -151,11 +151,11 @@ class Tally:
     severity_count: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
 
-    def add(self, method: str, mentions: int, severity_sum: int = 0, severity_count: int = 0) -> None:
+    def add(self, method: str, mentions: int, sev_sum: int = 0, sev_count: int = 0) -> None:
         """Add counts seen under ``method``."""
         self.mentions += mentions
-        self.severity_sum += severity_sum
-        self.severity_count += severity_count
+        self.severity_sum += sev_sum
+        self.severity_count += sev_count
         self.by_method[method] = self.by_method.get(method, 0) + mentions
 
 
@@ -209,8 +209,9 @@ def score(tally: Tally, respondents: int, previous_share: float, weights: Weight
     return round(100 * confidence * raw, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def trend(mentions: int, share: float, previous_mentions: int, previous_share: float,
-          weights: Weights) -> str:  # fmt: skip
+def trend(
+    mentions: int, share: float, previous_mentions: int, previous_share: float, weights: Weights
+) -> str:
     """Return ``new``, ``up``, ``down`` or ``steady`` against the previous period."""
     if previous_mentions == 0:
         return "new" if mentions else "steady"
@@ -272,9 +273,10 @@ class Row:
     facts: Facts
 
 
-def tally_rows(rows: Iterable[Row], area: str, period: Period,
-               method: str | None = None) -> tuple[dict[str, Tally], Tally]:  # fmt: skip
-    """Count mentions and respondents of ``area`` in ``period`` straight from rows (no aggregates)."""
+def tally_rows(
+    rows: Iterable[Row], area: str, period: Period, method: str | None = None
+) -> tuple[dict[str, Tally], Tally]:
+    """Count mentions and respondents of ``area`` in ``period`` straight from rows."""
     cats: dict[str, Tally] = {}
     resp = Tally()
     for r in rows:
@@ -287,8 +289,13 @@ def tally_rows(rows: Iterable[Row], area: str, period: Period,
     return cats, resp
 
 
-def rank_rows(rows: Iterable[Row], area: str, period: Period, method: str | None = None,
-              weights: Weights | None = None) -> list[Priority]:  # fmt: skip
+def rank_rows(
+    rows: Iterable[Row],
+    area: str,
+    period: Period,
+    method: str | None = None,
+    weights: Weights | None = None,
+) -> list[Priority]:
     """Rank an area's issues straight from rows: the reference the aggregates must match."""
     rows = list(rows)
     cur, resp = tally_rows(rows, area, period, method)
@@ -298,6 +305,12 @@ def rank_rows(rows: Iterable[Row], area: str, period: Period, method: str | None
 
 def is_finite_weights(weights: Weights) -> bool:
     """Return True when every weight is a finite number and the confidence is not negative."""
-    vals = [weights.share, weights.severity, weights.trend, weights.confidence,
-            weights.neutral_severity, weights.trend_threshold]  # fmt: skip
+    vals = [
+        weights.share,
+        weights.severity,
+        weights.trend,
+        weights.confidence,
+        weights.neutral_severity,
+        weights.trend_threshold,
+    ]
     return all(math.isfinite(v) for v in vals) and weights.confidence >= 0
