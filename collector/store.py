@@ -1,0 +1,586 @@
+"""The collector's domain store: responses, drafts, the outbox, doors knocked and pulled data.
+
+One :class:`ResponseStore` per data directory and process; it knows nothing of HTTP. Every
+write is on disk before the method returns (the storage layer fsyncs), so a caller may say
+"Saved" as soon as :meth:`ResponseStore.save_response` returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query, TinyDB
+
+from survey_schemas import SurveyError, SurveyRegistry, bundled_registry, check_response
+from survey_schemas.response import Response
+
+from .demo import demo_areas
+
+__all__ = [
+    "OUTCOMES",
+    "Device",
+    "InvalidResponse",
+    "ResponseConflict",
+    "ResponseStore",
+    "StoreError",
+    "UnknownDraft",
+    "UnknownSession",
+]
+
+log = logging.getLogger(__name__)
+
+STORE_FILE = "store.db"
+TOKEN_FILE = "device-token"
+OUR_AREA_FILE = "our-area.json"
+OUTCOMES = ("no_answer", "refused", "come_back", "surveyed")
+# Someone came to the door: the contact rate counts these.
+CONTACT_OUTCOMES = frozenset({"refused", "come_back", "surveyed"})
+UNSYNCED, SYNCED, REJECTED, CONFLICT = "unsynced", "synced", "rejected", "conflict"
+_OPTIONAL = ("volunteer", "consent", "language", "street", "replaces")
+
+
+class StoreError(Exception):
+    """A domain error of the collector store."""
+
+
+class InvalidResponse(StoreError):
+    """The response failed validation; ``errors`` maps field names to messages."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__("the response is not valid")
+        self.errors: dict[str, list[str]] = {k: list(v) for k, v in errors.items()}
+
+
+class ResponseConflict(StoreError):
+    """A response with this id is already stored with different content."""
+
+    def __init__(self, response_id: str) -> None:
+        super().__init__(f"response {response_id} is already stored with different content")
+        self.response_id = response_id
+
+
+class UnknownDraft(StoreError, LookupError):
+    """No draft with that id."""
+
+
+class UnknownSession(StoreError, LookupError):
+    """No doorstep session with that id."""
+
+
+@dataclass(frozen=True)
+class Device:
+    """This collector's enrollment with a server; the token is never shown in a repr."""
+
+    server_url: str
+    device_id: str
+    token: str = field(repr=False)
+
+
+def open_tables(path: Path) -> TinyDB:
+    """Open the TinyDB file that holds the store (the one place that picks the storage)."""
+    return TinyDB(path)
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _digest(wire: Mapping[str, Any], personal: Mapping[str, Any]) -> str:
+    canonical = json.dumps([wire, personal], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def to_wire(response: Response) -> dict[str, Any]:
+    """Return the wire form of a checked response, without its personal data."""
+    wire: dict[str, Any] = {
+        "id": response.id,
+        "survey_id": response.survey_id,
+        "survey_version": response.survey_version,
+        "area": response.area,
+        "method": response.method,
+        "collected_at": response.collected_at.isoformat(),
+        "answers": dict(response.answers),
+    }
+    for key in _OPTIONAL:
+        if getattr(response, key) is not None:
+            wire[key] = getattr(response, key)
+    return wire
+
+
+@dataclass
+class _Entry:
+    doc_id: int
+    digest: str
+    state: str
+
+
+class ResponseStore:
+    """Responses, drafts, outbox state, doorstep sessions and pulled server data on disk."""
+
+    def __init__(
+        self, data_dir: Path | str, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._now = clock or _local_now
+        self._lock = threading.RLock()
+        self._db = open_tables(self.data_dir / STORE_FILE)
+        self._responses = self._db.table("responses")
+        self._personal = self._db.table("personal")
+        self._drafts = self._db.table("drafts")
+        self._sessions = self._db.table("sessions")
+        self._doors = self._db.table("doors")
+        self._surveys = self._db.table("surveys")
+        self._areas = self._db.table("areas")
+        self._issues = self._db.table("issues")
+        self._meta_table = self._db.table("meta")
+        self._index: dict[str, _Entry] = {}
+        self._states: Counter[str] = Counter()
+        for doc in sorted(self._responses.all(), key=lambda d: d.doc_id):
+            self._index[doc["id"]] = _Entry(doc.doc_id, doc["hash"], doc["state"])
+            self._states[doc["state"]] += 1
+        self._personal_ids = self._load_personal_index()
+        self._meta = {doc["key"]: doc["value"] for doc in self._meta_table.all()}
+        self._registry = self._load_registry()
+        self._area_codes = frozenset(a["code"] for a in self.areas())
+
+    def close(self) -> None:
+        """Close the underlying database."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> ResponseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- surveys and areas ---------------------------------------------------------------
+    def _load_registry(self) -> SurveyRegistry:
+        registry = bundled_registry()
+        for doc in self._surveys.all():
+            try:
+                registry.add(doc["definition"])
+            except SurveyError as exc:  # a pulled copy clashing with a bundled one: keep ours
+                log.warning("skipping stored survey: %s", "; ".join(exc.problems))
+        return registry
+
+    def _load_personal_index(self) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        orphans = []
+        for doc in self._personal.all():
+            # Personal data written just before a crash, for a response never acknowledged.
+            if doc["id"] not in self._index:
+                orphans.append(doc.doc_id)
+            else:
+                ids[doc["id"]] = doc.doc_id
+        if orphans:
+            self._personal.remove(doc_ids=orphans)
+        return ids
+
+    @property
+    def registry(self) -> SurveyRegistry:
+        """Return the survey versions this collector can take (bundled and pulled)."""
+        return self._registry
+
+    def surveys(self) -> list[Any]:
+        """Return the latest version of each survey, ordered by id."""
+        return self._registry.latest_all()
+
+    def areas(self) -> list[dict[str, Any]]:
+        """Return the areas pulled from the server, or the demo set before any pull."""
+        pulled = sorted((dict(a) for a in self._areas.all()), key=lambda a: a["code"])
+        return pulled or demo_areas()
+
+    def area_issues(self, area: str) -> list[dict[str, Any]]:
+        """Return the issues and "you said, we did" text last pulled for an area."""
+        issues = [dict(doc) for doc in self._issues.all()]
+        if not issues:
+            issues = self._issues_from_file()
+        return [i for i in issues if i.get("area") == area]
+
+    def _issues_from_file(self) -> list[dict[str, Any]]:
+        path = self.data_dir / OUR_AREA_FILE
+        if not path.exists():
+            return []
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "issues" in data:
+            data = data["issues"]
+        if isinstance(data, dict):  # {"area-code": [issue, ...]}
+            return [{**i, "area": code} for code, items in data.items() for i in items]
+        return [i for i in data if isinstance(i, dict)]
+
+    # -- responses -------------------------------------------------------------------------
+    def save_response(self, data: Mapping[str, Any]) -> str:
+        """Check and store a submitted response durably; return its id.
+
+        Fills ``id`` and ``collected_at`` when absent. The same id with the same content
+        returns that id again; with other content it raises :class:`ResponseConflict`.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidResponse({"_": ["a response must be a JSON object"]})
+        data = dict(data)
+        if data.get("id") is None:
+            data["id"] = str(uuid.uuid4())
+        if data.get("collected_at") is None:
+            data["collected_at"] = self._now().isoformat()
+        with self._lock:
+            response, errors = check_response(
+                data, self._registry.find, allowed_areas=self._area_codes
+            )
+            if response is None:
+                raise InvalidResponse(errors)
+            wire, personal = to_wire(response), dict(response.personal)
+            digest = _digest(wire, personal)
+            existing = self._index.get(response.id)
+            if existing is not None:
+                if existing.digest == digest:
+                    return response.id
+                raise ResponseConflict(response.id)
+            if personal:  # written first: the response row is the commit point
+                pid = self._personal.insert({"id": response.id, "personal": personal})
+                self._personal_ids[response.id] = pid
+            doc_id = self._responses.insert(
+                {
+                    "id": response.id,
+                    "state": UNSYNCED,
+                    "hash": digest,
+                    "stored_at": self._now().isoformat(),
+                    "errors": None,
+                    "response": wire,
+                }
+            )
+            self._index[response.id] = _Entry(doc_id, digest, UNSYNCED)
+            self._states[UNSYNCED] += 1
+            return response.id
+
+    def get_response(self, response_id: str, *, personal: bool = False) -> dict[str, Any] | None:
+        """Return one stored response in wire form, or None."""
+        with self._lock:
+            entry = self._index.get(str(response_id))
+            if entry is None:
+                return None
+            return self._wire([self._responses.get(doc_id=entry.doc_id)], personal)[0]
+
+    def _wire(self, docs: Iterable[Any], personal: bool) -> list[dict[str, Any]]:
+        out = []
+        for doc in docs:
+            wire = dict(doc["response"])
+            pid = self._personal_ids.get(doc["id"]) if personal else None
+            if pid is not None:
+                wire["personal"] = dict(self._personal.get(doc_id=pid)["personal"])
+            out.append(wire)
+        return out
+
+    def iter_responses(self, *, personal: bool = True) -> Iterator[dict[str, Any]]:
+        """Yield every stored response in wire form, in the order they were collected."""
+        with self._lock:
+            docs = sorted(self._responses.all(), key=lambda d: d.doc_id)
+            wires = self._wire(docs, personal)
+        yield from wires
+
+    # -- outbox ----------------------------------------------------------------------------
+    def _docs_in(self, state: str, limit: int | None = None) -> list[Any]:
+        doc_ids = [e.doc_id for e in self._index.values() if e.state == state][:limit]
+        if not doc_ids:
+            return []
+        return sorted(self._responses.get(doc_ids=doc_ids), key=lambda d: d.doc_id)
+
+    def unsynced(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Return up to ``limit`` unsynced responses, oldest first, with their personal data."""
+        with self._lock:
+            return self._wire(self._docs_in(UNSYNCED, limit), personal=True)
+
+    def _set_state(self, ids: Iterable[str], state: str, errors: Any = None) -> int:
+        with self._lock:
+            entries = [self._index[i] for i in map(str, ids) if i in self._index]
+            if not entries:
+                return 0
+            fields = {"state": state, "errors": errors, "state_at": self._now().isoformat()}
+            self._responses.update(fields, doc_ids=[e.doc_id for e in entries])
+            for entry in entries:
+                self._states[entry.state] -= 1
+                self._states[state] += 1
+                entry.state = state
+            return len(entries)
+
+    def mark_synced(self, ids: Iterable[str]) -> int:
+        """Mark responses as received by the server (accepted or duplicate); return the count."""
+        return self._set_state(ids, SYNCED)
+
+    def mark_conflict(self, ids: Iterable[str]) -> int:
+        """Mark responses the server kept but flagged as conflicting; they are not resent."""
+        return self._set_state(ids, CONFLICT)
+
+    def mark_rejected(self, response_id: str, errors: Mapping[str, Any]) -> int:
+        """Keep a response the server rejected, with its reasons; it is not resent."""
+        return self._set_state([response_id], REJECTED, dict(errors))
+
+    def requeue_rejected(self) -> int:
+        """Put every rejected response back in the outbox (e.g. after a server fix)."""
+        with self._lock:
+            ids = [i for i, e in self._index.items() if e.state == REJECTED]
+            return self._set_state(ids, UNSYNCED)
+
+    def rejected(self) -> list[dict[str, Any]]:
+        """Return the rejected responses: id, survey, area, when collected and the reasons."""
+        with self._lock:
+            return [
+                {
+                    "id": doc["id"],
+                    "survey_id": doc["response"]["survey_id"],
+                    "survey_version": doc["response"]["survey_version"],
+                    "area": doc["response"]["area"],
+                    "collected_at": doc["response"]["collected_at"],
+                    "errors": doc["errors"],
+                }
+                for doc in self._docs_in(REJECTED)
+            ]
+
+    def status(self) -> dict[str, Any]:
+        """Return ``{"stored", "unsynced", "rejected", "conflicts", "last_sync"}``."""
+        with self._lock:
+            return {
+                "stored": len(self._index),
+                "unsynced": self._states[UNSYNCED],
+                "rejected": self._states[REJECTED],
+                "conflicts": self._states[CONFLICT],
+                "last_sync": self._meta.get("last_sync"),
+            }
+
+    def set_last_sync(self, when: datetime | None = None) -> None:
+        """Record when this collector last synced (now by default)."""
+        self._set_meta("last_sync", (when or self._now()).isoformat())
+
+    def _set_meta(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._meta_table.upsert({"key": key, "value": value}, Query().key == key)
+            self._meta[key] = value
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """Return a stored setting of the store (e.g. ``"cursor"``)."""
+        return self._meta.get(key, default)
+
+    # -- drafts ----------------------------------------------------------------------------
+    def save_draft(self, data: Mapping[str, Any], draft_id: str | None = None) -> str:
+        """Save a partly filled response for later; return the draft id.
+
+        A draft keeps the survey version it was started on, whatever later saves say.
+        """
+        with self._lock:
+            draft_id = draft_id or str(uuid.uuid4())
+            old = self._drafts.get(Query().id == draft_id)
+            body = dict(data)
+            if old is not None:
+                body["survey_id"] = old["data"].get("survey_id")
+                body["survey_version"] = old["data"].get("survey_version")
+            elif body.get("survey_id") and body.get("survey_version") is None:
+                try:
+                    body["survey_version"] = self._registry.latest(body["survey_id"]).version
+                except LookupError:
+                    pass  # checked when the draft is submitted
+            body["id"] = draft_id
+            started = old["started_at"] if old else self._now().isoformat()
+            doc = {"id": draft_id, "data": body, "started_at": started}
+            self._drafts.upsert(
+                {**doc, "updated_at": self._now().isoformat()}, Query().id == draft_id
+            )
+            return draft_id
+
+    def get_draft(self, draft_id: str) -> dict[str, Any] | None:
+        """Return a draft's data, or None."""
+        with self._lock:
+            doc = self._drafts.get(Query().id == draft_id)
+            return dict(doc["data"]) if doc else None
+
+    def drafts(self) -> list[dict[str, Any]]:
+        """Return the open drafts: id, survey, version and when last saved."""
+        with self._lock:
+            return [
+                {
+                    "id": d["id"],
+                    "survey_id": d["data"].get("survey_id"),
+                    "survey_version": d["data"].get("survey_version"),
+                    "updated_at": d["updated_at"],
+                }
+                for d in self._drafts.all()
+            ]
+
+    def submit_draft(self, draft_id: str) -> str:
+        """Submit a draft as a response (its id becomes the response id) and remove it."""
+        with self._lock:
+            data = self.get_draft(draft_id)
+            if data is None:
+                raise UnknownDraft(f"no draft {draft_id}")
+            # The draft id is the response id, so a submit retried after a crash is idempotent.
+            response_id = self.save_response({**data, "id": draft_id})
+            self._drafts.remove(Query().id == draft_id)
+            return response_id
+
+    def discard_draft(self, draft_id: str) -> None:
+        """Delete a draft (nothing happens if it is already gone)."""
+        with self._lock:
+            self._drafts.remove(Query().id == draft_id)
+
+    # -- doorstep sessions and doors (the reach ledger) -------------------------------------
+    def start_session(self, volunteer: str, area: str, mode: str = "doorstep") -> str:
+        """Start a volunteer's session in an area; return its id."""
+        with self._lock:
+            session_id = str(uuid.uuid4())
+            self._sessions.insert(
+                {
+                    "id": session_id,
+                    "volunteer": volunteer,
+                    "area": area,
+                    "mode": mode,
+                    "started_at": self._now().isoformat(),
+                    "ended_at": None,
+                    "state": UNSYNCED,
+                }
+            )
+            return session_id
+
+    def _session(self, session_id: str) -> Any:
+        doc = self._sessions.get(Query().id == session_id)
+        if doc is None:
+            raise UnknownSession(f"no session {session_id}")
+        return doc
+
+    def record_door(
+        self,
+        session_id: str,
+        street: str,
+        house: str,
+        outcome: str,
+        response_id: str | None = None,
+    ) -> str:
+        """Record one door's outcome (no_answer, refused, come_back, surveyed); return its id."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        with self._lock:
+            session = self._session(session_id)
+            door_id = str(uuid.uuid4())
+            self._doors.insert(
+                {
+                    "id": door_id,
+                    "session_id": session_id,
+                    "area": session["area"],
+                    "street": street,
+                    "house": house,
+                    "outcome": outcome,
+                    "response_id": response_id,
+                    "at": self._now().isoformat(),
+                    "state": UNSYNCED,
+                }
+            )
+            return door_id
+
+    def end_session(self, session_id: str) -> None:
+        """Close a session (its time spent stops counting)."""
+        with self._lock:
+            self._session(session_id)
+            fields = {"ended_at": self._now().isoformat(), "state": UNSYNCED}
+            self._sessions.update(fields, Query().id == session_id)
+
+    def session_summary(self, session_id: str) -> dict[str, int]:
+        """Return ``{"doors", "contacts", "surveys", "minutes"}`` for a session."""
+        with self._lock:
+            session = self._session(session_id)
+            doors = self._doors.search(Query().session_id == session_id)
+        end = datetime.fromisoformat(session["ended_at"]) if session["ended_at"] else self._now()
+        seconds = (end - datetime.fromisoformat(session["started_at"])).total_seconds()
+        return {
+            "doors": len(doors),
+            "contacts": sum(d["outcome"] in CONTACT_OUTCOMES for d in doors),
+            "surveys": sum(d["outcome"] == "surveyed" for d in doors),
+            "minutes": max(0, round(seconds / 60)),
+        }
+
+    def unsynced_visits(self, limit: int = 500) -> dict[str, list[dict[str, Any]]]:
+        """Return unsynced sessions and doors for the server's reach ledger."""
+        with self._lock:
+            pending = Query().state == UNSYNCED
+            strip = ("state",)
+            return {
+                "sessions": [
+                    {k: v for k, v in d.items() if k not in strip}
+                    for d in self._sessions.search(pending)[:limit]
+                ],
+                "doors": [
+                    {k: v for k, v in d.items() if k not in strip}
+                    for d in self._doors.search(pending)[:limit]
+                ],
+            }
+
+    def mark_visits_synced(self, session_ids: Iterable[str], door_ids: Iterable[str]) -> None:
+        """Mark sessions and doors as received by the server."""
+        with self._lock:
+            self._sessions.update({"state": SYNCED}, Query().id.one_of(list(session_ids)))
+            self._doors.update({"state": SYNCED}, Query().id.one_of(list(door_ids)))
+
+    # -- data pulled from the server -------------------------------------------------------
+    def set_pulled(
+        self,
+        *,
+        surveys: Iterable[Mapping[str, Any]] = (),
+        areas: Iterable[Mapping[str, Any]] = (),
+        issues: Iterable[Mapping[str, Any]] = (),
+        cursor: str | None = None,
+    ) -> dict[str, int]:
+        """Store what a pull brought; return counts of surveys added, areas, issues, skipped."""
+        counts = {"surveys": 0, "areas": 0, "issues": 0, "skipped": 0}
+        with self._lock:
+            for definition in surveys:
+                try:
+                    added = self._registry.add(dict(definition))
+                except SurveyError as exc:
+                    log.warning("pulled survey skipped: %s", "; ".join(exc.problems))
+                    counts["skipped"] += 1
+                    continue
+                if added:
+                    self._surveys.insert({"definition": dict(definition)})
+                    counts["surveys"] += 1
+            for area in areas:
+                self._areas.upsert(dict(area), Query().code == area["code"])
+                counts["areas"] += 1
+            for issue in issues:
+                key = str(issue.get("id") or f"{issue.get('area')}/{issue.get('category')}")
+                self._issues.upsert({**issue, "key": key}, Query().key == key)
+                counts["issues"] += 1
+            if cursor is not None:
+                self._set_meta("cursor", cursor)
+            self._area_codes = frozenset(a["code"] for a in self.areas())
+        return counts
+
+    # -- device enrollment ------------------------------------------------------------------
+    def device(self) -> Device | None:
+        """Return this collector's enrollment, or None if it is not enrolled."""
+        info = self._meta.get("device")
+        token_path = self.data_dir / TOKEN_FILE
+        if not info or not token_path.exists():
+            return None
+        token = token_path.read_text(encoding="utf-8").strip()
+        return Device(info["server_url"], info["device_id"], token)
+
+    def set_device(self, server_url: str, device_id: str, token: str) -> None:
+        """Record an enrollment; the token goes to its own file readable by the owner only."""
+        path = self.data_dir / TOKEN_FILE
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(token)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        self._set_meta("device", {"server_url": server_url, "device_id": device_id})
