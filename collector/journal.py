@@ -1,0 +1,334 @@
+"""Keep the store's bytes on disk: a checksummed append-only journal and atomic snapshots.
+
+This module knows files, frames and fsync, not TinyDB. See docs/collector-storage.md.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CorruptStore",
+    "Journal",
+    "StorageError",
+    "StorageFull",
+    "StoreLocked",
+    "decode_payloads",
+    "encode_frame",
+    "fsync_dir",
+    "read_snapshot",
+    "scan_frames",
+    "write_snapshot",
+]
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+# A frame is b"LLLLLLLL CCCCCCCC " + payload + b"\n": payload length and CRC-32, both 8 hex digits.
+FRAME_HEAD = 18
+# Errors that mean "no room": a full disk, a quota, or a file-size limit.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+# Decode this many JSON lines in one json.loads so that repeated keys are shared in memory.
+DECODE_BATCH = 2000
+
+
+class StorageError(Exception):
+    """The collector's store could not do what was asked; earlier data is intact."""
+
+
+class StorageFull(StorageError):
+    """The disk (or a quota or file-size limit) is full; nothing was written."""
+
+
+class StoreLocked(StorageError):
+    """Another process already writes this data directory."""
+
+
+class CorruptStore(StorageError):
+    """A snapshot or the middle of the journal is damaged (not a torn last write)."""
+
+
+def _storage_error(exc: OSError, doing: str) -> StorageError:
+    """Map an OSError to StorageFull when the disk is full, else to StorageError."""
+    if exc.errno in FULL_ERRNOS:
+        return StorageFull(f"the disk is full while {doing} ({exc.strerror}); nothing was saved")
+    return StorageError(f"could not {doing}: {exc}")
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory so that a create, rename or unlink inside it survives power loss."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte (os.write may write fewer than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def encode_frame(payload: bytes) -> bytes:
+    """Wrap a payload (one JSON text without raw newlines) in a length + CRC-32 frame."""
+    return b"%08x %08x " % (len(payload), zlib.crc32(payload)) + payload + b"\n"
+
+
+def _frame_at(data: bytes, pos: int) -> tuple[bytes, int] | None:
+    """Return (payload, end) of a valid frame starting at pos, or None."""
+    head = data[pos : pos + FRAME_HEAD]
+    if len(head) < FRAME_HEAD or head[8:9] != b" " or head[17:18] != b" ":
+        return None
+    try:
+        length, crc = int(head[:8], 16), int(head[9:17], 16)
+    except ValueError:
+        return None
+    end = pos + FRAME_HEAD + length
+    if end >= len(data) or data[end] != 0x0A:
+        return None
+    payload = data[pos + FRAME_HEAD : end]
+    if zlib.crc32(payload) != crc:
+        return None
+    return payload, end + 1
+
+
+def scan_frames(data: bytes) -> tuple[list[bytes], int]:
+    """Return the valid payloads and the offset where the valid prefix ends.
+
+    Everything after that offset is a torn or damaged last write. If a valid frame follows
+    the damage, it is not a torn tail but a damaged middle, and CorruptStore is raised.
+    """
+    payloads: list[bytes] = []
+    pos = 0
+    while pos < len(data):
+        frame = _frame_at(data, pos)
+        if frame is None:
+            break
+        payloads.append(frame[0])
+        pos = frame[1]
+    # Only the last write can be torn: refuse to drop acknowledged frames after damage.
+    line = data.find(b"\n", pos)
+    while line != -1 and line + 1 < len(data):
+        if _frame_at(data, line + 1) is not None:
+            raise CorruptStore(
+                f"the journal is damaged at byte {pos} but valid changes follow it; "
+                "this is not a torn last write, so the store was left untouched for inspection"
+            )
+        line = data.find(b"\n", line + 1)
+    return payloads, pos
+
+
+def decode_payloads(payloads: list[bytes]) -> Iterator[Any]:
+    """Decode JSON payloads in batches (shared keys use less memory)."""
+    for start in range(0, len(payloads), DECODE_BATCH):
+        batch = payloads[start : start + DECODE_BATCH]
+        try:
+            yield from json.loads(b"[" + b",".join(batch) + b"]")
+        except ValueError as exc:
+            raise CorruptStore(f"a checksummed record is not valid JSON: {exc}") from exc
+
+
+class Journal:
+    """An append-only file of framed changes; each append is fsynced before it returns."""
+
+    def __init__(self, path: Path, generation: int, fd: int, end: int) -> None:
+        self.path = path
+        self.generation = generation
+        self._fd = fd
+        self._end = end
+        self._broken = False
+
+    @property
+    def size(self) -> int:
+        """Return the journal's length in bytes."""
+        return self._end
+
+    @classmethod
+    def create(cls, path: Path, generation: int) -> Journal:
+        """Atomically replace the journal with an empty one of the given generation."""
+        header = json.dumps({"doorstep_journal": FORMAT_VERSION, "generation": generation})
+        frame = encode_frame(header.encode())
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                _write_all(fd, frame)
+                os.fsync(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            os.replace(tmp, path)
+            fsync_dir(path.parent)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise _storage_error(exc, "starting a new journal") from exc
+        return cls(path, generation, fd, len(frame))
+
+    @classmethod
+    def open(cls, path: Path, covers: int) -> tuple[Journal, list[bytes], int] | None:
+        """Open the journal that follows snapshot generation `covers`.
+
+        Return (journal, change payloads, bytes of torn tail dropped), or None when there is
+        no journal or it is already folded into the snapshot (the caller then creates one).
+        """
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        payloads, good_end = scan_frames(data)
+        if not payloads:
+            if data and good_end == 0 and len(data) > FRAME_HEAD + 64:
+                raise CorruptStore(f"{path} has no readable header")
+            return None  # a torn first write: the journal never held a change
+        try:
+            header = json.loads(payloads[0])
+            generation = int(header["generation"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptStore(f"{path} has an unreadable header") from exc
+        if generation <= covers:
+            return None  # compaction finished the snapshot but was killed before this reset
+        if generation != covers + 1:
+            raise CorruptStore(
+                f"{path} is generation {generation} but the snapshot covers only {covers}; "
+                "a snapshot is missing"
+            )
+        dropped = len(data) - good_end
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            if dropped:
+                log.warning("dropping %d bytes of a torn last write from %s", dropped, path)
+                os.ftruncate(fd, good_end)
+                os.fsync(fd)
+            os.lseek(fd, good_end, os.SEEK_SET)
+        except OSError as exc:
+            os.close(fd)
+            raise _storage_error(exc, "recovering the journal") from exc
+        return cls(path, generation, fd, good_end), payloads[1:], dropped
+
+    def append(self, payload: bytes) -> None:
+        """Append one frame and fsync it; on failure cut the partial frame off again."""
+        if self._broken:
+            raise StorageError("an earlier failed write could not be undone; reopen the store")
+        frame = encode_frame(payload)
+        try:
+            _write_all(self._fd, frame)
+            os.fsync(self._fd)
+        except OSError as exc:
+            self._rollback()
+            raise _storage_error(exc, "saving") from exc
+        self._end += len(frame)
+
+    def _rollback(self) -> None:
+        """Truncate back to the last acknowledged frame (shrinking needs no free space)."""
+        try:
+            os.ftruncate(self._fd, self._end)
+            os.lseek(self._fd, self._end, os.SEEK_SET)
+            os.fsync(self._fd)
+        except OSError:
+            # Reopening drops the partial frame as a torn tail, so refuse writes until then.
+            self._broken = True
+
+    def close(self) -> None:
+        """Close the file (every append is already on disk)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _snapshot_lines(
+    tables: Mapping[str, Mapping[str, Any]], covers: int
+) -> Iterator[tuple[bytes, int]]:
+    """Yield the snapshot's header and document lines, with a running document count."""
+    header = {"doorstep_snapshot": FORMAT_VERSION, "covers": covers, "tables": sorted(tables)}
+    yield json.dumps(header).encode() + b"\n", 0
+    count = 0
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for name, docs in tables.items():
+        for doc_id, doc in docs.items():
+            count += 1
+            yield dumps([name, doc_id, doc]).encode() + b"\n", count
+
+
+def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, Any]], covers: int) -> int:
+    """Write every table atomically (temp file, fsync, rename, directory fsync); return bytes."""
+    tmp = path.with_name(path.name + ".tmp")
+    crc, size, count, chunk = 0, 0, 0, []
+    try:
+        # Owner-only, like the journal: the store holds consented personal data.
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+            for line, count in _snapshot_lines(tables, covers):
+                chunk.append(line)
+                if len(chunk) >= DECODE_BATCH:
+                    data = b"".join(chunk)
+                    out.write(data)
+                    crc, size, chunk = zlib.crc32(data, crc), size + len(data), []
+            data = b"".join(chunk)
+            crc, size = zlib.crc32(data, crc), size + len(data)
+            trailer = json.dumps({"end": True, "documents": count, "crc32": crc}).encode() + b"\n"
+            out.write(data + trailer)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _storage_error(exc, "compacting the store") from exc
+    return size + len(trailer)
+
+
+def _apply_lines(tables: dict[str, dict[str, Any]], lines: Iterable[bytes]) -> int:
+    """Decode document lines in one batch into tables; return how many there were."""
+    count = 0
+    for name, doc_id, doc in decode_payloads(list(lines)):
+        tables.setdefault(name, {})[doc_id] = doc
+        count += 1
+    return count
+
+
+def read_snapshot(path: Path) -> tuple[dict[str, dict[str, Any]], int, int]:
+    """Load a snapshot: return (tables, generation it covers, size in bytes)."""
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return {}, 0, 0
+    with handle:
+        header_line = handle.readline()
+        try:
+            header = json.loads(header_line)
+            covers = int(header["covers"])
+            tables: dict[str, dict[str, Any]] = {name: {} for name in header["tables"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptStore(f"{path} has an unreadable header") from exc
+        crc, size, count = zlib.crc32(header_line), len(header_line), 0
+        batch: list[bytes] = []
+        trailer = b""
+        for line in handle:
+            size += len(line)
+            if line.startswith(b"{"):
+                trailer = line
+                break
+            crc = zlib.crc32(line, crc)
+            batch.append(line)
+            if len(batch) >= DECODE_BATCH:
+                count += _apply_lines(tables, batch)
+                batch = []
+        count += _apply_lines(tables, batch)
+        extra = handle.read(1)
+    try:
+        end = json.loads(trailer)
+        intact = end["crc32"] == crc and end["documents"] == count and not extra
+    except (ValueError, KeyError, TypeError):
+        intact = False
+    if not intact:
+        raise CorruptStore(f"{path} is damaged (checksum or length mismatch); restore a backup")
+    return tables, covers, size

@@ -1,0 +1,387 @@
+"""Give TinyDB a crash-safe, constant-cost storage: journal each change, fsync, then answer.
+
+Stock TinyDB hands its Storage the whole database on every write, so this works one level up,
+at the table (`TinyDB.table_class`): each write becomes one checksummed journal frame holding
+only the documents it changed. See docs/collector-storage.md for the design.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+from .journal import (
+    CorruptStore,
+    Journal,
+    StorageError,
+    StorageFull,
+    StoreLocked,
+    decode_payloads,
+    fsync_dir,
+    read_snapshot,
+    write_snapshot,
+)
+from .lock import DataDirLock
+
+__all__ = [
+    "CorruptStore",
+    "DurableDB",
+    "DurableStorage",
+    "DurableTable",
+    "StorageError",
+    "StorageFull",
+    "StoreLocked",
+    "open_database",
+]
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_FILE = "snapshot.jsonl"
+JOURNAL_FILE = "journal.log"
+WRITER_LOCK_FILE = "writer.lock"
+# Compact when the journal passes both of these: a floor, and a share of the snapshot's size,
+# so that compaction work per write stays constant as the store grows.
+COMPACT_MIN_BYTES = 4 * 1024 * 1024
+COMPACT_RATIO = 0.5
+
+Tables = dict[str, dict[str, Any]]
+Op = list[Any]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _apply(tables: Tables, ops: list[Op]) -> None:
+    """Apply decoded journal operations to the in-memory tables."""
+    for op in ops:
+        kind = op[0]
+        if kind == "put":
+            tables.setdefault(op[1], {})[op[2]] = op[3]
+        elif kind == "del":
+            tables.get(op[1], {}).pop(op[2], None)
+        elif kind == "clear":
+            tables[op[1]] = {}
+        elif kind == "drop":
+            tables.pop(op[1], None)
+        elif kind == "reset":
+            tables.clear()
+            tables.update(op[1])
+        else:
+            raise CorruptStore(f"unknown journal operation {kind!r}")
+
+
+def _dumps(value: Any) -> bytes:
+    """Encode compactly as UTF-8 JSON (never with raw newlines, so frames stay one line)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class DurableStorage(Storage):
+    """Hold the tables in memory; persist each change as a journal frame over a snapshot."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        compact_min_bytes: int = COMPACT_MIN_BYTES,
+        compact_ratio: float = COMPACT_RATIO,
+    ) -> None:
+        self.path = Path(path)
+        self.lock = threading.RLock()
+        self.compact_min_bytes = compact_min_bytes
+        self.compact_ratio = compact_ratio
+        created = not self.path.exists()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if created:
+                fsync_dir(self.path.parent)
+        except OSError as exc:
+            raise StorageError(f"cannot create the store directory {self.path}: {exc}") from exc
+        self._writer = DataDirLock(self.path, WRITER_LOCK_FILE).acquire()
+        try:
+            self._load()
+        except BaseException:
+            self._writer.release()
+            raise
+
+    def _load(self) -> None:
+        """Read the snapshot, replay the journal over it, and drop a torn tail."""
+        for leftover in ("snapshot.jsonl.tmp", "journal.log.tmp"):
+            (self.path / leftover).unlink(missing_ok=True)
+        self._tables, covers, self._snapshot_size = read_snapshot(self.path / SNAPSHOT_FILE)
+        opened = Journal.open(self.path / JOURNAL_FILE, covers)
+        self.dropped_bytes = 0
+        if opened is None:
+            self._journal = Journal.create(self.path / JOURNAL_FILE, covers + 1)
+        else:
+            self._journal, payloads, self.dropped_bytes = opened
+            for ops in decode_payloads(payloads):
+                _apply(self._tables, ops)
+        self._compact_backoff = 0
+
+    def read(self) -> Tables:
+        """Return the live tables (callers must hold the lock and must not mutate them)."""
+        return self._tables
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        """Replace the whole database (only TinyDB's rarely used generic paths come here)."""
+        self.commit([["reset", data]])
+
+    def commit(self, ops: list[Op]) -> None:
+        """Make the operations durable, then apply them; compact if the journal is big."""
+        payload = _dumps(ops)
+        with self.lock:
+            self._journal.append(payload)
+            # Apply what was written, decoded, so memory always equals what a reopen would see.
+            _apply(self._tables, json.loads(payload))
+            if self._journal.size > self._compact_threshold():
+                self._auto_compact()
+
+    def _compact_threshold(self) -> float:
+        """Return the journal size past which compaction runs."""
+        limit = max(self.compact_min_bytes, self._snapshot_size * self.compact_ratio)
+        return limit + self._compact_backoff
+
+    def _auto_compact(self) -> None:
+        """Compact, but never fail a write that is already durable because compaction failed."""
+        try:
+            self.compact()
+        except StorageError as exc:
+            # The change is safe in the journal; try again after it has grown some more.
+            self._compact_backoff += self.compact_min_bytes
+            log.warning("automatic compaction failed, will retry later: %s", exc)
+
+    def compact(self) -> None:
+        """Write a new snapshot of everything, then start an empty journal."""
+        with self.lock:
+            generation = self._journal.generation
+            self._snapshot_size = write_snapshot(
+                self.path / SNAPSHOT_FILE, self._tables, generation
+            )
+            # Killed here, the old journal is a generation the snapshot covers: ignored on open.
+            journal = Journal.create(self.path / JOURNAL_FILE, generation + 1)
+            self._journal.close()
+            self._journal = journal
+            self._compact_backoff = 0
+
+    @property
+    def journal_size(self) -> int:
+        """Return the journal's size in bytes."""
+        return self._journal.size
+
+    def close(self) -> None:
+        """Close the journal and release the writer lock."""
+        with self.lock:
+            self._journal.close()
+            self._writer.release()
+
+
+class _PendingTable(MutableMapping[int, Any]):
+    """A change-recording view of one table for TinyDB's updater callbacks.
+
+    Reads fall through to the live table, a document is copied before it can be mutated, and
+    nothing touches the live table: the recorded changes become one journal frame.
+    """
+
+    def __init__(self, base: Mapping[str, Any]) -> None:
+        self._base = base
+        self._changed: dict[int, Any] = {}
+        self._cleared = False
+
+    def __getitem__(self, doc_id: int) -> Any:
+        if doc_id in self._changed:
+            doc = self._changed[doc_id]
+            if doc is None:
+                raise KeyError(doc_id)
+            return doc
+        if self._cleared:
+            raise KeyError(doc_id)
+        # Copy through JSON: updaters mutate in place, and the live document must not change.
+        doc = json.loads(_dumps(self._base[str(doc_id)]))
+        self._changed[doc_id] = doc
+        return doc
+
+    def __setitem__(self, doc_id: int, doc: Any) -> None:
+        self._changed[doc_id] = doc
+
+    def __delitem__(self, doc_id: int) -> None:
+        if doc_id not in self:
+            raise KeyError(doc_id)
+        self._changed[doc_id] = None
+
+    def __contains__(self, doc_id: object) -> bool:
+        if doc_id in self._changed:
+            return self._changed[doc_id] is not None
+        return not self._cleared and str(doc_id) in self._base
+
+    def __iter__(self) -> Iterator[int]:
+        if not self._cleared:
+            for key in self._base:
+                doc_id = int(key)
+                if self._changed.get(doc_id, True) is not None:
+                    yield doc_id
+        for doc_id, doc in list(self._changed.items()):
+            if doc is not None and (self._cleared or str(doc_id) not in self._base):
+                yield doc_id
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def clear(self) -> None:
+        self._cleared = True
+        self._changed.clear()
+
+    def ops(self, name: str) -> list[Op]:
+        """Return the journal operations that turn the live table into this view."""
+        ops: list[Op] = [["clear", name]] if self._cleared else []
+        for doc_id, doc in self._changed.items():
+            key = str(doc_id)
+            existed = not self._cleared and key in self._base
+            if doc is None:
+                if existed:
+                    ops.append(["del", name, key])
+            elif not existed or self._base[key] != doc:
+                ops.append(["put", name, key, doc])
+        return ops
+
+
+def _locked(method: Callable[P, R]) -> Callable[P, R]:
+    """Run a table method under the store's lock (the web app calls from many threads)."""
+
+    @wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        table = args[0]
+        assert isinstance(table, DurableTable)
+        with table.storage.lock:
+            return method(*args, **kwargs)
+
+    return run
+
+
+class DurableTable(Table):
+    """A TinyDB table whose writes journal only the documents they change."""
+
+    _storage: DurableStorage
+
+    @property
+    def storage(self) -> DurableStorage:
+        """Return the durable storage behind this table."""
+        return self._storage
+
+    def _read_table(self) -> dict[str, Any]:
+        return self._storage.read().get(self.name, {})
+
+    def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
+        with self._storage.lock:
+            tables = self._storage.read()
+            pending = _PendingTable(tables.get(self.name, {}))
+            updater(pending)  # type: ignore[arg-type]  # a dict-like view is all it needs
+            ops = pending.ops(self.name)
+            if not ops and self.name not in tables:
+                ops = [["clear", self.name]]  # stock TinyDB creates the table on any write
+            if ops:
+                self._storage.commit(ops)
+            self.clear_cache()
+
+    def _matching_ids(self, cond: Any) -> list[int]:
+        """Return the ids of live documents matching cond, without copying any."""
+        return [int(key) for key, doc in self._read_table().items() if cond(doc)]
+
+    @_locked
+    def update(  # type: ignore[override]
+        self,
+        fields: Mapping[str, Any] | Callable[[MutableMapping[str, Any]], None],
+        cond: Any = None,
+        doc_ids: Any = None,
+    ) -> list[int]:
+        """Update matching documents, copying only those that match."""
+        if doc_ids is None and cond is not None:
+            return super().update(fields, doc_ids=self._matching_ids(cond))
+        return super().update(fields, cond, doc_ids)
+
+    @_locked
+    def remove(self, cond: Any = None, doc_ids: Any = None) -> list[int]:  # type: ignore[override]
+        """Remove matching documents, copying none of them."""
+        if doc_ids is None and cond is not None:
+            return super().remove(doc_ids=self._matching_ids(cond))
+        return super().remove(cond, doc_ids)
+
+    @_locked
+    def __iter__(self) -> Iterator[Document]:
+        """Iterate over a list taken under the lock, so writers cannot disturb it."""
+        return iter(self.all())
+
+    @_locked
+    def all(self) -> list[Document]:
+        """Return every document."""
+        return list(super().__iter__())
+
+    insert = _locked(Table.insert)
+    insert_multiple = _locked(Table.insert_multiple)
+    update_multiple = _locked(Table.update_multiple)
+    upsert = _locked(Table.upsert)
+    truncate = _locked(Table.truncate)
+    search = _locked(Table.search)
+    get = _locked(Table.get)  # type: ignore[assignment]
+    contains = _locked(Table.contains)
+    count = _locked(Table.count)
+    __len__ = _locked(Table.__len__)
+
+
+class DurableDB(TinyDB):
+    """A TinyDB whose every write is on disk (written and fsynced) when the call returns."""
+
+    table_class = DurableTable
+    _storage: DurableStorage
+
+    @property
+    def storage(self) -> DurableStorage:
+        """Return the durable storage."""
+        return self._storage
+
+    def tables(self) -> set[str]:
+        """Return the names of all tables."""
+        with self._storage.lock:
+            return set(self._storage.read())
+
+    def drop_table(self, name: str) -> None:
+        """Drop one table (durably)."""
+        with self._storage.lock:
+            self._tables.pop(name, None)
+            if name in self._storage.read():
+                self._storage.commit([["drop", name]])
+
+    def drop_tables(self) -> None:
+        """Drop every table (durably)."""
+        with self._storage.lock:
+            self._storage.commit([["reset", {}]])
+            self._tables.clear()
+
+    def compact(self) -> None:
+        """Fold the journal into a fresh snapshot now."""
+        self._storage.compact()
+
+
+def open_database(
+    path: Path | str,
+    *,
+    compact_min_bytes: int = COMPACT_MIN_BYTES,
+    compact_ratio: float = COMPACT_RATIO,
+) -> DurableDB:
+    """Open (or create) the durable TinyDB kept in the directory `path`.
+
+    Raises StoreLocked if another process has it open, CorruptStore if a snapshot is damaged,
+    and StorageFull/StorageError when the disk refuses.
+    """
+    return DurableDB(
+        Path(path),
+        storage=DurableStorage,
+        compact_min_bytes=compact_min_bytes,
+        compact_ratio=compact_ratio,
+    )
