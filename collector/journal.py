@@ -245,28 +245,25 @@ class Journal:
             self._fd = -1
 
 
-def _snapshot_lines(
-    tables: Mapping[str, Mapping[str, Any]], covers: int
-) -> Iterator[tuple[bytes, int]]:
-    """Yield the snapshot's header and document lines, with a running document count."""
+def _snapshot_lines(tables: Mapping[str, Mapping[str, Any]], covers: int) -> Iterator[bytes]:
+    """Yield the snapshot's header line, then one line per document."""
     header = {"doorstep_snapshot": FORMAT_VERSION, "covers": covers, "tables": sorted(tables)}
-    yield json.dumps(header).encode() + b"\n", 0
-    count = 0
+    yield json.dumps(header).encode() + b"\n"
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for name, docs in tables.items():
         for doc_id, doc in docs.items():
-            count += 1
-            yield dumps([name, doc_id, doc]).encode() + b"\n", count
+            yield dumps([name, doc_id, doc]).encode() + b"\n"
 
 
 def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, Any]], covers: int) -> int:
     """Write every table atomically (temp file, fsync, rename, directory fsync); return bytes."""
     tmp = path.with_name(path.name + ".tmp")
-    crc, size, count, chunk = 0, 0, 0, []
+    crc, size, lines, chunk = 0, 0, 0, []
     try:
         # Owner-only, like the journal: the store holds consented personal data.
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-            for line, count in _snapshot_lines(tables, covers):
+            for line in _snapshot_lines(tables, covers):
+                lines += 1
                 chunk.append(line)
                 if len(chunk) >= DECODE_BATCH:
                     data = b"".join(chunk)
@@ -274,7 +271,9 @@ def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, Any]], covers: 
                     crc, size, chunk = zlib.crc32(data, crc), size + len(data), []
             data = b"".join(chunk)
             crc, size = zlib.crc32(data, crc), size + len(data)
-            trailer = json.dumps({"end": True, "documents": count, "crc32": crc}).encode() + b"\n"
+            trailer = (
+                json.dumps({"end": True, "documents": lines - 1, "crc32": crc}).encode() + b"\n"
+            )
             out.write(data + trailer)
             out.flush()
             os.fsync(out.fileno())
