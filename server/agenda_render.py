@@ -1,0 +1,279 @@
+"""Render a meeting agenda (plain objects) as Markdown, printable HTML or CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .priorities_format import csv_text
+
+FORMATS = ("md", "html", "csv")
+
+
+@dataclass(frozen=True)
+class StatusItem:
+    """A previous priority: its status, owner, report-back date and latest notes."""
+
+    area: str
+    area_name: str
+    category: str
+    label: str
+    status: str
+    owner: str | None
+    report_back: date | None
+    overdue: bool
+    notes: tuple[tuple[date, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A survey result put to the meeting: one area's issue with its figures."""
+
+    area: str
+    category: str
+    label: str
+    mentions: int
+    share: float
+    mean_severity: float | None
+    trend: str
+    by_method: dict[str, int]
+    score: float
+    status: str = "open"
+
+
+@dataclass(frozen=True)
+class AreaResults:
+    """Survey results for one area: sample size, top candidates and what was thin."""
+
+    code: str
+    name: str
+    respondents: int
+    respondents_by_method: dict[str, int]
+    candidates: tuple[Candidate, ...]
+    thin: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """Everything a ward-panel agenda shows, in the order it shows it."""
+
+    group: str
+    group_name: str
+    date: date
+    since: date
+    until: date
+    apologies: tuple[str, ...] = ()
+    last_meeting: date | None = None
+    last_minutes: str = ""
+    last_actions: tuple[tuple[date, str], ...] = ()
+    previous: tuple[StatusItem, ...] = ()
+    areas: tuple[AreaResults, ...] = ()
+    concerns: tuple[tuple[str, str, int], ...] = ()
+    shortlist: tuple[Candidate, ...] = ()
+    aob: tuple[str, ...] = ()
+    next_date: date | None = None
+    sections: tuple[str, ...] = field(
+        default=(
+            "Apologies",
+            "Minutes and actions from last time",
+            "Status of previous priorities",
+            "Survey results",
+            "Community concerns",
+            "Agree up to three priorities",
+            "Any other business",
+            "Date of next meeting",
+        )
+    )
+
+
+def _pct(share: float) -> str:
+    return f"{round(share * 100)}%"
+
+
+def _sev(mean: float | None) -> str:
+    return "–" if mean is None else f"{mean:.1f}"
+
+
+def _methods(counts: dict[str, int]) -> str:
+    return ", ".join(f"{m} {n}" for m, n in counts.items() if n) or "none"
+
+
+def _md_cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_md(a: Agenda) -> str:
+    """Return the agenda as Markdown."""
+    s = a.sections
+    out = [f"# {a.group_name}: meeting agenda, {a.date.isoformat()}", ""]
+    out += [f"Survey results cover {a.since.isoformat()} to {a.until.isoformat()}.", ""]
+    out += [f"## 1. {s[0]}", ""]
+    out += [f"- {_md_cell(x)}" for x in a.apologies] or ["- (none recorded)"]
+    out += ["", f"## 2. {s[1]}", ""]
+    if a.last_meeting:
+        out += [f"Last meeting: {a.last_meeting.isoformat()}.", ""]
+        if a.last_minutes:
+            out += [_md_cell(a.last_minutes), ""]
+    out += [f"- {d.isoformat()}: {_md_cell(t)}" for d, t in a.last_actions] or ["- (no actions)"]
+    out += ["", f"## 3. {s[2]}", ""]
+    if a.previous:
+        out += [
+            "| area | issue | status | owner | report back | latest |",
+            "|---|---|---|---|---|---|",
+        ]
+        for p in a.previous:
+            flag = "**OVERDUE** " if p.overdue else ""
+            latest = f"{p.notes[-1][0].isoformat()}: {p.notes[-1][1]}" if p.notes else "no update"
+            due = p.report_back.isoformat() if p.report_back else "–"
+            out.append(
+                f"| {_md_cell(p.area_name)} | {_md_cell(p.label)} | {flag}{p.status} | "
+                f"{_md_cell(p.owner or '–')} | {due} | {_md_cell(latest)} |"
+            )
+    else:
+        out.append("No priorities agreed yet.")
+    out += ["", f"## 4. {s[3]}", ""]
+    for ar in a.areas:
+        out += [
+            f"### {_md_cell(ar.name)} ({ar.respondents} respondents: "
+            f"{_methods(ar.respondents_by_method)})",
+            "",
+        ]
+        if ar.candidates:
+            out += [
+                "| issue | mentions | share | severity | trend | by method |",
+                "|---|---|---|---|---|---|",
+            ]
+            for c in ar.candidates:
+                out.append(
+                    f"| {_md_cell(c.label)} | {c.mentions} | {_pct(c.share)} | "
+                    f"{_sev(c.mean_severity)} | {c.trend} | {_methods(c.by_method)} |"
+                )
+        else:
+            out.append("No issues raised in this period.")
+        if ar.thin:
+            out += ["", "Thin: " + "; ".join(_md_cell(t) for t in ar.thin) + "."]
+        out.append("")
+    out += [f"## 5. {s[4]}", ""]
+    out += [f"- {_md_cell(area)}: “{_md_cell(text)}” ({n})" for area, text, n in a.concerns] or [
+        "- (none reviewed)"
+    ]
+    out += ["", f"## 6. {s[5]}", "", "Proposed shortlist:", ""]
+    out += [
+        f"{i}. {_md_cell(c.label)} in {_md_cell(c.area)} (score {c.score:.1f})"
+        for i, c in enumerate(a.shortlist, 1)
+    ] or ["(no candidates)"]
+    out += ["", "For each agreed priority: owner (provider) and report-back date.", ""]
+    out += [f"## 7. {s[6]}", ""]
+    out += [f"- {_md_cell(x)}" for x in a.aob] or ["- "]
+    out += ["", f"## 8. {s[7]}", "", a.next_date.isoformat() if a.next_date else "To be agreed."]
+    return "\n".join(out) + "\n"
+
+
+_ENV = Environment(
+    loader=PackageLoader("server", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters["pct"] = _pct
+_ENV.filters["sev"] = _sev
+_ENV.filters["methods"] = _methods
+
+
+def render_html(a: Agenda) -> str:
+    """Return the agenda as one self-contained HTML page that prints on A4."""
+    return _ENV.get_template("agenda.html").render(a=a)
+
+
+def render_csv(a: Agenda) -> str:
+    """Return the agenda as CSV rows: section, area, item, figures, note."""
+    rows: list[list[Any]] = []
+    w = _Rows(rows)
+    for x in a.apologies:
+        w.writerow(["apologies", "", x, "", "", "", "", "", "", ""])
+    for d, t in a.last_actions:
+        w.writerow(["actions", "", t, "", "", "", "", "", "", d.isoformat()])
+    for p in a.previous:
+        note = f"{p.notes[-1][0].isoformat()}: {p.notes[-1][1]}" if p.notes else ""
+        status = f"{p.status} (overdue)" if p.overdue else p.status
+        w.writerow(["previous", p.area, p.category, status, "", "", "", "", p.owner or "", note])
+    for ar in a.areas:
+        for c in ar.candidates:
+            w.writerow(
+                [
+                    "results",
+                    ar.code,
+                    c.category,
+                    c.status,
+                    c.mentions,
+                    f"{c.share:.4f}",
+                    _sev(c.mean_severity),
+                    c.trend,
+                    _methods(c.by_method),
+                    f"sample {ar.respondents}",
+                ]
+            )
+        for t in ar.thin:
+            w.writerow(["thin", ar.code, "", "", "", "", "", "", "", t])
+    for area, text, n in a.concerns:
+        w.writerow(["concerns", area, text, "", n, "", "", "", "", ""])
+    for c in a.shortlist:
+        w.writerow(
+            [
+                "shortlist",
+                c.area,
+                c.category,
+                c.status,
+                c.mentions,
+                f"{c.share:.4f}",
+                _sev(c.mean_severity),
+                c.trend,
+                _methods(c.by_method),
+                f"score {c.score}",
+            ]
+        )
+    for x in a.aob:
+        w.writerow(["aob", "", x, "", "", "", "", "", "", ""])
+    w.writerow(
+        ["next", "", a.next_date.isoformat() if a.next_date else "", "", "", "", "", "", "", ""]
+    )
+    return csv_text(CSV_COLUMNS, rows)
+
+
+CSV_COLUMNS = (
+    "section",
+    "area",
+    "item",
+    "status",
+    "mentions",
+    "share",
+    "severity",
+    "trend",
+    "by_method",
+    "note",
+)
+
+
+class _Rows:
+    """Collect rows with the ``writerow`` call csv writers have."""
+
+    def __init__(self, rows: list[list[Any]]) -> None:
+        self.rows = rows
+
+    def writerow(self, row: list[Any]) -> None:
+        """Append one row."""
+        self.rows.append(row)
+
+
+def render(a: Agenda, fmt: str) -> str:
+    """Return the agenda in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "md":
+        return render_md(a)
+    if fmt == "html":
+        return render_html(a)
+    if fmt == "csv":
+        return render_csv(a)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -1,0 +1,396 @@
+"""Keep the merge aggregates in step with stored responses, and rebuild them from scratch.
+
+No Flask here: every function takes a SQLAlchemy session and leaves committing to the caller, so
+the ingest hook updates aggregates in the same transaction that stores the responses.
+
+A response *counts* unless another stored response names it in ``replaces`` (a correction).
+Its contribution is: one respondent in (area, day, method); one mention per category it names,
+through a choice or through free text a triage rule maps; its equality answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from survey_schemas import Survey, SurveyRegistry, load_survey
+
+from .merge import Facts, day_of, response_facts
+from .models import Response, SurveyVersion
+from .models.merge import (
+    EqualityDay,
+    MentionDay,
+    RespondentDay,
+    ResponseMention,
+    TriageItem,
+    TriageRule,
+)
+from .scrub import normalise
+
+Lookup = Callable[[str, int], Survey | None]
+_SURVEYS: dict[str, Survey] = {}
+
+
+def norm_hash(text: str) -> str:
+    """Return the triage key of a text: sha256 of its normalised form."""
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def survey_lookup(session: Session) -> Lookup:
+    """Return ``lookup(survey_id, version)`` over every survey version the server has seen."""
+    registry = SurveyRegistry()
+    for sv in session.scalars(select(SurveyVersion)):
+        # released versions never change, so a loaded survey is reused by its content hash
+        survey = _SURVEYS.get(sv.content_hash)
+        if survey is None:
+            survey = _SURVEYS[sv.content_hash] = load_survey(sv.definition)
+        registry.add(survey)
+    return registry.find
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A stored response reduced to what the aggregates need."""
+
+    id: str
+    area: str
+    method: str
+    day: date
+    survey_id: str
+    survey_version: int
+    answers: Mapping[str, Any]
+    replaces: str | None
+
+
+def _get(row: Any, name: str) -> Any:
+    return row[name] if isinstance(row, Mapping) else getattr(row, name)
+
+
+def as_item(row: Any) -> Item:
+    """Return an :class:`Item` from a Response, a mapping or any object with its fields."""
+    replaces = _get(row, "replaces") if _has(row, "replaces") else None
+    return Item(
+        id=str(_get(row, "id")),
+        area=_get(row, "area"),
+        method=_get(row, "method"),
+        day=day_of(_get(row, "collected_at")),
+        survey_id=_get(row, "survey_id"),
+        survey_version=int(_get(row, "survey_version")),
+        answers=_get(row, "answers") or {},
+        replaces=str(replaces) if replaces else None,
+    )
+
+
+def _has(row: Any, name: str) -> bool:
+    return name in row if isinstance(row, Mapping) else hasattr(row, name)
+
+
+class Deltas:
+    """Signed changes to the three aggregate tables, applied as upserts in key order."""
+
+    def __init__(self) -> None:
+        self.mentions: dict[tuple[str, date, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.respondents: dict[tuple[str, date, str], int] = defaultdict(int)
+        self.equality: dict[tuple[str, date, str, str, str], int] = defaultdict(int)
+
+    def add(self, it: Item, mentions: Mapping[str, int | None], facts: Facts, sign: int) -> None:
+        """Add (``sign`` 1) or take away (-1) one response's contribution."""
+        self.respondents[(it.area, it.day, it.method)] += sign
+        for code, sev in mentions.items():
+            cell = self.mentions[(it.area, it.day, code, it.method)]
+            cell[0] += sign
+            if sev is not None:
+                cell[1] += sign * sev
+                cell[2] += sign
+        for question, value in facts.equality:
+            self.equality[(it.area, it.day, it.method, question, value[:100])] += sign
+
+    def apply(self, session: Session) -> None:
+        """Write the changes; sorted keys keep concurrent writers from deadlocking."""
+        m = [
+            {
+                "area": k[0],
+                "day": k[1],
+                "category": k[2],
+                "method": k[3],
+                "mentions": v[0],
+                "severity_sum": v[1],
+                "severity_count": v[2],
+            }
+            for k, v in sorted(self.mentions.items())
+            if any(v)
+        ]
+        _upsert(session, MentionDay, m, ("mentions", "severity_sum", "severity_count"))
+        r = [
+            {"area": k[0], "day": k[1], "method": k[2], "respondents": v}
+            for k, v in sorted(self.respondents.items())
+            if v
+        ]
+        _upsert(session, RespondentDay, r, ("respondents",))
+        e = [
+            {
+                "area": k[0],
+                "day": k[1],
+                "method": k[2],
+                "question": k[3],
+                "value": k[4],
+                "respondents": v,
+            }
+            for k, v in sorted(self.equality.items())
+            if v
+        ]
+        _upsert(session, EqualityDay, e, ("respondents",))
+        areas = sorted({k[0] for k, v in self.respondents.items() if v < 0})
+        if areas:
+            # a retraction can leave zero rows behind; a rebuild would not have them
+            session.execute(
+                delete(MentionDay).where(MentionDay.area.in_(areas), MentionDay.mentions == 0)
+            )
+            session.execute(
+                delete(RespondentDay).where(
+                    RespondentDay.area.in_(areas), RespondentDay.respondents == 0
+                )
+            )
+            session.execute(
+                delete(EqualityDay).where(EqualityDay.area.in_(areas), EqualityDay.respondents == 0)
+            )
+
+
+def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], counters: Sequence[str]):
+    """Insert rows or add their counters to the existing ones."""
+    if not rows:
+        return
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    keys = [c.name for c in table.primary_key.columns]
+    # SQLite allows at most 32766 bound variables per statement
+    step = max(1, 3000 // len(rows[0]))
+    for i in range(0, len(rows), step):
+        stmt = insert(table).values(rows[i : i + step])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: table.c[c] + stmt.excluded[c] for c in counters},
+        )
+        session.execute(stmt)
+
+
+def _rules(session: Session, hashes: Iterable[str]) -> dict[str, str | None]:
+    hashes = sorted(set(hashes))
+    out: dict[str, str | None] = {}
+    for i in range(0, len(hashes), 500):
+        q = select(TriageRule.norm_hash, TriageRule.category).where(
+            TriageRule.norm_hash.in_(hashes[i : i + 500])
+        )
+        out.update({h: c for h, c in session.execute(q)})
+    return out
+
+
+def _replaced_ids(session: Session, ids: Sequence[str]) -> set[str]:
+    """Return which of ``ids`` some stored response names in ``replaces``."""
+    out: set[str] = set()
+    for i in range(0, len(ids), 500):
+        q = select(Response.replaces).where(
+            Response.replaces.in_(ids[i : i + 500]), Response.replaces != Response.id
+        )
+        out.update(session.scalars(q))
+    return out
+
+
+def _mentions_of(facts: Facts, texts: Iterable[tuple[str | None, int | None]]) -> dict:
+    """Return category → severity: choices first, then categories mapped from free text."""
+    mentions: dict[str, int | None] = dict(facts.mentions)
+    for category, severity in texts:
+        if category is not None and category not in mentions:
+            mentions[category] = severity
+    return mentions
+
+
+def apply_responses(session: Session, rows: Iterable[Any], lookup: Lookup | None = None) -> int:
+    """Add newly stored responses to the aggregates and the triage queue; return how many count.
+
+    Call it once per response, after the responses are in the session (flushed), in the same
+    transaction. Corrections take the response they replace out of the aggregates.
+    """
+    items = [as_item(r) for r in rows]
+    if not items:
+        return 0
+    lookup = lookup or survey_lookup(session)
+    ids = [it.id for it in items]
+    replaced_now = _replaced_ids(session, ids)
+    targets = sorted({it.replaces for it in items if it.replaces and it.replaces != it.id})
+    if targets:
+        batch = set(ids)
+        already = {  # targets some earlier response had replaced already stopped counting
+            t
+            for (t,) in session.execute(
+                select(Response.replaces).where(
+                    Response.replaces.in_(targets), Response.id.not_in(batch)
+                )
+            )
+        }
+        retract(session, [t for t in targets if t not in already and t not in batch], lookup)
+    counted = [it for it in items if it.id not in replaced_now]
+    _contribute(session, counted, lookup, new=True)
+    return len(counted)
+
+
+def _contribute(session: Session, items: list[Item], lookup: Lookup, *, new: bool) -> None:
+    """Add items' contributions; with ``new``, create their triage items first."""
+    if not items:
+        return
+    facts = {}
+    for it in items:
+        survey = lookup(it.survey_id, it.survey_version)
+        facts[it.id] = response_facts(survey, it.answers) if survey else Facts({})
+    texts: dict[str, list[tuple[str | None, int | None]]] = defaultdict(list)
+    if new:
+        hashes = {it.id: [norm_hash(t.text) for t in facts[it.id].texts] for it in items}
+        rules = _rules(session, (h for hs in hashes.values() for h in hs))
+        triage = []
+        for it in items:
+            for t, h in zip(facts[it.id].texts, hashes[it.id], strict=True):
+                status = "pending" if h not in rules else "dismissed"
+                category = rules.get(h)
+                if category is not None:
+                    status = "mapped"
+                    texts[it.id].append((category, t.severity))
+                triage.append(
+                    {
+                        "response_id": it.id,
+                        "question": t.question,
+                        "area": it.area,
+                        "day": it.day,
+                        "method": it.method,
+                        "text": t.text,
+                        "norm_hash": h,
+                        "severity": t.severity,
+                        "status": status,
+                        "category": category,
+                    }
+                )
+        if triage:
+            session.execute(TriageItem.__table__.insert(), triage)
+    else:
+        q = select(TriageItem.response_id, TriageItem.category, TriageItem.severity).where(
+            TriageItem.response_id.in_([it.id for it in items]), TriageItem.status == "mapped"
+        )
+        for rid, category, severity in session.execute(q):
+            texts[rid].append((category, severity))
+    deltas = Deltas()
+    mention_rows = []
+    for it in items:
+        f = facts[it.id]
+        mentions = _mentions_of(f, texts.get(it.id, ()))
+        deltas.add(it, mentions, f, 1)
+        for code, sev in mentions.items():
+            source = "choice" if code in f.mentions else "text"
+            mention_rows.append(
+                {
+                    "response_id": it.id,
+                    "category": code,
+                    "area": it.area,
+                    "day": it.day,
+                    "method": it.method,
+                    "severity": sev,
+                    "source": source,
+                }
+            )
+    if mention_rows:
+        session.execute(ResponseMention.__table__.insert(), mention_rows)
+    deltas.apply(session)
+
+
+def _load_items(session: Session, ids: Sequence[str]) -> list[Item]:
+    out = []
+    for i in range(0, len(ids), 500):
+        q = select(Response).where(Response.id.in_(ids[i : i + 500]))
+        out += [as_item(r) for r in session.scalars(q)]
+    return out
+
+
+def retract(session: Session, ids: Sequence[str], lookup: Lookup, *, drop_triage: bool = True):
+    """Take stored responses out of the aggregates (a correction replaced them)."""
+    items = _load_items(session, list(ids))
+    if not items:
+        return
+    got = [it.id for it in items]
+    mentions: dict[str, dict[str, int | None]] = defaultdict(dict)
+    q = select(ResponseMention.response_id, ResponseMention.category, ResponseMention.severity)
+    for rid, code, sev in session.execute(q.where(ResponseMention.response_id.in_(got))):
+        mentions[rid][code] = sev
+    deltas = Deltas()
+    for it in items:
+        survey = lookup(it.survey_id, it.survey_version)
+        facts = response_facts(survey, it.answers) if survey else Facts({})
+        deltas.add(it, mentions.get(it.id, {}), facts, -1)
+    deltas.apply(session)
+    session.execute(delete(ResponseMention).where(ResponseMention.response_id.in_(got)))
+    if drop_triage:
+        session.execute(delete(TriageItem).where(TriageItem.response_id.in_(got)))
+
+
+def refresh(session: Session, ids: Sequence[str], lookup: Lookup | None = None) -> None:
+    """Recount responses whose triage decisions changed (their text mentions may differ)."""
+    lookup = lookup or survey_lookup(session)
+    ids = sorted(set(ids))
+    retract(session, ids, lookup, drop_triage=False)
+    _contribute(session, _load_items(session, ids), lookup, new=False)
+
+
+def clear(session: Session) -> None:
+    """Delete every derived row (aggregates, mentions, triage items); rules stay."""
+    for model in (MentionDay, RespondentDay, EqualityDay, ResponseMention, TriageItem):
+        session.execute(delete(model))
+
+
+def rebuild(session: Session, batch: int = 5000, progress: Callable[[int], Any] | None = None):
+    """Recompute every aggregate and the triage queue from the stored responses; return counted."""
+    lookup = survey_lookup(session)
+    clear(session)
+    replaced = select(Response.replaces).where(
+        Response.replaces.is_not(None), Response.replaces != Response.id
+    )
+    q = (
+        select(
+            Response.id,
+            Response.area,
+            Response.method,
+            Response.collected_at,
+            Response.survey_id,
+            Response.survey_version,
+            Response.answers,
+        )
+        .where(Response.id.not_in(replaced))
+        .order_by(Response.id)
+        .execution_options(yield_per=batch)
+    )
+    total = 0
+    chunk: list[Item] = []
+    for row in session.execute(q):
+        chunk.append(as_item(row._mapping))
+        if len(chunk) >= batch:
+            _contribute(session, chunk, lookup, new=True)
+            total += len(chunk)
+            if progress:
+                progress(len(chunk))
+            chunk = []
+    _contribute(session, chunk, lookup, new=True)
+    total += len(chunk)
+    if progress and chunk:
+        progress(len(chunk))
+    return total
+
+
+def respondents_total(session: Session) -> int:
+    """Return every counted response (the sum of respondent days)."""
+    return int(session.scalar(select(func.coalesce(func.sum(RespondentDay.respondents), 0))))
