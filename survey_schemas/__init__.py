@@ -15,7 +15,7 @@ from .registry import (
 )
 from .relevance import is_relevant
 from .response import Response, ResponseSchema, check_response, new_response_id
-from .taxonomy import Category, Taxonomy, TaxonomyError, default_taxonomy
+from .taxonomy import Category, Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
 
 __all__ = [
     "CHOICE_TYPES",
@@ -44,6 +44,7 @@ __all__ = [
     "is_relevant",
     "load_survey",
     "load_survey_file",
+    "load_taxonomy",
     "new_response_id",
     "validate_answers",
 ]

@@ -40,9 +40,15 @@ def validate_answers(survey: Survey, answers: Any) -> FieldErrors:
         if not isinstance(key, str) or survey.question(key) is None:
             errors[str(key)] = ["not a question in this survey"]
     given: dict[str, Any] = {}
+    broken: set[str] = set()
     for q in survey.questions:
         value = answers.get(q.id)
         answered = is_answered(value)
+        if q.depends_on & broken:
+            # Relevance hangs on an answer already reported as wrong: judging this question
+            # would only echo that error, so leave it until the earlier answer is fixed.
+            broken.add(q.id)
+            continue
         if not is_relevant(q.relevant, given):
             if answered:
                 errors[q.id] = ["must be left unanswered: it does not apply given earlier answers"]
@@ -54,6 +60,7 @@ def validate_answers(survey: Survey, answers: Any) -> FieldErrors:
         problem = check_value(q, value)
         if problem:
             errors[q.id] = [problem]
+            broken.add(q.id)
         else:
             given[q.id] = value
     return errors
@@ -75,6 +82,10 @@ def check_value(q: Question, value: Any) -> str | None:
             return f"{_short(unknown[0])} is not one of the choices"
         if len(set(value)) != len(value):
             return "a choice is listed twice"
+        if len(value) > 1:
+            alone = next((v for v in value if v in q.exclusive), None)
+            if alone is not None:
+                return f"{_short(alone)} cannot be chosen together with other answers"
         if q.min_selected is not None and len(value) < q.min_selected:
             return f"choose at least {q.min_selected}"
         if q.max_selected is not None and len(value) > q.max_selected:

@@ -18,13 +18,20 @@ from marshmallow import (
     validates_schema,
 )
 
-from .model import CHOICE_TYPES, METHODS, QUESTION_TYPES, Choice, Question, Survey
-from .relevance import referenced_questions, relevance_problems
+from .consistency import semantic_problems
+from .model import (
+    CHOICE_TYPES,
+    LANG,
+    METHODS,
+    QID,
+    QUESTION_TYPES,
+    SLUG,
+    Choice,
+    Question,
+    Survey,
+)
+from .relevance import referenced_questions
 from .taxonomy import Taxonomy, default_taxonomy
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-QID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 class SurveyError(ValueError):
@@ -48,24 +55,25 @@ class _Base(Schema):
         return data
 
 
-Text = fields.Dict(keys=fields.Str(validate=validate.Regexp(LANG)), values=fields.Str())
+LANG_CODE = validate.Regexp(LANG, error="{input!r} is not a language code such as 'en' or 'pt-BR'")
+
+
+def _text(required: bool = False) -> fields.Dict:
+    """Return a field for a translatable text: language code -> string."""
+    return fields.Dict(keys=fields.Str(validate=LANG_CODE), values=fields.Str(), required=required)
 
 
 class ChoiceSchema(_Base):
     value = fields.Str(required=True, validate=validate.Length(min=1, max=100))
-    label = fields.Dict(
-        keys=fields.Str(validate=validate.Regexp(LANG)), values=fields.Str(), required=True
-    )
+    label = _text(required=True)
     category = fields.Str(load_default=None)
 
 
 class QuestionSchema(_Base):
     id = fields.Str(required=True, validate=validate.Regexp(QID, error="must be a plain name"))
     type = fields.Str(required=True, validate=validate.OneOf(sorted(QUESTION_TYPES)))
-    label = fields.Dict(
-        keys=fields.Str(validate=validate.Regexp(LANG)), values=fields.Str(), required=True
-    )
-    hint = fields.Dict(keys=fields.Str(validate=validate.Regexp(LANG)), values=fields.Str())
+    label = _text(required=True)
+    hint = _text()
     required = fields.Bool(load_default=False)
     relevant = fields.Dict(load_default=None)
     choices = fields.List(fields.Nested(ChoiceSchema))
@@ -113,6 +121,9 @@ class QuestionSchema(_Base):
             errors["issue_text"] = ["only a text question can be issue text"]
         if q.get("personal") and kind not in ("text", "street"):
             errors["personal"] = ["only text answers can be marked personal"]
+        elif q.get("personal") and q.get("issue_text"):
+            # Issue text goes to triage and quotes; personal data must never get there.
+            errors["personal"] = ["personal data cannot also be issue text"]
         if "severity_for" in q and kind != "scale":
             errors["severity_for"] = ["only a scale question can qualify mentions"]
         if "constraint" in q:
@@ -126,14 +137,10 @@ class QuestionSchema(_Base):
 class SurveySchema(_Base):
     id = fields.Str(required=True, validate=validate.Regexp(SLUG, error="must be a lowercase slug"))
     version = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
-    title = fields.Dict(
-        keys=fields.Str(validate=validate.Regexp(LANG)), values=fields.Str(), required=True
-    )
-    purpose = fields.Dict(
-        keys=fields.Str(validate=validate.Regexp(LANG)), values=fields.Str(), required=True
-    )
+    title = _text(required=True)
+    purpose = _text(required=True)
     languages = fields.List(
-        fields.Str(validate=validate.Regexp(LANG)), required=True, validate=validate.Length(min=1)
+        fields.Str(validate=LANG_CODE), required=True, validate=validate.Length(min=1)
     )
     methods = fields.List(
         fields.Str(validate=validate.OneOf(METHODS)), required=True, validate=validate.Length(min=1)
@@ -156,7 +163,7 @@ def _is_iso_date(value: Any) -> bool:
 
 
 def _constraint_problem(kind: str, constraint: Mapping[str, Any]) -> str | None:
-    allowed = {"pattern", "min_selected", "max_selected", "message"}
+    allowed = {"pattern", "min_selected", "max_selected", "exclusive", "message"}
     unknown = set(constraint) - allowed
     if unknown:
         return f"unknown constraint keys {sorted(unknown)} (allowed: {sorted(allowed)})"
@@ -174,6 +181,12 @@ def _constraint_problem(kind: str, constraint: Mapping[str, Any]) -> str | None:
             val = constraint[key]
             if isinstance(val, bool) or not isinstance(val, int) or val < 0:
                 return f"{key} must be a whole number"
+    if "exclusive" in constraint:
+        if kind != "multiple_choice":
+            return "exclusive applies to multiple choice only"
+        values = constraint["exclusive"]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return "exclusive must be a list of choice values"
     if "message" in constraint and not isinstance(constraint["message"], dict):
         return "message must be a translations object"
     return None
@@ -202,7 +215,11 @@ def _structure_problems(data: Mapping[str, Any], errors: Mapping[str, Any]) -> l
             for idx, qerr in sub.items():
                 q = raw_questions[idx] if isinstance(idx, int) and idx < len(raw_questions) else {}
                 qid = q.get("id") if isinstance(q, dict) else None
-                where = f"question {qid!r}" if qid else f"question #{idx + 1 if isinstance(idx, int) else idx}"
+                where = (
+                    f"question {qid!r}"
+                    if qid
+                    else f"question #{idx + 1 if isinstance(idx, int) else idx}"
+                )
                 lines: list[str] = []
                 _flatten(qerr, "", lines)
                 out.extend(f"{where}: {line}" for line in lines)
@@ -213,71 +230,13 @@ def _structure_problems(data: Mapping[str, Any], errors: Mapping[str, Any]) -> l
     return out
 
 
-def _semantic_problems(s: Mapping[str, Any], taxonomy: Taxonomy) -> list[str]:
-    """Check what spans fields: ids, references, categories, translations."""
-    out: list[str] = []
-    langs = list(s["languages"])
-    if len(set(langs)) != len(langs):
-        out.append("languages: listed twice")
-    if len(set(s["methods"])) != len(s["methods"]):
-        out.append("methods: listed twice")
-
-    def need_all(text: Mapping[str, str] | None, where: str) -> None:
-        if text is None:
-            return
-        for lang in langs:
-            if not str(text.get(lang, "")).strip():
-                out.append(f"{where}: missing the {lang!r} text")
-        for extra in set(text) - set(langs):
-            out.append(f"{where}: text in {extra!r}, which is not a declared language")
-
-    need_all(s["title"], "title")
-    need_all(s["purpose"], "purpose")
-    seen: dict[str, dict[str, Any]] = {}
-    consent_ids = set()
-    for q in s["questions"]:
-        where = f"question {q['id']!r}"
-        if q["id"] in seen:
-            out.append(f"{where}: id used twice")
-        need_all(q["label"], f"{where}: label")
-        need_all(q.get("hint"), f"{where}: hint")
-        if q.get("constraint", {}).get("message") is not None:
-            need_all(q["constraint"]["message"], f"{where}: constraint message")
-        values = set()
-        for c in q.get("choices", []):
-            if c["value"] in values:
-                out.append(f"{where}: choice {c['value']!r} listed twice")
-            values.add(c["value"])
-            need_all(c["label"], f"{where}: choice {c['value']!r}")
-            if c.get("category") is not None and c["category"] not in taxonomy:
-                out.append(f"{where}: choice {c['value']!r} names unknown category {c['category']!r}")
-        if q.get("relevant") is not None:
-            for problem in relevance_problems(q["relevant"]):
-                out.append(f"{where}: relevant: {problem}")
-            for ref in referenced_questions(q["relevant"]):
-                if ref not in seen:
-                    named = "itself" if ref == q["id"] else f"{ref!r}, which is not an earlier question"
-                    out.append(f"{where}: relevant names {named}")
-        target = q.get("severity_for")
-        if target is not None:
-            tq = seen.get(target) or next((x for x in s["questions"] if x["id"] == target), None)
-            if tq is None or tq["type"] not in CHOICE_TYPES:
-                out.append(f"{where}: severity_for names {target!r}, which is not a choice question")
-        if q.get("personal"):
-            refs = referenced_questions(q["relevant"]) if q.get("relevant") else set()
-            if not refs & consent_ids:
-                out.append(f"{where}: personal data must be relevant only after a consent question")
-        if q["type"] == "consent":
-            consent_ids.add(q["id"])
-        seen[q["id"]] = q
-    return out
-
-
 def _build(s: Mapping[str, Any], definition: Mapping[str, Any], digest: str) -> Survey:
     questions = []
     for q in s["questions"]:
         constraint = q.get("constraint", {})
-        choices = tuple(Choice(c["value"], c["label"], c.get("category")) for c in q.get("choices", []))
+        choices = tuple(
+            Choice(c["value"], c["label"], c.get("category")) for c in q.get("choices", [])
+        )
         questions.append(
             Question(
                 id=q["id"],
@@ -291,6 +250,8 @@ def _build(s: Mapping[str, Any], definition: Mapping[str, Any], digest: str) -> 
                 integer=q["integer"] or q["type"] == "scale",
                 max_length=q.get("max_length"),
                 pattern=constraint.get("pattern"),
+                exclusive=frozenset(constraint.get("exclusive", ())),
+                constraint_message=constraint.get("message"),
                 min_selected=constraint.get("min_selected"),
                 max_selected=constraint.get("max_selected"),
                 severity_for=q.get("severity_for"),
@@ -298,6 +259,7 @@ def _build(s: Mapping[str, Any], definition: Mapping[str, Any], digest: str) -> 
                 personal=q["personal"],
                 hint=q.get("hint"),
                 choice_values=frozenset(c.value for c in choices),
+                depends_on=frozenset(referenced_questions(q.get("relevant"))),
                 date_min=q.get("min") if q["type"] == "date" else None,
                 date_max=q.get("max") if q["type"] == "date" else None,
             )
@@ -331,12 +293,15 @@ def load_survey(definition: Any, taxonomy: Taxonomy | None = None) -> Survey:
     if not isinstance(definition, dict):
         raise SurveyError(["survey: the definition must be a JSON object"])
     name = _name(definition)
+    problems: list[str] = []
+    loaded: dict[str, Any] = {}
     try:
         loaded = SurveySchema().load(definition)
     except ValidationError as exc:
         problems = _structure_problems(definition, exc.messages)  # type: ignore[arg-type]
-        raise SurveyError([f"{name}: {p}" for p in problems]) from None
-    problems = _semantic_problems(loaded, taxonomy)
+    # Cross-field checks run on the raw document even after structural errors, so that
+    # one run lists every problem instead of making the author fix them in rounds.
+    problems += semantic_problems(definition, taxonomy)
     if problems:
         raise SurveyError([f"{name}: {p}" for p in problems])
     return _build(loaded, definition, content_hash(definition))
@@ -345,7 +310,9 @@ def load_survey(definition: Any, taxonomy: Taxonomy | None = None) -> Survey:
 def _name(definition: Mapping[str, Any]) -> str:
     sid = definition.get("id") if isinstance(definition.get("id"), str) else "survey"
     version = definition.get("version")
-    return f"{sid} v{version}" if isinstance(version, int) and not isinstance(version, bool) else sid
+    return (
+        f"{sid} v{version}" if isinstance(version, int) and not isinstance(version, bool) else sid
+    )
 
 
 def load_survey_file(path: Any, taxonomy: Taxonomy | None = None) -> Survey:

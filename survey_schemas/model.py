@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,10 +10,22 @@ from typing import Any
 CHOICE_TYPES = frozenset({"single_choice", "multiple_choice"})
 TEXT_TYPES = frozenset({"text", "street"})
 QUESTION_TYPES = frozenset(
-    {"single_choice", "multiple_choice", "text", "number", "scale", "yes_no", "date", "street",
-     "consent"}  # fmt: skip
+    {
+        "single_choice",
+        "multiple_choice",
+        "text",
+        "number",
+        "scale",
+        "yes_no",
+        "date",
+        "street",
+        "consent",
+    }  # fmt: skip
 )
 METHODS = ("doorstep", "event", "kiosk", "meeting")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # survey ids
+QID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # question ids
+LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # BCP 47 language and region
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,8 @@ class Question:
     pattern: str | None = None
     min_selected: int | None = None
     max_selected: int | None = None
+    exclusive: frozenset[str] = frozenset()
+    constraint_message: Mapping[str, str] | None = None
     severity_for: str | None = None
     issue_text: bool = False
     personal: bool = False
@@ -48,6 +63,7 @@ class Question:
     date_min: str | None = None
     date_max: str | None = None
     choice_values: frozenset[str] = field(default=frozenset(), compare=False)
+    depends_on: frozenset[str] = field(default=frozenset(), compare=False)
 
     def choice(self, value: str) -> Choice | None:
         """Return the choice with ``value``, or None."""

@@ -46,17 +46,7 @@ def relevance_problems(expr: Any, depth: int = 0) -> list[str]:
 
 def referenced_questions(expr: Any) -> set[str]:
     """Return the ids of the questions a (well-formed) condition reads."""
-    if not isinstance(expr, Mapping):
-        return set()
-    if "question" in expr:
-        return {expr["question"]} if isinstance(expr["question"], str) else set()
-    out: set[str] = set()
-    for key in ("all", "any"):
-        for part in expr.get(key) or ():
-            out |= referenced_questions(part)
-    if "not" in expr:
-        out |= referenced_questions(expr["not"])
-    return out
+    return {leaf["question"] for leaf in leaf_conditions(expr) if isinstance(leaf["question"], str)}
 
 
 def is_relevant(expr: Mapping[str, Any] | None, answers: Mapping[str, Any]) -> bool:
@@ -80,3 +70,32 @@ def is_relevant(expr: Mapping[str, Any] | None, answers: Mapping[str, Any]) -> b
     if "any" in expr:
         return any(is_relevant(p, answers) for p in expr["any"])
     return not is_relevant(expr["not"], answers)
+
+
+def leaf_conditions(expr: Any) -> list[Mapping[str, Any]]:
+    """Return the ``{"question": ...}`` conditions inside a (well-formed) condition."""
+    if not isinstance(expr, Mapping):
+        return []
+    if "question" in expr:
+        return [expr]
+    out: list[Mapping[str, Any]] = []
+    for key in ("all", "any"):
+        parts = expr.get(key)
+        for part in parts if isinstance(parts, list) else ():
+            out.extend(leaf_conditions(part))
+    if "not" in expr:
+        out.extend(leaf_conditions(expr["not"]))
+    return out
+
+
+def requires_true(expr: Any, question_ids: set[str]) -> bool:
+    """Return whether a condition can hold only when one of ``question_ids`` equals true."""
+    if not isinstance(expr, Mapping):
+        return False
+    if "question" in expr:
+        return expr["question"] in question_ids and expr.get("equals") is True
+    if "all" in expr and isinstance(expr["all"], list):
+        return any(requires_true(part, question_ids) for part in expr["all"])
+    if "any" in expr and isinstance(expr["any"], list) and expr["any"]:
+        return all(requires_true(part, question_ids) for part in expr["any"])
+    return False

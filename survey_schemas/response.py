@@ -61,7 +61,7 @@ _SCHEMA = ResponseSchema()
 
 def _flat(messages: Any) -> FieldErrors:
     out: FieldErrors = {}
-    for key, val in (messages.items() if isinstance(messages, dict) else [("_", messages)]):
+    for key, val in messages.items() if isinstance(messages, dict) else [("_", messages)]:
         if isinstance(val, dict):
             for sub, msgs in _flat(val).items():
                 out[f"{key}.{sub}"] = msgs

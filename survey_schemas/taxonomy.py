@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 NATURES = ("personal", "nuisance", "environmental")
 REMITS = ("acts", "refer", "outside")
@@ -46,7 +49,7 @@ class Taxonomy:
     def __getitem__(self, code: str) -> Category:
         return self.categories[code]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Category]:
         return iter(self.categories.values())
 
     def __len__(self) -> int:
@@ -90,6 +93,13 @@ class Taxonomy:
             cats[code] = cat
         return Taxonomy(cats, self.remits)
 
+    def with_remits(self, remits: Mapping[str, str]) -> Taxonomy:
+        """Return a copy whose remit explanations are replaced where ``remits`` names them."""
+        unknown = set(remits) - set(REMITS)
+        if unknown:
+            raise TaxonomyError(f"unknown remits {sorted(unknown)} (known: {list(REMITS)})")
+        return Taxonomy(self.categories, {**self.remits, **remits})
+
 
 def _is_slug(code: str) -> bool:
     parts = code.split("-")
@@ -103,3 +113,65 @@ def default_taxonomy() -> Taxonomy:
     doc = json.loads(text)
     cats = {c["code"]: Category(**c) for c in doc["categories"]}
     return Taxonomy(cats, doc["remits"])
+
+
+class _ChangeSchema(Schema):
+    """One category added or changed by a deployment file."""
+
+    class Meta:
+        unknown = RAISE
+
+    code = fields.Str(required=True)
+    label = fields.Raw()
+    nature = fields.Str(validate=validate.OneOf(NATURES))
+    provider = fields.Str(validate=validate.Length(min=1, max=100))
+    remit = fields.Str(validate=validate.OneOf(REMITS))
+    group = fields.Str(validate=validate.Length(min=1, max=40))
+
+
+class _DeploymentSchema(Schema):
+    """A deployment's taxonomy file: ``{"categories": [...], "remits": {...}}``."""
+
+    class Meta:
+        unknown = RAISE
+
+    categories = fields.List(fields.Nested(_ChangeSchema), load_default=list)
+    remits = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict)
+
+
+def load_taxonomy(path: str | Path | None = None, base: Taxonomy | None = None) -> Taxonomy:
+    """Return ``base`` (default: the bundled taxonomy) extended by a deployment's JSON file.
+
+    The file adds categories, relabels them (a label may be a string or a translations
+    object) or changes their provider, nature or remit, and may reword the remit texts.
+    Without a path the base comes back unchanged.
+    """
+    base = base or default_taxonomy()
+    if path is None:
+        return base
+    try:
+        doc = json.loads(Path(path).read_text("utf-8"))
+    except FileNotFoundError:
+        raise TaxonomyError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TaxonomyError(f"{path}: not valid JSON: {exc}") from None
+    try:
+        loaded = _DeploymentSchema().load(doc if isinstance(doc, dict) else {"_": doc})
+    except ValidationError as exc:
+        raise TaxonomyError(f"{path}: {exc.messages}") from None
+    for change in loaded["categories"]:
+        label = change.get("label")
+        if label is not None and not _is_text(label):
+            raise TaxonomyError(f"{path}: category {change['code']}: label must be text")
+    try:
+        return base.extended(loaded["categories"]).with_remits(loaded["remits"])
+    except TaxonomyError as exc:
+        raise TaxonomyError(f"{path}: {exc}") from None
+
+
+def _is_text(label: Any) -> bool:
+    if isinstance(label, str):
+        return bool(label.strip())
+    return isinstance(label, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in label.items()
+    )
