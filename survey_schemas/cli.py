@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .definition import SurveyError, load_survey_file
+from .model import METHODS
 from .registry import SurveyRegistry
 
 
@@ -50,16 +51,49 @@ def validate_cmd(paths: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
 @click.option("--id", "survey_id", help="Survey id (default: the form_id or file name).")
 @click.option("--version", type=int, help="Survey version (default: from the settings sheet).")
-def import_xlsform_cmd(file: Path, out: Path | None, survey_id: str | None, version: int | None):
-    """Convert an XLSForm (ODK/KoboToolbox) to a doorstep survey definition."""
+@click.option(
+    "--method",
+    "methods",
+    multiple=True,
+    type=click.Choice(METHODS),
+    help="Allowed collection method; repeat for more (default: doorstep).",
+)
+@click.option(
+    "--language",
+    default="en",
+    show_default=True,
+    help="Language code for label columns that name no language.",
+)
+def import_xlsform_cmd(
+    file: Path,
+    out: Path | None,
+    survey_id: str | None,
+    version: int | None,
+    methods: tuple[str, ...],
+    language: str,
+) -> None:
+    """Convert an XLSForm (ODK/KoboToolbox) to a doorstep survey definition.
+
+    Exit 1 listing each construct that cannot be carried; warnings go to stderr.
+    """
     from .xlsform import XLSFormError, convert_xlsform
 
+    warnings: list[str] = []
     try:
-        definition = convert_xlsform(file, survey_id=survey_id, version=version)
+        definition = convert_xlsform(
+            file,
+            survey_id=survey_id,
+            version=version,
+            methods=methods or ("doorstep",),
+            language=language,
+            warnings=warnings,
+        )
     except XLSFormError as exc:
         for line in exc.problems:
             click.echo(line, err=True)
         sys.exit(1)
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
     text = json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
     if out:
         out.write_text(text, "utf-8")
