@@ -26,6 +26,7 @@ from survey_schemas import SurveyError, SurveyRegistry, bundled_registry, check_
 from survey_schemas.response import Response
 
 from .demo import demo_areas
+from .storage import open_database
 
 __all__ = [
     "OUTCOMES",
@@ -40,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STORE_FILE = "store.db"
+STORE_DIR = "store"
 TOKEN_FILE = "device-token"
 OUR_AREA_FILE = "our-area.json"
 OUTCOMES = ("no_answer", "refused", "come_back", "surveyed")
@@ -88,8 +89,8 @@ class Device:
 
 
 def open_tables(path: Path) -> TinyDB:
-    """Open the TinyDB file that holds the store (the one place that picks the storage)."""
-    return TinyDB(path)
+    """Open the TinyDB that holds the store (the one place that picks the storage)."""
+    return open_database(path)
 
 
 def _local_now() -> datetime:
@@ -135,7 +136,7 @@ class ResponseStore:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._now = clock or _local_now
         self._lock = threading.RLock()
-        self._db = open_tables(self.data_dir / STORE_FILE)
+        self._db = open_tables(self.data_dir / STORE_DIR)
         self._responses = self._db.table("responses")
         self._personal = self._db.table("personal")
         self._drafts = self._db.table("drafts")
@@ -233,9 +234,11 @@ class ResponseStore:
         data = dict(data)
         if data.get("id") is None:
             data["id"] = str(uuid.uuid4())
-        if data.get("collected_at") is None:
-            data["collected_at"] = self._now().isoformat()
         with self._lock:
+            if data.get("collected_at") is None:
+                # A retry that left the time to us must compare equal to its first save.
+                stored = self.get_response(str(data["id"]).lower())
+                data["collected_at"] = stored["collected_at"] if stored else self._now().isoformat()
             response, errors = check_response(
                 data, self._registry.find, allowed_areas=self._area_codes
             )

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from collector.storage import open_database
 from collector.store import (
     InvalidResponse,
     ResponseConflict,
@@ -156,6 +157,14 @@ def test_same_id_same_content_is_idempotent(store: ResponseStore) -> None:
     assert store.status()["stored"] == 1
 
 
+def test_retry_without_collected_at_is_idempotent(store: ResponseStore, clock: Clock) -> None:
+    body = response(id=str(uuid.uuid4()))
+    store.save_response(body)
+    clock.now += timedelta(minutes=5)
+    assert store.save_response(body) == body["id"]
+    assert store.status()["stored"] == 1
+
+
 def test_same_id_other_content_conflicts_and_keeps_the_first(store: ResponseStore) -> None:
     body = response(id=str(uuid.uuid4()), collected_at="2024-05-01T09:00:00+00:00")
     store.save_response(body)
@@ -171,9 +180,10 @@ def test_personal_data_is_kept_apart(store: ResponseStore, tmp_path: Path) -> No
     assert "personal" not in store.get_response(rid)
     assert store.get_response(rid, personal=True)["personal"] == {"phone": "0700"}
     assert store.unsynced()[0]["personal"] == {"phone": "0700"}
-    tables = json.loads((tmp_path / "store.db").read_text())
-    assert "0700" not in json.dumps(tables["responses"])
-    assert "0700" in json.dumps(tables["personal"])
+    store.close()
+    with open_database(tmp_path / "store") as db:
+        assert "0700" not in json.dumps(db.table("responses").all())
+        assert "0700" in json.dumps(db.table("personal").all())
 
 
 def test_personal_answer_in_answers_is_refused(store: ResponseStore) -> None:
@@ -303,7 +313,7 @@ def test_device_token_is_private_and_never_in_repr(store: ResponseStore, tmp_pat
     assert device.token == "s3cret-token" and device.device_id == "dev-1"
     assert "s3cret" not in repr(device)
     assert stat.S_IMODE(os.stat(tmp_path / "device-token").st_mode) == 0o600
-    assert "s3cret" not in (tmp_path / "store.db").read_text()
+    assert not any("s3cret" in p.read_text() for p in (tmp_path / "store").glob("*.*"))
 
 
 def test_concurrent_saves_from_threads_are_all_kept(store: ResponseStore) -> None:

@@ -1,0 +1,199 @@
+"""The collector's local JSON API (DESIGN.md "Collector local API"), plus loopback admin calls.
+
+Contract endpoints: ``health``, ``responses``, ``status``, ``surveys``, ``areas``. The admin
+endpoints (``export``, ``sync``, ``device``) serve ``doorstep collector`` commands on the same
+machine: they need loopback and the local key that ``serve`` writes to its runtime file. In
+kiosk mode only ``health`` answers without that key, so a kiosk shows no stored data.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, session
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.exceptions import HTTPException
+
+from . import hooks
+from .app import get_settings, get_store
+from .bundle import write_bundle
+from .storage import StorageError, StorageFull
+from .store import InvalidResponse, ResponseConflict
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+KEY_HEADER = "X-Doorstep-Key"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+PUBLIC_IN_KIOSK = frozenset({"api.health"})
+ADMIN = frozenset({"api.export", "api.sync", "api.device"})
+# Stable codes for HTTP errors, so clients never parse messages.
+HTTP_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def error(code: str, message: str, status: int, details: dict[str, Any] | None = None) -> Any:
+    """Return the one error body: ``{"error": {"code", "message", "details"}}``."""
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return jsonify(body), status
+
+
+def http_error(e: HTTPException) -> Any:
+    """Turn a werkzeug HTTP error into the one error body."""
+    status = e.code or 500
+    return error(HTTP_CODES.get(status, f"http_{status}"), e.description or e.name, status)
+
+
+def _is_loopback() -> bool:
+    return request.remote_addr in LOOPBACK
+
+
+def _has_local_key() -> bool:
+    key = get_settings().local_key
+    given = request.headers.get(KEY_HEADER, "")
+    return bool(key) and hmac.compare_digest(given.encode(), key.encode())
+
+
+@bp.before_request
+def _guard() -> Any:
+    """Hide everything but health in kiosk mode, and keep admin calls to this machine's CLI."""
+    trusted = _is_loopback() and _has_local_key()
+    if get_settings().kiosk and not trusted and request.endpoint not in PUBLIC_IN_KIOSK:
+        return error("not_found", "The requested URL was not found on the server.", 404)
+    if request.endpoint in ADMIN and not trusted:
+        return error("forbidden", "only the doorstep command on this machine may do this", 403)
+    return None
+
+
+def _json_body() -> Any:
+    if request.mimetype != "application/json":
+        return None, error("unsupported_media_type", "send Content-Type: application/json", 415)
+    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 from werkzeug
+    try:
+        return json.loads(raw), None
+    except ValueError as exc:
+        return None, error("malformed_json", f"the body is not valid JSON: {exc}", 400)
+
+
+@bp.get("/health")
+def health() -> Any:
+    """Say the collector is up."""
+    return jsonify({"status": "ok"})
+
+
+@bp.post("/responses")
+def post_response() -> Any:
+    """Store a submitted response; answer 201 only once it is durable."""
+    if not (_is_loopback() or session.get("volunteer")):
+        return error("forbidden", "sign in as a volunteer to submit responses", 403)
+    body, problem = _json_body()
+    if problem is not None:
+        return problem
+    try:
+        response_id = get_store().save_response(body)
+    except InvalidResponse as exc:
+        return error(
+            "invalid_response",
+            "the response is not valid; see details.fields",
+            422,
+            {"fields": exc.errors},
+        )
+    except ResponseConflict as exc:
+        return error("conflict", str(exc), 409, {"id": exc.response_id})
+    except StorageFull:
+        return error("storage_full", "the device's disk is full; nothing was saved", 507)
+    except StorageError as exc:
+        return error("storage_error", f"nothing was saved: {exc}", 503)
+    return jsonify({"id": response_id}), 201
+
+
+@bp.get("/status")
+def status() -> Any:
+    """Report stored, unsynced and rejected counts and the last sync time."""
+    return jsonify(get_store().status())
+
+
+@bp.get("/surveys")
+def surveys() -> Any:
+    """List the latest version of each survey this collector takes, in the core format."""
+    return jsonify({"surveys": [dict(s.definition) for s in get_store().surveys()]})
+
+
+@bp.get("/areas")
+def areas() -> Any:
+    """List the areas this collector knows (pulled, or the demo set)."""
+    return jsonify({"areas": get_store().areas()})
+
+
+@bp.get("/export")
+def export() -> Any:
+    """Stream an offline bundle of every stored response (admin)."""
+    store = get_store()
+    device = store.device()
+    fd, path = tempfile.mkstemp(prefix=".export-", suffix=".tmp", dir=store.data_dir)
+    os.close(fd)
+    try:
+        manifest = write_bundle(store.iter_responses(), path, device.device_id if device else None)
+        # Compressed, a season's bundle is a few MB: held in memory, nothing left open on disk.
+        data = Path(path).read_bytes()
+    finally:
+        Path(path).unlink(missing_ok=True)
+    reply = Response(data, mimetype="application/gzip")
+    reply.headers["X-Doorstep-Count"] = str(manifest["count"])
+    return reply
+
+
+@bp.post("/sync")
+def sync() -> Any:
+    """Run one sync now through the hook the sync layer installed (admin)."""
+    if hooks.sync_now is None:
+        return error("sync_unavailable", "this collector was built without sync", 501)
+    try:
+        summary = hooks.sync_now(get_store())
+    except hooks.SyncFailed as exc:
+        return error(exc.code, str(exc), exc.status)
+    return jsonify(summary)
+
+
+class DeviceSchema(Schema):
+    """An enrollment handed over by ``doorstep collector enroll``."""
+
+    server_url = fields.Url(required=True, require_tld=False)
+    device_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    token = fields.Str(required=True, validate=validate.Length(min=16, max=1000))
+
+
+@bp.route("/device", methods=["GET", "PUT"])
+def device() -> Any:
+    """Show this collector's enrollment (never the token), or record a new one (admin)."""
+    store = get_store()
+    if request.method == "PUT":
+        body, problem = _json_body()
+        if problem is not None:
+            return problem
+        try:
+            data = DeviceSchema().load(body if isinstance(body, dict) else {})
+        except ValidationError as exc:
+            return error(
+                "invalid_device", "the enrollment is not valid", 422, {"fields": exc.messages}
+            )
+        store.set_device(data["server_url"], data["device_id"], data["token"])
+    current = store.device()
+    if current is None:
+        return jsonify({"enrolled": False})
+    return jsonify(
+        {"enrolled": True, "server_url": current.server_url, "device_id": current.device_id}
+    )

@@ -1,0 +1,100 @@
+"""The collector's Flask application factory (the flaskr pattern)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .settings import SETTINGS, Settings
+from .store import ResponseStore
+
+__all__ = ["CollectorFlask", "close_app", "create_app", "get_settings", "get_store"]
+
+_SETTING_NAMES = frozenset(s.name for s in SETTINGS) | {"local_key"}
+
+
+class CollectorFlask(Flask):
+    """Flask whose errors under ``/api/`` always use the one JSON error body."""
+
+    def handle_http_exception(self, e: HTTPException) -> Any:
+        """Answer API errors in JSON, whatever HTML error pages the web app registers."""
+        if request.path.startswith("/api/") and e.code is not None:
+            from .api import http_error
+
+            return http_error(e)
+        return super().handle_http_exception(e)
+
+    def handle_exception(self, e: Exception) -> Any:
+        """Answer an unexpected API failure with the JSON error body (after logging it)."""
+        if request.path.startswith("/api/") and not self.config.get("PROPAGATE_EXCEPTIONS"):
+            self.log_exception(sys.exc_info())
+            from .api import http_error
+
+            return http_error(InternalServerError())
+        return super().handle_exception(e)
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> CollectorFlask:
+    """Create the collector app: settings, then the store, then the API and the web pages.
+
+    ``config`` is a :class:`Settings`, or a mapping whose setting names (``data``, ``kiosk``,
+    ...) become settings and whose other keys (``TESTING``...) go to ``app.config``.
+    """
+    if isinstance(config, Settings):
+        settings, extra = config, {}
+    else:
+        given = dict(config or {})
+        settings = Settings.load({k: v for k, v in given.items() if k in _SETTING_NAMES})
+        extra = {k: v for k, v in given.items() if k not in _SETTING_NAMES}
+    app = CollectorFlask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key(),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_SAMESITE="Lax",
+        DOORSTEP_SETTINGS=settings,
+    )
+    app.config.update(extra)
+    app.extensions["doorstep_store"] = ResponseStore(settings.data)
+    app.extensions["doorstep_stopping"] = threading.Event()
+
+    from . import api
+
+    app.register_blueprint(api.bp)
+    _register_web(app)
+    return app
+
+
+def _register_web(app: Flask) -> None:
+    """Add the web pages if this build has them; the API works without them."""
+    spec = importlib.util.find_spec("collector.web")
+    if spec is None or spec.origin is None:  # absent, or a bare folder (namespace package)
+        return
+    from . import web
+
+    register = getattr(web, "register", None)
+    if register is not None:
+        register(app)
+
+
+def get_store() -> ResponseStore:
+    """Return the store of the current app."""
+    store: ResponseStore = current_app.extensions["doorstep_store"]
+    return store
+
+
+def get_settings() -> Settings:
+    """Return the settings of the current app."""
+    settings: Settings = current_app.config["DOORSTEP_SETTINGS"]
+    return settings
+
+
+def close_app(app: Flask) -> None:
+    """Stop background jobs and close the app's store."""
+    app.extensions["doorstep_stopping"].set()
+    app.extensions["doorstep_store"].close()
