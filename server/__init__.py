@@ -1,1 +1,48 @@
-"""doorstep server."""
+"""doorstep server: the Flask app factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from . import settings
+
+
+def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Apply defaults, then the instance file and environment, then the test config."""
+    app.config.from_mapping(settings.defaults())
+    app.config.update(settings.from_instance(app.instance_path))
+    app.config.update(settings.from_env())
+    if test_config is not None:
+        app.config.update(test_config)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = settings.default_database_url(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.persistent_secret(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    # Flask checks Content-Length against this before a view runs (413 for honest clients).
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the doorstep server app."""
+    instance = os.environ.get("DOORSTEP_INSTANCE") or (test_config or {}).get("INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _configure(app, test_config)
+
+    from . import db as dbmod
+    from . import errors
+    from .migrate import migrate
+
+    dbmod.init_app(app)
+    migrate.init_app(app, dbmod.db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    errors.register(app)
+
+    from .api import register_blueprints
+
+    register_blueprints(app)
+    return app

@@ -1,0 +1,66 @@
+"""``POST /api/v1/sync/push`` and ``GET /api/v1/sync/pull`` for enrolled devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from marshmallow import ValidationError
+
+from sync.wire import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
+
+from .. import clock
+from ..auth import current_device, device_area_codes, device_required
+from ..db import db
+from ..errors import ApiError, ErrorCode
+from ..exceptions import InvalidInput
+from ..feed import pull_page
+from ..ingest import ingest_batch
+from .body import json_body
+
+bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+
+
+@bp.post("/push")
+@device_required
+def push() -> dict[str, Any]:
+    """Store a batch of responses; answer one result per response, in request order."""
+    try:
+        body = PushRequestSchema().load(json_body())
+    except ValidationError as error:
+        raise InvalidInput("the push body is not valid", details=error.messages) from None
+    limit = current_app.config["MAX_PUSH_RESPONSES"]
+    if len(body["responses"]) > limit:
+        raise ApiError(
+            413,
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"a push may carry at most {limit} responses; send smaller batches",
+            {"max_responses": limit},
+        )
+    outcomes = ingest_batch(db.session, body["responses"], now=clock.now(), device=current_device())
+    return PushResponseSchema().dump({"results": [o.to_wire() for o in outcomes]})
+
+
+@bp.get("/pull")
+@device_required
+def pull() -> dict[str, Any]:
+    """Answer one page of the surveys, areas and issues changed since the cursor."""
+    try:
+        query = PullQuerySchema().load(request.args.to_dict())
+    except ValidationError as error:
+        raise InvalidInput("the pull query is not valid", details=error.messages) from None
+    largest = current_app.config["PULL_PAGE_SIZE"]
+    limit = min(query["limit"] or largest, largest)
+    device = current_device()
+    page = pull_page(db.session, query["since"], limit, device_area_codes(device))
+    # Reading only: end the transaction so a long-lived connection holds no snapshot.
+    db.session.rollback()
+    return PullResponseSchema().dump(
+        {
+            "cursor": page.cursor,
+            "surveys": page.surveys,
+            "areas": page.areas,
+            "issues": page.issues,
+            "more": page.more,
+        }
+    )

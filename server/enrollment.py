@@ -1,0 +1,97 @@
+"""Device enrollment: single-use expiring codes, device tokens, revocation (no Flask)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .accounts import get_group
+from .exceptions import (
+    EnrollmentExpired,
+    EnrollmentInvalid,
+    EnrollmentUsed,
+    InvalidToken,
+    NotFound,
+)
+from .models import Device, EnrollmentCode
+from .tokens import hash_secret, matches, new_code, new_token, normalise_code
+
+
+def create_code(
+    session: Session,
+    *,
+    now: datetime,
+    ttl_seconds: int,
+    label: str | None = None,
+    group: str | None = None,
+) -> tuple[str, datetime]:
+    """Make a single-use enrollment code; return it (shown once) and when it expires."""
+    code = new_code()
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    session.add(
+        EnrollmentCode(
+            code_hash=hash_secret(normalise_code(code)),
+            label=label,
+            group=get_group(session, group) if group else None,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+    return code, expires_at
+
+
+def enroll(session: Session, code: str, label: str, *, now: datetime) -> tuple[str, str]:
+    """Spend a code on a new device; return ``(device_id, token)``.
+
+    Raises :class:`EnrollmentInvalid`, :class:`EnrollmentUsed` or :class:`EnrollmentExpired`.
+    """
+    code_hash = hash_secret(normalise_code(code))
+    # with_for_update: two devices racing with one code on PostgreSQL must not both win.
+    row = session.scalar(
+        select(EnrollmentCode).where(EnrollmentCode.code_hash == code_hash).with_for_update()
+    )
+    if row is None or not matches(row.code_hash, normalise_code(code)):
+        raise EnrollmentInvalid("that enrollment code is not one this server issued")
+    if row.used_at is not None:
+        raise EnrollmentUsed("that enrollment code has been used; ask for a new one")
+    if now >= row.expires_at:
+        raise EnrollmentExpired(
+            "that enrollment code has expired; ask for a new one",
+            details={"expired_at": row.expires_at.isoformat()},
+        )
+    token = new_token()
+    device = Device(
+        id=str(uuid.uuid4()),
+        label=label or row.label or "device",
+        token_hash=hash_secret(token),
+        group_id=row.group_id,
+        enrolled_at=now,
+    )
+    session.add(device)
+    session.flush()
+    row.used_at = now
+    row.device_id = device.id
+    session.flush()
+    return device.id, token
+
+
+def device_for_token(session: Session, token: str) -> Device:
+    """Return the live device a token belongs to, or raise :class:`InvalidToken`."""
+    device = session.scalar(select(Device).where(Device.token_hash == hash_secret(token)))
+    if device is None or device.revoked_at is not None or not matches(device.token_hash, token):
+        raise InvalidToken("the device token is unknown or revoked; enroll the device again")
+    return device
+
+
+def revoke_device(session: Session, device_id: str, *, now: datetime) -> Device:
+    """Revoke a device so its token gets 401 from now on; return it."""
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound(f"no device {device_id!r}", details={"device_id": device_id})
+    if device.revoked_at is None:
+        device.revoked_at = now
+    return device

@@ -1,0 +1,120 @@
+"""The one error body of the API, its codes, and the HTTP mapping of domain errors."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import exceptions as exc
+
+
+class ErrorCode(StrEnum):
+    """Every error code the API returns (stable: clients switch on these)."""
+
+    BAD_REQUEST = "bad_request"
+    MALFORMED_JSON = "malformed_json"
+    INVALID_INPUT = "invalid_input"
+    INVALID_TOKEN = "invalid_token"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    ALREADY_EXISTS = "already_exists"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    INVALID_ENROLLMENT_CODE = "invalid_enrollment_code"
+    ENROLLMENT_CODE_USED = "enrollment_code_used"
+    ENROLLMENT_CODE_EXPIRED = "enrollment_code_expired"
+    CURSOR_EXPIRED = "cursor_expired"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    INTERNAL_ERROR = "internal_error"
+
+
+# Domain error class → HTTP status; the first matching base class wins.
+STATUS: dict[type[exc.DoorstepError], int] = {
+    exc.InvalidInput: 400,
+    exc.InvalidToken: 401,
+    exc.EnrollmentInvalid: 401,
+    exc.Forbidden: 403,
+    exc.NotFound: 404,
+    exc.AlreadyExists: 409,
+    exc.EnrollmentUsed: 410,
+    exc.EnrollmentExpired: 410,
+    exc.CursorExpired: 410,
+    exc.TooManyAttempts: 429,
+}
+
+_HTTP_CODES: dict[int, ErrorCode] = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.INVALID_TOKEN,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: ErrorCode.TOO_MANY_ATTEMPTS,
+}
+
+
+class ApiError(Exception):
+    """An error raised inside a view that becomes the one error body."""
+
+    def __init__(
+        self, status: int, code: ErrorCode, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = details or {}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> Response:
+    """Return ``{"error": {"code", "message", "details"}}`` with the given status."""
+    resp = jsonify({"error": {"code": str(code), "message": message, "details": details or {}}})
+    resp.status_code = status
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="doorstep"'
+    return resp
+
+
+def status_for(error: exc.DoorstepError) -> int:
+    """Return the HTTP status for a domain error."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app: Flask) -> None:
+    """Install the handlers that give every API error the one body."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(exc.DoorstepError)
+    def _domain_error(error: exc.DoorstepError) -> Response:
+        return error_response(status_for(error), error.code, error.message, error.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response | HTTPException:
+        if not _is_api():
+            return error
+        status = error.code or 500
+        code = _HTTP_CODES.get(status, ErrorCode.BAD_REQUEST)
+        # Flask raises a 400 whose description mentions JSON when get_json() cannot parse.
+        if status == 400 and "json" in (error.description or "").lower():
+            code = ErrorCode.MALFORMED_JSON
+        return error_response(status, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        app.logger.exception("unhandled error", exc_info=error)
+        return error_response(500, ErrorCode.INTERNAL_ERROR, "the server failed; nothing was lost")

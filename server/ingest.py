@@ -1,0 +1,209 @@
+"""Ingest a batch of pushed or imported responses exactly once in effect (no Flask).
+
+Each item gets one outcome, in order: ``accepted``, ``duplicate`` (same id and content — a
+retry), ``conflict`` (same id, other content: the other content is kept apart and the stored
+response flagged; nothing is overwritten) or ``rejected`` (with field errors). The rows go in
+with one ``INSERT … ON CONFLICT (id) DO NOTHING``, so two pushes of the same batch racing on
+two connections store each response once on SQLite and PostgreSQL alike; the rows that did
+not go in are then classified by content hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from survey_schemas import SurveyRegistry, check_response
+from sync.wire import content_hash, wire_content
+
+from .models import Area, Device, PersonalDetail, Response, ResponseConflict
+from .surveys import registry_for
+
+AcceptedHook = Callable[[Session, list[dict[str, Any]]], None]
+
+#: Hooks run with ``(session, accepted_rows)`` inside the ingest transaction, before commit.
+ACCEPTED_HOOKS: list[AcceptedHook] = []
+
+
+def on_accepted(hook: AcceptedHook) -> AcceptedHook:
+    """Register a hook that sees every batch of newly accepted rows in the same transaction."""
+    ACCEPTED_HOOKS.append(hook)
+    return hook
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one item of a batch."""
+
+    id: str | None
+    status: str
+    errors: dict[str, list[str]] | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """Return the push result item."""
+        out: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+def _insert(session: Session) -> Any:
+    """Return the dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    name = session.get_bind().dialect.name
+    return (postgresql if name == "postgresql" else sqlite).insert
+
+
+def _id_of(item: Any) -> str | None:
+    value = item.get("id") if isinstance(item, Mapping) else None
+    return str(value) if isinstance(value, str) else None
+
+
+def ingest_batch(
+    session: Session,
+    items: Sequence[Any],
+    *,
+    now: datetime,
+    device: Device | None = None,
+    source: str = "push",
+    registry: SurveyRegistry | None = None,
+    personal_retention: timedelta | None = None,
+    hooks: Iterable[AcceptedHook] = (),
+    commit: bool = True,
+) -> list[Outcome]:
+    """Store what is new in ``items``; return one :class:`Outcome` per item, in order.
+
+    Commits before returning unless ``commit`` is False (the caller then commits).
+    """
+    registry = registry if registry is not None else registry_for(session)
+    known_areas = set(session.scalars(select(Area.code)))
+    outcomes: list[Outcome | None] = [None] * len(items)
+    rows: list[dict[str, Any]] = []
+    personal: dict[str, dict[str, Any]] = {}
+    first: dict[str, tuple[int, str]] = {}  # id → (index, hash) of its first good occurrence
+    repeats: list[tuple[int, str, str, Mapping[str, Any]]] = []
+    for i, item in enumerate(items):
+        response, errors = check_response(item, registry.find, allowed_areas=known_areas)
+        if response is not None and response.personal and response.consent is not True:
+            errors = {"consent": ["personal details need the respondent's consent"]}
+        if response is None or errors:
+            outcomes[i] = Outcome(_id_of(item), "rejected", errors)
+            continue
+        digest = content_hash(item)
+        if response.id in first:
+            repeats.append((i, response.id, digest, item))
+            continue
+        first[response.id] = (i, digest)
+        rows.append(
+            {
+                "id": response.id,
+                "survey_id": response.survey_id,
+                "survey_version": response.survey_version,
+                "area": response.area,
+                "method": response.method,
+                "collected_at": response.collected_at,
+                "received_at": now,
+                "device_id": device.id if device else None,
+                "source": source,
+                "volunteer": response.volunteer,
+                "consent": response.consent,
+                "language": response.language,
+                "street": response.street,
+                "replaces": response.replaces,
+                "content_hash": digest,
+                "answers": dict(response.answers),
+                "conflict": False,
+            }
+        )
+        if response.personal:
+            personal[response.id] = dict(response.personal)
+    inserted: set[str] = set()
+    if rows:
+        stmt = (
+            _insert(session)(Response)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(Response.id)
+        )
+        inserted = set(session.scalars(stmt, rows))
+    accepted_rows = [row for row in rows if row["id"] in inserted]
+    for row in accepted_rows:
+        outcomes[first[row["id"]][0]] = Outcome(row["id"], "accepted")
+    stored = _stored_hashes(session, [r["id"] for r in rows if r["id"] not in inserted])
+    stored.update({row["id"]: row["content_hash"] for row in accepted_rows})
+    conflicts: list[dict[str, Any]] = []
+    checks = [
+        (first[r["id"]][0], r["id"], r["content_hash"], items[first[r["id"]][0]]) for r in rows
+    ]
+    for index, rid, digest, item in [c for c in checks if c[1] not in inserted] + repeats:
+        if stored.get(rid) == digest:
+            outcomes[index] = Outcome(rid, "duplicate")
+        else:
+            outcomes[index] = Outcome(rid, "conflict")
+            conflicts.append(
+                {
+                    "response_id": rid,
+                    "content_hash": digest,
+                    "envelope": wire_content(item),
+                    "device_id": device.id if device else None,
+                    "received_at": now,
+                }
+            )
+    if conflicts:
+        session.execute(
+            _insert(session)(ResponseConflict).on_conflict_do_nothing(
+                index_elements=["response_id", "content_hash"]
+            ),
+            conflicts,
+        )
+        session.execute(
+            update(Response)
+            .where(Response.id.in_({c["response_id"] for c in conflicts}))
+            .values(conflict=True)
+        )
+    expires = now + personal_retention if personal_retention else None
+    personal_rows = [
+        {"response_id": rid, "data": data, "consent": True, "expires_at": expires}
+        for rid, data in personal.items()
+        if rid in inserted
+    ]
+    if personal_rows:
+        session.execute(insert(PersonalDetail), personal_rows)
+    if accepted_rows:
+        for hook in [*ACCEPTED_HOOKS, *hooks]:
+            hook(session, accepted_rows)
+    done = [o for o in outcomes if o is not None]
+    if device is not None:
+        _count(device, done, now)
+    if commit:
+        session.commit()
+    return done
+
+
+def _stored_hashes(session: Session, ids: list[str]) -> dict[str, str]:
+    """Return the stored content hash of each id that is already in the database."""
+    out: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        out.update(
+            session.execute(
+                select(Response.id, Response.content_hash).where(Response.id.in_(chunk))
+            ).tuples()
+        )
+    return out
+
+
+def _count(device: Device, outcomes: list[Outcome], now: datetime) -> None:
+    """Add a batch's outcomes to the device's counters and note when it last synced."""
+    tally = {status: 0 for status in ("accepted", "duplicate", "conflict", "rejected")}
+    for outcome in outcomes:
+        tally[outcome.status] += 1
+    device.accepted += tally["accepted"]
+    device.duplicates += tally["duplicate"]
+    device.conflicts += tally["conflict"]
+    device.rejected += tally["rejected"]
+    device.last_sync_at = now

@@ -1,0 +1,35 @@
+"""The server's tables, one module per idea; every module in this package is loaded here.
+
+A teammate adds tables by dropping a module into this package (e.g. ``server/models/merge.py``):
+it is imported below, so ``db.metadata`` and Alembic autogenerate see it without other edits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .core import ApiToken, Area, Group, SurveyVersion, User, user_groups
+from .devices import Device, EnrollmentCode
+from .feed import ChangeLog, Issue, ServerState
+from .responses import PersonalDetail, Response, ResponseConflict
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = [
+    "ApiToken",
+    "Area",
+    "ChangeLog",
+    "Device",
+    "EnrollmentCode",
+    "Group",
+    "Issue",
+    "PersonalDetail",
+    "Response",
+    "ResponseConflict",
+    "ServerState",
+    "SurveyVersion",
+    "User",
+    "user_groups",
+]

@@ -1,0 +1,128 @@
+"""Every server setting in one table, with its default, its type and a line of help.
+
+Each setting ``NAME`` can be set by the ``DOORSTEP_NAME`` environment variable, by
+``instance/settings.json`` and, where a command takes it, by a flag; a test config wins over all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (without the ``DOORSTEP_`` prefix), default, type and help."""
+
+    name: str
+    default: Any
+    type: type
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        None,
+        str,
+        "SQLAlchemy URL of the server database; default sqlite:///<instance>/doorstep.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        str,
+        "Key that signs sessions; if unset, one is generated once and kept in "
+        "<instance>/secret_key (mode 0600)",
+    ),
+    Setting("MAX_BODY_BYTES", 16 * 1024 * 1024, int, "Largest request body, after gunzip (413)"),
+    Setting("MAX_PUSH_RESPONSES", 1000, int, "Most responses one push may carry (413 above)"),
+    Setting("ENROLL_CODE_TTL", 24 * 3600, int, "Seconds an enrollment code stays valid"),
+    Setting(
+        "ENROLL_MAX_FAILURES",
+        10,
+        int,
+        "Failed enrollment attempts one client address may make per window before 429",
+    ),
+    Setting("ENROLL_FAILURE_WINDOW", 600, int, "Seconds of the enrollment failure window"),
+    Setting("PULL_PAGE_SIZE", 500, int, "Default and largest number of changes in one pull page"),
+    Setting("HOST", "127.0.0.1", str, "Address `doorstep server serve` listens on"),
+    Setting("PORT", 5000, int, "Port `doorstep server serve` listens on"),
+    Setting("THREADS", 8, int, "Worker threads of the waitress server"),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+ENV_PREFIX = "DOORSTEP_"
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    """Return ``raw`` as the setting's type (env values arrive as strings)."""
+    if raw is None or isinstance(raw, setting.type):
+        return raw
+    if setting.type is bool:
+        return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        return setting.type(raw)
+    except (TypeError, ValueError):
+        message = f"{ENV_PREFIX}{setting.name}: {raw!r} is not a {setting.type.__name__}"
+        raise ValueError(message) from None
+
+
+def defaults() -> dict[str, Any]:
+    """Return every setting at its default."""
+    return {s.name: s.default for s in SETTINGS}
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings given by ``DOORSTEP_*`` environment variables."""
+    environ = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for s in SETTINGS:
+        raw = environ.get(ENV_PREFIX + s.name)
+        if raw not in (None, ""):
+            out[s.name] = _coerce(s, raw)
+    return out
+
+
+def from_instance(instance_path: str | Path) -> dict[str, Any]:
+    """Return the settings in ``<instance>/settings.json`` if it exists."""
+    path = Path(instance_path) / "settings.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {k: _coerce(BY_NAME[k], v) for k, v in data.items() if k in BY_NAME}
+
+
+def default_database_url(instance_path: str | Path) -> str:
+    """Return the SQLite file URL in the instance folder."""
+    return f"sqlite:///{Path(instance_path).resolve() / 'doorstep.db'}"
+
+
+def persistent_secret(instance_path: str | Path) -> str:
+    """Return the instance's secret key, generating and keeping one on first use."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two processes starting at once must agree on one key, not overwrite each other.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key)
+    return key
+
+
+def settings_table() -> str:
+    """Return the settings as a Markdown table (for docs and ``--help`` texts)."""
+    rows = ["| setting | environment | default | help |", "| --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `{ENV_PREFIX}{s.name}` | `{s.default!r}` | {s.help} |")
+    return "\n".join(rows)

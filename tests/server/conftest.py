@@ -1,0 +1,201 @@
+"""Server fixtures: the app over SQLite and PostgreSQL, clients, a live waitress server, tokens."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from waitress.server import create_server
+
+from server import create_app
+from server.accounts import create_user
+from server.db import db
+from server.deployment import upsert_areas
+from server.enrollment import create_code, enroll
+from server.surveys import add_survey
+from tests.conftest import database_urls
+
+TEST_SURVEY: dict[str, Any] = {
+    "id": "test-safety",
+    "version": 1,
+    "title": {"en": "Test survey"},
+    "purpose": {"en": "To test the server."},
+    "languages": ["en"],
+    "methods": ["doorstep", "event", "kiosk", "meeting"],
+    "questions": [
+        {
+            "id": "concerns",
+            "type": "multiple_choice",
+            "required": True,
+            "label": {"en": "Problems?"},
+            "choices": [
+                {"value": "speeding", "label": {"en": "Speeding"}, "category": "speeding"},
+                {"value": "litter", "label": {"en": "Litter"}, "category": "litter"},
+                {"value": "other", "label": {"en": "Other"}},
+            ],
+        },
+        {
+            "id": "severity",
+            "type": "scale",
+            "min": 1,
+            "max": 5,
+            "severity_for": "concerns",
+            "label": {"en": "How bad?"},
+        },
+    ],
+}
+AREAS = [
+    {"code": "abbey", "name": "Abbey", "group": "northfield", "group_name": "Northfield CSG"},
+    {"code": "bell-green", "name": "Bell Green", "group": "northfield"},
+    {"code": "elm-park", "name": "Elm Park", "group": "riverside", "group_name": "Riverside CSG"},
+]
+
+
+class Clock:
+    """A clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_response(**overrides: Any) -> dict[str, Any]:
+    """Return a valid wire response for TEST_SURVEY (a fresh id unless one is given)."""
+    item: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "survey_id": "test-safety",
+        "survey_version": 1,
+        "area": "abbey",
+        "method": "doorstep",
+        "collected_at": "2025-03-01T10:00:00+00:00",
+        "answers": {"concerns": ["speeding"], "severity": 3},
+    }
+    item.update(overrides)
+    return item
+
+
+def _postgres_url(schema: str) -> str:
+    """Return the test PostgreSQL URL with its search_path set to a private schema."""
+    base = os.environ["DOORSTEP_TEST_DATABASE_URL"]
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=database_urls())
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """Yield an empty database: a SQLite file, or a private schema on the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'doorstep.db'}"
+        return
+    # A schema per test: other test runs may share the database at the same time.
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(os.environ["DOORSTEP_TEST_DATABASE_URL"])
+    with admin.begin() as conn:  # fails loudly when PostgreSQL is down: no skip
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _postgres_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Return the hand-moved clock the app uses."""
+    return Clock()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Any, clock: Clock) -> Iterator[Flask]:
+    """Yield the app on a fresh database with the test survey and three areas in two groups."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "CLOCK": clock,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        add_survey(db.session, dict(TEST_SURVEY))
+        upsert_areas(db.session, AREAS)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Return a test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask, database_url: str, tmp_path: Any) -> CliRunner:
+    """Return a CLI runner whose commands use the app's database and instance folder."""
+    return CliRunner(
+        env={
+            "DOORSTEP_DATABASE_URL": database_url,
+            "DOORSTEP_INSTANCE": str(tmp_path / "instance"),
+            "DOORSTEP_SECRET_KEY": "test",
+        }
+    )
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Yield the base URL of the app served by waitress on a loopback port, in a thread."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    port = server.socket.getsockname()[1]  # type: ignore[union-attr]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+def device_token(app: Flask, group: str | None = None, label: str = "laptop") -> tuple[str, str]:
+    """Enroll a device (optionally tied to a group); return ``(device_id, token)``."""
+    with app.app_context():
+        now = app.config["CLOCK"]()
+        code, _ = create_code(db.session, now=now, ttl_seconds=3600, group=group)
+        device_id, token = enroll(db.session, code, label, now=now)
+        db.session.commit()
+    return device_id, token
+
+
+def user_token(app: Flask, name: str, role: str = "coordinator", group: str | None = None) -> str:
+    """Create a user (a coordinator of ``group`` by default); return their API token."""
+    with app.app_context():
+        _, token = create_user(db.session, name, role, groups=[group] if group else None)
+        db.session.commit()
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Return the Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def device(app: Flask) -> str:
+    """Return the token of an enrolled device with no group (sees every area)."""
+    return device_token(app)[1]
