@@ -1,0 +1,206 @@
+"""One sync of a collector store with its server: push the outbox, then pull what changed.
+
+The outbox rules (DESIGN.md, Sync contract): a response leaves the outbox only when the server
+says ``accepted`` or ``duplicate``. ``rejected`` stays on the device with the server's reasons.
+``conflict`` means the server already holds another response under that id; it has kept both
+and flagged them for a coordinator, so resending can never help: the response is marked
+``conflict`` (not resent, counted in ``status``) and stays on the device. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from .client import SyncClient
+from .errors import CursorExpired, RequestRejected, SyncError
+
+MAX_BATCH = 200
+MAX_BATCH_BYTES = 512 * 1024
+MAX_PULL_PAGES = 10_000
+
+Progress = Callable[[int], None]
+
+
+class OutboxStore(Protocol):
+    """What sync needs of a collector store (``collector.store.ResponseStore`` fits)."""
+
+    def unsynced(self, limit: int = ...) -> list[dict[str, Any]]: ...
+    def mark_synced(self, ids: Sequence[str]) -> int: ...
+    def mark_conflict(self, ids: Sequence[str]) -> int: ...
+    def mark_rejected(self, response_id: str, errors: Mapping[str, Any]) -> int: ...
+    def meta(self, key: str, default: Any = None) -> Any: ...
+    def set_pulled(
+        self,
+        *,
+        surveys: Sequence[Mapping[str, Any]] = ...,
+        areas: Sequence[Mapping[str, Any]] = ...,
+        issues: Sequence[Mapping[str, Any]] = ...,
+        cursor: str | None = None,
+    ) -> dict[str, int]: ...
+    def set_last_sync(self) -> None: ...
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did: responses sent and their outcomes, and server records pulled."""
+
+    sent: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    pulled: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """Return the summary as a JSON-able dict."""
+        return asdict(self)
+
+    def line(self) -> str:
+        """Return the one-line summary people read."""
+        return ", ".join(f"{k} {v}" for k, v in self.as_dict().items())
+
+
+def _encode(response: Mapping[str, Any]) -> bytes:
+    return json.dumps(response, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _batches(
+    store: OutboxStore, skip: set[str], max_count: int, max_bytes: int
+) -> Iterator[tuple[list[dict[str, Any]], list[bytes]]]:
+    """Yield outbox batches of at most ``max_count`` responses and about ``max_bytes``."""
+    while True:
+        # Fetch a few extra so responses left in the outbox this run cannot fill a batch.
+        pending = [r for r in store.unsynced(max_count + len(skip)) if str(r["id"]) not in skip]
+        if not pending:
+            return
+        batch: list[dict[str, Any]] = []
+        parts: list[bytes] = []
+        size = 0
+        for response in pending[:max_count]:
+            part = _encode(response)
+            if batch and size + len(part) > max_bytes:
+                break
+            batch.append(response)
+            parts.append(part)
+            size += len(part) + 1
+        yield batch, parts
+
+
+def push_outbox(
+    store: OutboxStore,
+    client: SyncClient,
+    summary: SyncSummary,
+    progress: Progress | None = None,
+    *,
+    max_count: int = MAX_BATCH,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> None:
+    """Push every unsynced response in batches and record each outcome in the store."""
+    skip: set[str] = set()
+    for batch, parts in _batches(store, skip, max_count, max_bytes):
+        _push_batch(store, client, batch, parts, summary, skip)
+        if progress is not None:
+            progress(len(batch))
+
+
+def _push_batch(
+    store: OutboxStore,
+    client: SyncClient,
+    batch: list[dict[str, Any]],
+    parts: list[bytes],
+    summary: SyncSummary,
+    skip: set[str],
+) -> None:
+    """Push one batch, halving it when the server finds it too large (413)."""
+    try:
+        results = client.push(batch, encoded=parts)
+    except RequestRejected as exc:
+        if exc.status != 413:
+            raise
+        if len(batch) == 1:
+            summary.sent += 1
+            summary.rejected += 1
+            reason = "too large for the server to accept (HTTP 413)"
+            store.mark_rejected(str(batch[0]["id"]), {"_": [reason]})
+            return
+        half = len(batch) // 2
+        _push_batch(store, client, batch[:half], parts[:half], summary, skip)
+        _push_batch(store, client, batch[half:], parts[half:], summary, skip)
+        return
+    summary.sent += len(batch)
+    synced: list[str] = []
+    conflicts: list[str] = []
+    for result in results:
+        rid, status = str(result["id"]), result.get("status")
+        if status in ("accepted", "duplicate"):
+            synced.append(rid)
+            setattr(summary, status, getattr(summary, status) + 1)
+        elif status == "conflict":
+            conflicts.append(rid)
+            summary.conflict += 1
+        elif status == "rejected":
+            store.mark_rejected(rid, result.get("errors") or {"_": ["rejected by the server"]})
+            summary.rejected += 1
+        else:  # an outcome this client does not know: keep it unsynced, try next time
+            skip.add(rid)
+    if synced:
+        store.mark_synced(synced)
+    if conflicts:
+        store.mark_conflict(conflicts)
+
+
+def pull_updates(store: OutboxStore, client: SyncClient, summary: SyncSummary) -> None:
+    """Pull surveys, areas and issues page by page from the stored cursor, storing each page."""
+    cursor = store.meta("cursor")
+    for _ in range(MAX_PULL_PAGES):
+        try:
+            page = client.pull(cursor)
+        except CursorExpired:
+            if cursor is None:
+                raise
+            cursor = None  # the server forgot that far back: take everything again
+            continue
+        surveys, areas, issues = page["surveys"], page["areas"], page["issues"]
+        store.set_pulled(surveys=surveys, areas=areas, issues=issues, cursor=page["cursor"])
+        summary.pulled += len(surveys) + len(areas) + len(issues)
+        if not page.get("more") or page["cursor"] == cursor:
+            return
+        cursor = page["cursor"]
+    raise SyncError("the server kept sending pull pages; stopped", code="pull_runaway")
+
+
+def sync_store(
+    store: OutboxStore,
+    client: SyncClient,
+    progress: Progress | None = None,
+    *,
+    max_count: int = MAX_BATCH,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> SyncSummary:
+    """Push everything unsynced, then pull what changed; return what happened.
+
+    Errors (:class:`~sync.errors.SyncError` and subclasses) propagate after the outcomes
+    received so far are recorded; nothing unsynced is ever dropped.
+    """
+    summary = SyncSummary()
+    try:
+        push_outbox(store, client, summary, progress, max_count=max_count, max_bytes=max_bytes)
+        pull_updates(store, client, summary)
+    except SyncError as exc:
+        exc.summary = summary
+        raise
+    store.set_last_sync()
+    return summary
+
+
+__all__ = [
+    "MAX_BATCH",
+    "MAX_BATCH_BYTES",
+    "OutboxStore",
+    "SyncSummary",
+    "push_outbox",
+    "sync_store",
+]
