@@ -30,7 +30,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 KEY_HEADER = "X-Doorstep-Key"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 PUBLIC_IN_KIOSK = frozenset({"api.health"})
-ADMIN = frozenset({"api.export", "api.sync", "api.device"})
+ADMIN = frozenset({"api.export", "api.sync", "api.device", "api.rejected"})
 # Stable codes for HTTP errors, so clients never parse messages.
 HTTP_CODES = {
     400: "bad_request",
@@ -124,6 +124,12 @@ def post_response() -> Any:
 def status() -> Any:
     """Report stored, unsynced and rejected counts and the last sync time."""
     return jsonify(get_store().status())
+
+
+@bp.get("/rejected")
+def rejected() -> Any:
+    """List the responses the server rejected, with its reasons (admin)."""
+    return jsonify({"rejected": get_store().rejected()})
 
 
 @bp.get("/surveys")

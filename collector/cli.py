@@ -1,10 +1,272 @@
-"""``doorstep collector``: run the field collector and look after its store."""
+"""``doorstep collector``: run the field collector and look after its store.
+
+One process writes a data directory. ``serve`` holds it and writes a runtime file (address,
+pid and a local key) there; ``status`` and ``export`` ask that process over loopback, or,
+when none runs, take the directory's lock and open the store themselves. ``sync/cli.py``
+uses :func:`find_running` and :func:`exclusive_store` the same way.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import secrets
+import signal
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import click
+import waitress
+
+from . import hooks
+from .app import close_app, create_app
+from .bundle import BundleError, read_bundle, write_bundle
+from .lock import DataDirLock, StoreLocked
+from .settings import SETTINGS, Settings, setting_options
+from .storage import StorageError
+from .store import ResponseStore
+
+__all__ = [
+    "RUNTIME_FILE",
+    "CollectorUnreachable",
+    "LocalCollector",
+    "collector",
+    "exclusive_store",
+    "find_running",
+]
+
+RUNTIME_FILE = "serve.json"
+ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
+
+
+class CollectorUnreachable(click.ClickException):
+    """A collector holds the data directory but does not answer on loopback."""
+
+
+class LocalCollector:
+    """A running ``doorstep collector serve``, reached over loopback with its local key."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.url = url.rstrip("/")
+        self._key = key
+
+    def request(
+        self, method: str, path: str, body: Any = None, timeout: float = 30
+    ) -> tuple[int, bytes]:
+        """Send one request; return the status and body (errors too, never raised)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("X-Doorstep-Key", self._key)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as reply:
+                return reply.status, reply.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def json(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
+        """Send one request and return its JSON, or raise a ClickException with its error."""
+        status, raw = self.request(method, path, body, timeout)
+        payload = json.loads(raw) if raw else {}
+        if status >= 400:
+            message = payload.get("error", {}).get("message", raw.decode(errors="replace"))
+            raise click.ClickException(f"the running collector said: {message}")
+        return payload
+
+
+def find_running(data: Path) -> LocalCollector | None:
+    """Return the collector serving ``data`` if one answers on loopback, else None."""
+    try:
+        info = json.loads((Path(data) / RUNTIME_FILE).read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no runtime file, or its process is gone (a crash leaves the file)
+    running = LocalCollector(info["url"], info["key"])
+    try:
+        status, _ = running.request("GET", "/api/v1/device", timeout=5)
+    except OSError:
+        return None
+    return running if status == 200 else None
+
+
+@contextlib.contextmanager
+def exclusive_store(data: Path) -> Iterator[ResponseStore]:
+    """Open the store of ``data`` while holding its lock (use only when none serves it)."""
+    if not (Path(data) / "store").exists():
+        raise click.ClickException(f"no collector data in {data} (start one with serve)")
+    lock = DataDirLock(data)
+    try:
+        lock.acquire()
+    except StoreLocked as exc:
+        raise CollectorUnreachable(f"{exc}; it did not answer on loopback") from None
+    try:
+        with ResponseStore(data) as store:
+            yield store
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        lock.release()
 
 
 @click.group()
 def collector() -> None:
     """Run the field collector (web app, local API) and manage its data."""
+
+
+@collector.command()
+@setting_options(*(s.name for s in SETTINGS))
+def serve(**values: Any) -> None:
+    """Serve the collector's web app and local API until stopped (Ctrl-C or SIGTERM)."""
+    settings = Settings.load(values).replace(local_key=secrets.token_urlsafe(32))
+    lock = DataDirLock(settings.data)
+    try:
+        lock.acquire()
+    except StoreLocked as exc:
+        raise click.ClickException(str(exc)) from None
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    runtime = settings.data / RUNTIME_FILE
+    try:
+        try:
+            app = create_app(settings)
+        except StorageError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            _check_kiosk(app, settings)
+            server = waitress.create_server(
+                app, host=settings.host, port=settings.port, threads=settings.threads
+            )
+            url = _url(settings.host, server.effective_port)  # type: ignore[union-attr]
+            _write_runtime(runtime, url, settings.local_key or "")
+            _start_jobs(app)
+            # systemd stops services with SIGTERM: leave through the same cleanup as Ctrl-C.
+            signal.signal(signal.SIGTERM, _exit_on_signal)
+            mode = f" (kiosk: {settings.kiosk})" if settings.kiosk else ""
+            click.echo(f"doorstep collector on {_shown_url(settings.host, url)}{mode}")
+            click.echo(f"data: {settings.data.resolve()} - press Ctrl-C to stop", err=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run()
+        finally:
+            close_app(app)
+    finally:
+        runtime.unlink(missing_ok=True)
+        lock.release()
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _check_kiosk(app: Any, settings: Settings) -> None:
+    if settings.kiosk is None:
+        return
+    ids = {s.id for s in app.extensions["doorstep_store"].surveys()}
+    if settings.kiosk not in ids:
+        raise click.ClickException(
+            f"no survey {settings.kiosk!r} for the kiosk; known: {', '.join(sorted(ids))}"
+        )
+
+
+def _url(host: str, port: int) -> str:
+    local = "127.0.0.1" if host in ANY_ADDRESS else host
+    return f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"
+
+
+def _shown_url(host: str, url: str) -> str:
+    if host in ANY_ADDRESS:
+        return f"{url} (and on this machine's network addresses)"
+    return url
+
+
+def _write_runtime(path: Path, url: str, key: str) -> None:
+    """Write where this collector listens and its key, readable by the owner only."""
+    info = {"pid": os.getpid(), "url": url, "key": key}
+    fd, tmp = tempfile.mkstemp(prefix=".serve-", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(info, fh)
+    os.replace(tmp, path)  # mkstemp made it 0600
+
+
+def _start_jobs(app: Any) -> None:
+    for job in hooks.background_jobs:
+        name = f"doorstep-{getattr(job, '__name__', 'job')}"
+        threading.Thread(target=job, args=(app,), name=name, daemon=True).start()
+
+
+@collector.command()
+@setting_options("data")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status(data: Path, as_json: bool) -> None:
+    """Show how many responses are stored, unsynced and rejected, and the last sync."""
+    running = find_running(data)
+    if running is not None:
+        counts = running.json("GET", "/api/v1/status")
+        rejected = running.json("GET", "/api/v1/rejected")["rejected"]
+    else:
+        with exclusive_store(data) as store:
+            counts, rejected = store.status(), store.rejected()
+    if as_json:
+        click.echo(json.dumps(counts))
+        return
+    last = counts["last_sync"] or "never"
+    click.echo(
+        f"{counts['stored']} stored, {counts['unsynced']} unsynced, "
+        f"{counts['rejected']} rejected; last sync: {last}"
+    )
+    for item in rejected:
+        reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in (item["errors"] or {}).items())
+        click.echo(
+            f"  rejected {item['id']} ({item['survey_id']} v{item['survey_version']}): {reasons}"
+        )
+
+
+@collector.command()
+@setting_options("data")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Bundle file to write (gzipped JSON lines).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as one JSON object.")
+def export(data: Path, out: Path, as_json: bool) -> None:
+    """Write every stored response to a bundle file for `doorstep server import`."""
+    running = find_running(data)
+    if running is not None:
+        status_code, raw = running.request("GET", "/api/v1/export", timeout=600)
+        if status_code != 200:
+            raise click.ClickException(f"the running collector refused the export ({status_code})")
+        _write_private(out, raw)
+        try:
+            manifest, _ = read_bundle(out)
+        except BundleError as exc:
+            raise click.ClickException(f"the exported bundle is damaged: {exc}") from None
+    else:
+        with exclusive_store(data) as store:
+            device = store.device()
+            manifest = write_bundle(store.iter_responses(), out, device and device.device_id)
+    if as_json:
+        click.echo(json.dumps({**manifest, "out": str(out)}))
+    else:
+        click.echo(f"exported {manifest['count']} responses to {out} (sha256 {manifest['sha256']})")
+
+
+def _write_private(out: Path, raw: bytes) -> None:
+    """Write bytes atomically (temp + fsync + rename) to a file only its owner can read."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
