@@ -19,32 +19,15 @@ from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.xls2json import parse_file_to_json
 from pyxform.xls2json_backends import get_xlsform
 
-from .definition import QID, SurveyError, load_survey
-from .model import METHODS
+from .definition import SurveyError, load_survey
+from .model import METHODS, QID
 from .xlsform_expr import ExprError, to_condition, to_constraint
+from .xlsform_languages import PURPOSE_PLACEHOLDER, Localiser
 
 __all__ = ["PURPOSE_PLACEHOLDER", "XLSFormError", "convert_xlsform"]
 
-PURPOSE_PLACEHOLDER = (
-    "PURPOSE NOT WRITTEN YET: this survey was imported from an XLSForm. Before it is used, "
-    "replace this with why we are asking, who will see the answers, and what the group can "
-    "and cannot change."
-)
 NOTE_TYPES = frozenset({"note", "q note", "add note prompt"})
 CALCULATE_TYPES = frozenset({"calculate", "q calculate", "add calculate prompt", "hidden"})
-_LANGUAGE_NAMES = {
-    "english": "en", "polish": "pl", "polski": "pl", "urdu": "ur", "punjabi": "pa",
-    "panjabi": "pa", "bengali": "bn", "bangla": "bn", "gujarati": "gu", "hindi": "hi",
-    "arabic": "ar", "somali": "so", "romanian": "ro", "lithuanian": "lt", "portuguese": "pt",
-    "spanish": "es", "french": "fr", "german": "de", "italian": "it", "turkish": "tr",
-    "kurdish": "ku", "persian": "fa", "farsi": "fa", "pashto": "ps", "tigrinya": "ti",
-    "amharic": "am", "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "tamil": "ta",
-    "welsh": "cy", "russian": "ru", "ukrainian": "uk", "bulgarian": "bg", "swahili": "sw",
-    "kiswahili": "sw", "dutch": "nl", "greek": "el", "hungarian": "hu", "slovak": "sk",
-    "czech": "cs", "latvian": "lv", "albanian": "sq", "tagalog": "tl", "vietnamese": "vi",
-    "nepali": "ne", "sinhala": "si", "yoruba": "yo", "igbo": "ig", "hausa": "ha",
-}  # fmt: skip
-_CODE_IN_NAME = re.compile(r"\(\s*([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)\s*\)\s*$")
 _EXTERNAL = re.compile(r"\.(csv|xml|geojson)$|\$\{", re.IGNORECASE)
 _INPUT_TYPES = {"string": ("text", False), "int": ("number", True), "decimal": ("number", False),
                 "date": ("date", False)}  # fmt: skip
@@ -144,7 +127,8 @@ class _Converter:
         }
         if not self.questions and not self.problems:
             self.problems.append("the form has no question doorstep can carry")
-        extension = _Localiser(self, form.get("default_language")).apply(definition)
+        localiser = Localiser(self.language, form.get("default_language"))
+        extension = localiser.apply(definition, self.problems, self.warnings)
         definition["x-xlsform"] = {"source": self.source, "form_id": form.get("id_string"),
                                    "purpose_placeholder": True, **extension}  # fmt: skip
         self.warnings.append("purpose is a placeholder: write it before the survey is used")
@@ -232,7 +216,7 @@ class _Converter:
             return
         if refusal:
             # Name the type as the author wrote it (pyxform renames e.g. image to photo).
-            written = self.sheet_types.get(self.last_row, "").split(" ")[0]
+            written = self.sheet_types.get(self.last_row, "")
             kind = str(e.get("type", ""))
             if written and not where.endswith("(added by pyxform)") and kind in refusal:
                 refusal = refusal.replace(kind, written, 1)
@@ -388,91 +372,10 @@ def mapped_range(e: Mapping[str, Any], where: str, problems: list[str]) -> dict[
     return {}
 
 
-class _Localiser:
-    """Turn texts keyed by XLSForm language names into texts for every declared language."""
-
-    def __init__(self, conv: _Converter, default_language: Any):
-        self.conv = conv
-        self.first = str(default_language or "")
-
-    def apply(self, d: dict[str, Any]) -> dict[str, Any]:
-        slots = list(self.slots(d))
-        names = [k for _, t in slots for k in t if k != "default"]
-        if self.first in names:
-            names.insert(0, self.first)
-        self.codes: dict[str, str] = {}
-        for name in dict.fromkeys(names):
-            code = _lang_code(name)
-            if code is None:
-                self.conv.problems.append(
-                    f"language {name!r} has no ISO code: name the column like 'label::{name} (xx)'"
-                )
-            else:
-                self.codes[name] = code
-        langs = list(dict.fromkeys(self.codes.values()))
-        label_default = any("default" in q["label"] for q in d["questions"])
-        if not langs or (label_default and self.conv.language not in langs):
-            langs.append(self.conv.language)
-        self.codes["default"] = self.conv.language
-        d["languages"] = langs
-        untranslated: dict[str, list[str]] = {}
-        for where, texts in slots:
-            filled = self.fill(texts, langs, where, untranslated)
-            texts.clear()
-            texts.update(filled)
-        d["purpose"] = {lang: PURPOSE_PLACEHOLDER for lang in langs}
-        for lang, places in untranslated.items():
-            self.conv.warnings.append(
-                f"{len(places)} {lang!r} text(s) missing, copied from another language: "
-                "translate them before use (listed under x-xlsform.untranslated)"
-            )
-        return {"untranslated": untranslated} if untranslated else {}
-
-    def slots(self, d: dict[str, Any]) -> Iterable[tuple[str, dict[str, str]]]:
-        yield "title", d["title"]
-        for q in d["questions"]:
-            where = f"question {q['id']!r}"
-            yield f"{where}: label", q["label"]
-            if "hint" in q:
-                yield f"{where}: hint", q["hint"]
-            if "message" in q.get("constraint", {}):
-                yield f"{where}: constraint message", q["constraint"]["message"]
-            for c in q.get("choices", []):
-                yield f"{where}: choice {c['value']!r}", c["label"]
-
-    def fill(
-        self, texts: Mapping[str, str], langs: list[str], where: str, missing: dict[str, list[str]]
-    ) -> dict[str, str]:
-        by_code: dict[str, str] = {}
-        # A named language column wins over the unnamed one for the same code.
-        for name in sorted(texts, key=lambda k: k == "default", reverse=True):
-            code = self.codes.get(name)
-            if code and texts[name].strip():
-                by_code[code] = texts[name]
-        fallback = [texts.get("default", "")] + [by_code.get(lang, "") for lang in langs]
-        spare = next((t for t in fallback if t.strip()), "")
-        out: dict[str, str] = {}
-        for lang in langs:
-            if lang in by_code:
-                out[lang] = by_code[lang]
-            else:
-                out[lang] = spare
-                missing.setdefault(lang, []).append(where)
-        return out
-
-
 def _texts(value: Any) -> dict[str, str]:
     if isinstance(value, Mapping):
         return {str(k): str(v) for k, v in value.items() if str(v).strip()}
     return {"default": str(value)} if value not in (None, "") else {}
-
-
-def _lang_code(name: str) -> str | None:
-    m = _CODE_IN_NAME.search(name)
-    if m:
-        primary, _, region = m.group(1).partition("-")
-        return primary.lower() + (f"-{region}" if region else "")
-    return _LANGUAGE_NAMES.get(name.strip().lower())
 
 
 def _combine(conds: list[dict[str, Any]]) -> dict[str, Any]:
