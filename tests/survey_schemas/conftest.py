@@ -104,7 +104,7 @@ def definition() -> dict[str, Any]:
     return copy.deepcopy(BASE)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def survey() -> Survey:
     """Return the small definition, loaded."""
     return load_survey(copy.deepcopy(BASE))
