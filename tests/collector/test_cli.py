@@ -172,3 +172,14 @@ def test_unknown_kiosk_survey_is_refused(tmp_path: Path, free_port: int) -> None
         "collector", "serve", "--data", str(tmp_path), "--port", str(free_port), "--kiosk", "nope"
     )
     assert result.returncode == 1 and "no survey 'nope'" in result.stderr
+
+
+def test_systemd_unit_starts_serve_at_boot_and_always_restarts() -> None:
+    import configparser
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # systemd keys are case-sensitive
+    unit.read(Path(__file__).parents[2] / "collector/deploy/doorstep-collector.service")
+    assert unit["Service"]["Restart"] == "always"
+    assert unit["Service"]["ExecStart"].endswith("doorstep collector serve")
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
