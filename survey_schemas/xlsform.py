@@ -341,7 +341,7 @@ def _classify(kind: str, e: Mapping[str, Any]) -> tuple[str, tuple[str, bool]]:
         )
     ):
         return "metadata", none
-    if tag == "upload":
+    if tag == "upload" or bind_type == "binary":
         reason = "doorstep does not store photos, recordings or files"
     elif bind_type in ("geopoint", "geotrace", "geoshape"):
         reason = "doorstep records the street, not coordinates; add a street question by hand"

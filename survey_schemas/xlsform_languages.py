@@ -56,7 +56,8 @@ class Localiser:
         langs = list(dict.fromkeys(self.codes.values()))
         label_default = any("default" in q["label"] for q in d["questions"])
         if not langs or (label_default and self.language not in langs):
-            langs.append(self.language)
+            # The language-less column is the form's main language, so it goes first.
+            langs.insert(0, self.language)
         self.codes["default"] = self.language
         d["languages"] = langs
         untranslated: dict[str, list[str]] = {}

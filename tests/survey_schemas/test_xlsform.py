@@ -362,6 +362,25 @@ def test_unlabelled_language_column_uses_the_language_option(tmp_path: Path) -> 
     assert by_id(definition)["a"]["label"] == {"pl": "Pytanie"}
 
 
+def test_unlabelled_column_beside_translations_is_the_first_language(tmp_path: Path) -> None:
+    path = build(
+        tmp_path,
+        [["text", "a", "Question", "Pytanie"]],
+        head=["type", "name", "label", "label::Polski (pl)"],
+    )
+    definition, _ = convert(path)
+    assert definition["languages"] == ["en", "pl"]
+    assert by_id(definition)["a"]["label"] == {"en": "Question", "pl": "Pytanie"}
+
+
+def test_or_other_adds_the_other_choice_and_its_text_question(tmp_path: Path) -> None:
+    path = build(tmp_path, [["select_one yn or_other", "worry", "Worried?"]])
+    definition, _ = convert(path)
+    qs = by_id(definition)
+    assert [c["value"] for c in qs["worry"]["choices"]] == ["yes", "no", "other"]
+    assert qs["worry_other"]["relevant"] == {"question": "worry", "includes": "other"}
+
+
 def test_language_without_a_code_is_refused(tmp_path: Path) -> None:
     path = build(tmp_path, [["text", "a", "Q"]], head=["type", "name", "label::Elvish"])
     assert refusal(path) == [
