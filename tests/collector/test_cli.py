@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import select
@@ -175,8 +176,6 @@ def test_unknown_kiosk_survey_is_refused(tmp_path: Path, free_port: int) -> None
 
 
 def test_systemd_unit_starts_serve_at_boot_and_always_restarts() -> None:
-    import configparser
-
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.optionxform = str  # systemd keys are case-sensitive
     unit.read(Path(__file__).parents[2] / "collector/deploy/doorstep-collector.service")
