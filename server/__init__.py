@@ -45,4 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .api import register_blueprints
 
     register_blueprints(app)
+    from .api.priorities import register as register_merge  # merge, meetings, reach, public
+
+    register_merge(app)
     return app

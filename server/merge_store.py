@@ -22,10 +22,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from survey_schemas import Survey, SurveyRegistry, load_survey
+from survey_schemas import Survey
 
+from .ingest import on_accepted
 from .merge import Facts, day_of, response_facts
-from .models import Response, SurveyVersion
+from .models import Response
 from .models.merge import (
     EqualityDay,
     MentionDay,
@@ -35,9 +36,9 @@ from .models.merge import (
     TriageRule,
 )
 from .scrub import normalise
+from .surveys import registry_for
 
 Lookup = Callable[[str, int], Survey | None]
-_SURVEYS: dict[str, Survey] = {}
 
 
 def norm_hash(text: str) -> str:
@@ -47,14 +48,7 @@ def norm_hash(text: str) -> str:
 
 def survey_lookup(session: Session) -> Lookup:
     """Return ``lookup(survey_id, version)`` over every survey version the server has seen."""
-    registry = SurveyRegistry()
-    for sv in session.scalars(select(SurveyVersion)):
-        # released versions never change, so a loaded survey is reused by its content hash
-        survey = _SURVEYS.get(sv.content_hash)
-        if survey is None:
-            survey = _SURVEYS[sv.content_hash] = load_survey(sv.definition)
-        registry.add(survey)
-    return registry.find
+    return registry_for(session).find
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,3 +388,9 @@ def rebuild(session: Session, batch: int = 5000, progress: Callable[[int], Any] 
 def respondents_total(session: Session) -> int:
     """Return every counted response (the sum of respondent days)."""
     return int(session.scalar(select(func.coalesce(func.sum(RespondentDay.respondents), 0))))
+
+
+@on_accepted
+def _on_ingest(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Count newly accepted responses in the same transaction that stores them."""
+    apply_responses(session, rows)

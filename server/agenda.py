@@ -1,0 +1,142 @@
+"""Assemble a group's meeting agenda in the ward-panel order (docs/meetings.md); no Flask."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey_schemas import METHODS, Taxonomy, default_taxonomy
+
+from .agenda_render import Agenda, AreaResults, Candidate, StatusItem
+from .meetings import ACTIVE, MAX_SHORTLIST, active_issues, last_meeting, meeting_on, tracked
+from .merge import Period, Weights, default_period
+from .models import Area, Group
+from .models.meetings import IssueNote
+from .models.merge import EqualityDay
+from .priorities import priorities_doc
+from .reach import SUPPRESS_UNDER
+
+TOP_CANDIDATES = 5
+THIN_METHOD = 5
+PERIOD_DAYS = 90
+CONCERNS = 5
+
+
+def _thin(doc: dict, equality: dict[str, dict[str, int]], households: int | None) -> list[str]:
+    """Say which methods and reached groups are too thin to lean on."""
+    out = []
+    by = doc["respondents_by_method"]
+    for m in METHODS:
+        if by.get(m, 0) < THIN_METHOD:
+            out.append(f"{m}: {'no' if not by.get(m) else 'fewer than 5'} responses")
+    if households and doc["respondents"] and doc["respondents"] / households < 0.02:
+        out.append(f"reached {doc['respondents']} of {households} households")
+    for question, values in sorted(equality.items()):
+        few = sorted(v for v, n in values.items() if n < SUPPRESS_UNDER)
+        if few:
+            out.append(f"{question}: fewer than 5 from {', '.join(few)}")
+    return out
+
+
+def _equality(session: Session, area: str, period: Period) -> dict[str, dict[str, int]]:
+    q = select(EqualityDay.question, EqualityDay.value, EqualityDay.respondents).where(
+        EqualityDay.area == area, EqualityDay.day >= period.since, EqualityDay.day <= period.until
+    )
+    out: dict[str, dict[str, int]] = {}
+    for question, value, n in session.execute(q):
+        out.setdefault(question, {})
+        out[question][value] = out[question].get(value, 0) + n
+    return out
+
+
+def build_agenda(
+    session: Session,
+    group: Group,
+    on: date,
+    *,
+    days: int = PERIOD_DAYS,
+    weights: Weights | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> Agenda:
+    """Return the agenda of ``group``'s meeting on ``on``; overdue items carry over themselves."""
+    taxonomy = taxonomy or default_taxonomy()
+    period = default_period(on - timedelta(days=1), days)
+    areas = list(session.scalars(select(Area).where(Area.group_id == group.id).order_by(Area.code)))
+    names = {a.code: a.name for a in areas}
+    this = meeting_on(session, group, on)
+    last = last_meeting(session, group, on)
+
+    def label(code: str) -> str:
+        return taxonomy[code].label_in("en") if code in taxonomy else code
+
+    last_actions: list[tuple[date, str]] = []
+    if last is not None:
+        q = (
+            select(IssueNote)
+            .where(IssueNote.meeting_id == last.id)
+            .order_by(IssueNote.on, IssueNote.id)
+        )
+        last_actions = [(n.on, n.text) for n in session.scalars(q) if n.kind != "public"]
+    issues = active_issues(session, names, since=last.date if last else None)
+    previous = tuple(
+        StatusItem(
+            area=t.issue.area,
+            area_name=names.get(t.issue.area, t.issue.area),
+            category=t.issue.category,
+            label=label(t.issue.category),
+            status=t.issue.status,
+            owner=t.issue.owner,
+            report_back=t.plan.report_back if t.plan else None,
+            overdue=t.overdue,
+            notes=tuple((n.on, n.text) for n in t.log if n.kind != "public")[-3:],
+        )
+        for t in tracked(session, issues, on)
+    )
+    results, pool, concerns = [], [], []
+    for a in areas:
+        doc = priorities_doc(session, a, period, weights=weights, taxonomy=taxonomy)
+        cands = tuple(
+            Candidate(
+                a.name,
+                p["category"],
+                p["label"],
+                p["mentions"],
+                p["share"],
+                p["mean_severity"],
+                p["trend"],
+                p["by_method"],
+                p["score"],
+                p["status"],
+            )
+            for p in doc["priorities"][:TOP_CANDIDATES]
+        )
+        pool += [c for c in cands if c.status not in ACTIVE]
+        thin = _thin(doc, _equality(session, a.code, period), a.households)
+        results.append(
+            AreaResults(
+                a.code, a.name, doc["respondents"], doc["respondents_by_method"], cands, tuple(thin)
+            )
+        )
+        for p in doc["priorities"]:
+            concerns += [(a.name, q, p["mentions"]) for q in p["quotes"][:1]]
+    concerns.sort(key=lambda c: (-c[2], c[0], c[1]))
+    pool.sort(key=lambda c: (-c.score, c.area, c.category))
+    return Agenda(
+        group=group.code,
+        group_name=group.name,
+        date=on,
+        since=period.since,
+        until=period.until,
+        apologies=tuple(this.apologies or ()) if this else (),
+        last_meeting=last.date if last else None,
+        last_minutes=last.minutes if last else "",
+        last_actions=tuple(last_actions),
+        previous=previous,
+        areas=tuple(results),
+        concerns=tuple(concerns[:CONCERNS]),
+        shortlist=tuple(pool[:MAX_SHORTLIST]),
+        aob=tuple(this.aob or ()) if this else (),
+        next_date=this.next_date if this else None,
+    )

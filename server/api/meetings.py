@@ -1,0 +1,246 @@
+"""Meetings, agendas, agreed priorities, issue statuses, actions and provider updates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from survey_schemas import default_taxonomy
+
+from ..agenda import build_agenda
+from ..agenda_render import FORMATS, render
+from ..auth import area_for, current_user, group_for, roles_required, visible_areas
+from ..clock import now
+from ..db import db
+from ..exceptions import Forbidden, InvalidInput, NotFound
+from ..meetings import (
+    add_action,
+    agree,
+    meeting_on,
+    provider_issues,
+    set_public_text,
+    set_status,
+    tracked,
+)
+from ..models import Issue, User
+from ..models.meetings import Meeting
+from ..priorities import weights_from
+from .priorities import load_body, load_query
+
+bp = Blueprint("meetings", __name__, url_prefix="/api/v1")
+TEXT = validate.Length(max=2000)
+MIMETYPES = {"md": "text/markdown", "html": "text/html", "csv": "text/csv"}
+PROVIDER_STATUSES = ("in_progress", "resolved")
+
+
+class MeetingSchema(Schema):
+    """A meeting record: its date, apologies, minutes, any other business, next date."""
+
+    date = fields.Date(required=True)
+    apologies = fields.List(fields.Str(validate=validate.Length(max=200)), load_default=list)
+    minutes = fields.Str(load_default="", validate=validate.Length(max=20000))
+    aob = fields.List(fields.Str(validate=TEXT), load_default=list)
+    next_date = fields.Date(load_default=None, allow_none=True)
+
+
+class AgreeSchema(Schema):
+    """An agreed priority: category, owner (provider), report-back date, meeting date, note."""
+
+    category = fields.Str(required=True, validate=validate.Length(max=64))
+    owner = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    report_back = fields.Date(required=True)
+    date = fields.Date(load_default=None)
+    note = fields.Str(load_default="", validate=TEXT)
+
+
+class StatusSchema(Schema):
+    """A status change with its dated note (and optionally a new report-back date)."""
+
+    status = fields.Str(
+        required=True,
+        validate=validate.OneOf(("open", "agreed", "in_progress", "resolved", "closed")),
+    )
+    note = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    date = fields.Date(load_default=None)
+    report_back = fields.Date(load_default=None)
+
+
+class ActionSchema(Schema):
+    """A dated action taken on an issue."""
+
+    text = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    date = fields.Date(load_default=None)
+
+
+class PublicSchema(Schema):
+    """The issue's public "you said, we did" statement."""
+
+    text = fields.Str(required=True, validate=TEXT)
+
+
+class AgendaQuery(Schema):
+    """``date`` of the meeting (default today) and ``format`` (json, md, html, csv)."""
+
+    date = fields.Date(load_default=None)
+    format = fields.Str(load_default="json", validate=validate.OneOf(("json", *FORMATS)))
+
+
+def _meeting_json(m: Meeting) -> dict[str, Any]:
+    return {
+        "date": m.date.isoformat(),
+        "apologies": m.apologies,
+        "minutes": m.minutes,
+        "aob": m.aob,
+        "next_date": m.next_date.isoformat() if m.next_date else None,
+    }
+
+
+def _issue_for(user: User, issue_id: int) -> Issue:
+    """Return an issue the user may see: a coordinator's areas, a provider's own issues."""
+    issue = db.session.get(Issue, issue_id)
+    if issue is not None:
+        if user.role == "admin":
+            return issue
+        if user.role == "coordinator" and issue.area in {a.code for a in visible_areas(user)}:
+            return issue
+        if user.role == "provider" and user.provider and issue.owner:
+            if issue.owner.strip().lower() == user.provider.strip().lower():
+                return issue
+    raise NotFound(f"no issue {issue_id}", details={"id": issue_id})
+
+
+def _today() -> date:
+    return now().date()
+
+
+@bp.get("/groups/<group>/meetings")
+@roles_required("admin", "coordinator")
+def list_meetings(group: str) -> dict[str, Any]:
+    """List a group's meetings, newest first."""
+    g = group_for(current_user(), group)
+    q = select(Meeting).where(Meeting.group_id == g.id).order_by(Meeting.date.desc())
+    return {"meetings": [_meeting_json(m) for m in db.session.scalars(q)]}
+
+
+@bp.put("/groups/<group>/meetings")
+@roles_required("admin", "coordinator")
+def save_meeting(group: str) -> dict[str, Any]:
+    """Record (or update) the group's meeting on a date."""
+    g = group_for(current_user(), group)
+    data = load_body(MeetingSchema())
+    m = meeting_on(db.session, g, data["date"], create=True)
+    assert m is not None
+    m.apologies, m.minutes, m.aob = data["apologies"], data["minutes"], data["aob"]
+    m.next_date = data["next_date"]
+    db.session.commit()
+    return _meeting_json(m)
+
+
+@bp.get("/groups/<group>/agenda")
+@roles_required("admin", "coordinator")
+def group_agenda(group: str) -> Any:
+    """Generate the agenda of the group's meeting (JSON, Markdown, printable HTML or CSV)."""
+    g = group_for(current_user(), group)
+    q = load_query(AgendaQuery(), request.args)
+    agenda = build_agenda(
+        db.session, g, q["date"] or _today(), weights=weights_from(current_app.config)
+    )
+    if q["format"] == "json":
+        from dataclasses import asdict
+
+        return current_app.json.response(asdict(agenda))
+    return Response(render(agenda, q["format"]), mimetype=MIMETYPES[q["format"]])
+
+
+@bp.get("/areas/<code>/issues")
+@roles_required("admin", "coordinator")
+def area_issues(code: str) -> dict[str, Any]:
+    """List an area's issues with status, owner, report-back date, overdue flag and log."""
+    area = area_for(current_user(), code)
+    issues = list(db.session.scalars(select(Issue).where(Issue.area == area.code)))
+    return {"issues": [t.as_dict() for t in tracked(db.session, issues, _today())]}
+
+
+@bp.post("/areas/<code>/issues")
+@roles_required("admin", "coordinator")
+def agree_priority(code: str) -> tuple[dict[str, Any], int]:
+    """Record an agreed priority: owner (a provider) and report-back date."""
+    user = current_user()
+    area = area_for(user, code)
+    data = load_body(AgreeSchema())
+    if data["category"] not in default_taxonomy():
+        raise InvalidInput("unknown category", details={"category": ["not in the taxonomy"]})
+    on = data["date"] or _today()
+    meeting = meeting_on(db.session, area.group, on)
+    issue = agree(
+        db.session,
+        area,
+        data["category"],
+        owner=data["owner"],
+        report_back=data["report_back"],
+        on=on,
+        meeting=meeting,
+        note=data["note"],
+        user_id=user.id,
+    )
+    db.session.commit()
+    return tracked(db.session, [issue], _today())[0].as_dict(), 201
+
+
+@bp.post("/issues/<int:issue_id>/status")
+@roles_required("admin", "coordinator", "provider")
+def change_status(issue_id: int) -> dict[str, Any]:
+    """Move an issue to a new status with a dated note (providers: in progress or resolved)."""
+    user = current_user()
+    issue = _issue_for(user, issue_id)
+    data = load_body(StatusSchema())
+    if user.role == "provider" and data["status"] not in PROVIDER_STATUSES:
+        raise Forbidden("a provider may mark its issues in progress or resolved")
+    set_status(
+        db.session,
+        issue,
+        data["status"],
+        on=data["date"] or _today(),
+        note=data["note"],
+        user_id=user.id,
+        report_back=data["report_back"],
+    )
+    db.session.commit()
+    return tracked(db.session, [issue], _today())[0].as_dict()
+
+
+@bp.post("/issues/<int:issue_id>/actions")
+@roles_required("admin", "coordinator", "provider")
+def log_action(issue_id: int) -> tuple[dict[str, Any], int]:
+    """Log a dated action on an issue (an update that keeps it from being overdue)."""
+    user = current_user()
+    issue = _issue_for(user, issue_id)
+    data = load_body(ActionSchema())
+    add_action(db.session, issue, on=data["date"] or _today(), text=data["text"], user_id=user.id)
+    db.session.commit()
+    return tracked(db.session, [issue], _today())[0].as_dict(), 201
+
+
+@bp.put("/issues/<int:issue_id>/public")
+@roles_required("admin", "coordinator")
+def publish(issue_id: int) -> dict[str, Any]:
+    """Publish the issue's "you said, we did" statement (public page and collectors)."""
+    user = current_user()
+    issue = _issue_for(user, issue_id)
+    data = load_body(PublicSchema())
+    set_public_text(db.session, issue, data["text"], on=_today(), user_id=user.id)
+    db.session.commit()
+    return tracked(db.session, [issue], _today())[0].as_dict()
+
+
+@bp.get("/provider/issues")
+@roles_required("provider")
+def my_issues() -> dict[str, Any]:
+    """List the issues assigned to the calling provider."""
+    user = current_user()
+    issues = provider_issues(db.session, user.provider or "") if user.provider else []
+    return {"issues": [t.as_dict() for t in tracked(db.session, issues, _today())]}

@@ -1,0 +1,116 @@
+"""``GET /api/v1/responses``: stored responses, paged oldest first, as JSON or CSV.
+
+Personal details never appear: they live in their own table and this view does not read it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask import Blueprint, Response, request
+from marshmallow import Schema, fields, validate
+from sqlalchemy import and_, or_, select
+
+from ..auth import area_for, current_user, roles_required, visible_areas
+from ..db import db
+from ..exceptions import InvalidInput
+from ..models import Response as Stored
+from ..priorities_format import csv_text
+from .priorities import load_query
+
+bp = Blueprint("responses", __name__, url_prefix="/api/v1")
+MAX_LIMIT = 1000
+FIELDS = (
+    "id",
+    "survey_id",
+    "survey_version",
+    "area",
+    "method",
+    "collected_at",
+    "received_at",
+    "language",
+    "street",
+    "replaces",
+    "conflict",
+    "answers",
+)
+
+
+class ResponsesQuery(Schema):
+    """``since`` (received on/after; ISO date or date-time), ``area``, ``cursor``, ``limit``."""
+
+    since = fields.Str(load_default=None)
+    area = fields.Str(load_default=None, validate=validate.Length(max=64))
+    cursor = fields.Str(load_default=None, validate=validate.Length(max=200))
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+def _since(value: str) -> datetime:
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), UTC)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            "invalid since", details={"since": ["an ISO date or date-time"]}
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def encode_cursor(received_at: datetime, rid: str) -> str:
+    """Return an opaque cursor just after (received_at, id)."""
+    raw = json.dumps([received_at.isoformat(), rid]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Return the (received_at, id) a cursor points after; a bad cursor is :class:`InvalidInput`."""
+    try:
+        at, rid = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(rid)
+    except (ValueError, TypeError):
+        raise InvalidInput("invalid cursor", details={"cursor": ["not a cursor we gave"]}) from None
+
+
+def _row(r: Stored) -> dict[str, Any]:
+    out = {name: getattr(r, name) for name in FIELDS}
+    out["collected_at"] = r.collected_at.isoformat()
+    out["received_at"] = r.received_at.isoformat()
+    return out
+
+
+@bp.get("/responses")
+@roles_required("admin", "coordinator")
+def list_responses() -> Any:
+    """Page through responses oldest first (``next`` is the cursor); CSV when asked."""
+    q = load_query(ResponsesQuery(), request.args)
+    user = current_user()
+    codes = [area_for(user, q["area"]).code] if q["area"] else [a.code for a in visible_areas(user)]
+    query = select(Stored).where(Stored.area.in_(codes))
+    if q["since"]:
+        query = query.where(Stored.received_at >= _since(q["since"]))
+    if q["cursor"]:
+        at, rid = decode_cursor(q["cursor"])
+        query = query.where(
+            or_(Stored.received_at > at, and_(Stored.received_at == at, Stored.id > rid))
+        )
+    query = query.order_by(Stored.received_at, Stored.id).limit(q["limit"] + 1)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > q["limit"]
+    rows = rows[: q["limit"]]
+    nxt = encode_cursor(rows[-1].received_at, rows[-1].id) if more else None
+    items = [_row(r) for r in rows]
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    if best == "text/csv":
+        table = [
+            [json.dumps(i[f], ensure_ascii=False) if f == "answers" else i[f] for f in FIELDS]
+            for i in items
+        ]
+        resp = Response(csv_text(FIELDS, table), mimetype="text/csv")
+        if nxt:
+            resp.headers["X-Next-Cursor"] = nxt
+        return resp
+    return {"responses": items, "next": nxt}

@@ -1,0 +1,70 @@
+"""Triage endpoints: the queue of free text and a coordinator's decision for one text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from marshmallow import Schema, fields, validate
+
+from survey_schemas import default_taxonomy
+
+from ..auth import area_for, current_user, roles_required, visible_areas
+from ..clock import now
+from ..db import db
+from ..triage import decide, item_in, pending_count, queue
+from .priorities import load_body, load_query
+
+bp = Blueprint("triage", __name__, url_prefix="/api/v1")
+
+
+class QueueQuery(Schema):
+    """``area`` (default: all the caller's) and ``status`` (default ``pending``)."""
+
+    area = fields.Str(load_default=None, validate=validate.Length(max=64))
+    status = fields.Str(
+        load_default="pending", validate=validate.OneOf(("pending", "mapped", "dismissed"))
+    )
+    limit = fields.Int(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class DecisionSchema(Schema):
+    """``{"category": "<code>"}`` maps the text; ``{"category": null}`` dismisses it."""
+
+    category = fields.Str(required=True, allow_none=True, validate=validate.Length(max=64))
+
+
+def _areas(area: str | None) -> list[str]:
+    user = current_user()
+    return [area_for(user, area).code] if area else [a.code for a in visible_areas(user)]
+
+
+@bp.get("/triage")
+@roles_required("admin", "coordinator")
+def triage_queue() -> dict[str, Any]:
+    """List texts waiting for a category (identical texts once, with how many said them)."""
+    q = load_query(QueueQuery(), request.args)
+    areas = _areas(q["area"])
+    items = queue(db.session, areas, q["status"], q["limit"])
+    return {"items": [i.as_dict() for i in items], "pending": pending_count(db.session, areas)}
+
+
+@bp.post("/triage/<int:item_id>")
+@roles_required("admin", "coordinator")
+def triage_decide(item_id: int) -> dict[str, Any]:
+    """Map a text to a category, or dismiss it; identical texts follow the same decision."""
+    data = load_body(DecisionSchema())
+    areas = _areas(None)
+    item = item_in(db.session, item_id, areas)
+    user = current_user()
+    settled = decide(
+        db.session,
+        item,
+        data["category"],
+        known=default_taxonomy().codes(),
+        user_id=user.id,
+        now=now(),
+        areas=areas,
+    )
+    db.session.commit()
+    return {"id": item_id, "category": data["category"], "settled": settled}
