@@ -239,6 +239,8 @@ class _Converter:
             self.problems.append(f"{where}: a second question named {qid!r}")
         q: dict[str, Any] = {"id": qid, "type": qtype}
         q["label"] = _texts(e.get("label")) or {"default": name}
+        if any("${" in text for text in q["label"].values()):
+            self.warnings.append(f"{where}: the label shows ${{…}} as written (not filled in)")
         if e.get("hint"):
             q["hint"] = _texts(e["hint"])
         q["required"] = self.required(bind.get("required"), where)

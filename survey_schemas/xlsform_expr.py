@@ -26,6 +26,7 @@ _TOKEN = re.compile(
   )""",
     re.VERBOSE,
 )
+MAX_NESTING = 50  # well past any real form, well short of Python's recursion limit
 _FLIP = {"=": "=", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
@@ -109,6 +110,7 @@ class _Parser:
     def __init__(self, text: str):
         self.tokens = tokenize(text)
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -155,6 +157,15 @@ class _Parser:
         return left
 
     def atom(self) -> Any:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ExprError(f"nested deeper than {MAX_NESTING} levels")
+        try:
+            return self._atom()
+        finally:
+            self.depth -= 1
+
+    def _atom(self) -> Any:
         tok = self.peek()
         if tok is None:
             raise ExprError("the expression ends too soon")

@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from server.cli import main
 from survey_schemas import load_survey, validate_answers
 from survey_schemas.xlsform import PURPOSE_PLACEHOLDER, XLSFormError, convert_xlsform
+from survey_schemas.xlsform_expr import ExprError, to_condition, to_constraint
 
 FORMS = Path(__file__).parent / "xlsforms"
 HEAD = ["type", "name", "label", "relevant", "constraint", "required", "parameters"]
@@ -211,6 +214,36 @@ def test_relevant_that_cannot_be_carried_is_refused(
     assert reason in problem
 
 
+EXPRESSION_PARTS = st.sampled_from(
+    ["${a}", "${b}", ".", "'x'", "''", "1", "-2.5", "=", "!=", "<=", ">", "and", "or", "not(",
+     "selected(", "regex(", "count-selected(", "string-length(", "date(", "(", ")", ",", "+",
+     "../a", "'2020-01-01'", "today()", "true()", "$", "{"]
+)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(st.lists(EXPRESSION_PARTS, max_size=14).map(" ".join) | st.text(max_size=40))
+def test_any_expression_is_translated_or_refused_never_crashes(text: str) -> None:
+    kinds = {"a": "single_choice", "b": "number"}
+    for attempt in (
+        lambda: to_condition(text, kinds.get),
+        lambda: to_constraint(text, "number", integer=True),
+        lambda: to_constraint(text, "text"),
+        lambda: to_constraint(text, "date"),
+    ):
+        try:
+            result = attempt()
+        except ExprError as exc:
+            assert str(exc)
+        else:
+            assert result is None or isinstance(result, dict)
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
+    with pytest.raises(ExprError, match="nested deeper than 50 levels"):
+        to_condition("(" * 400 + "${a} = 'x'" + ")" * 400, {"a": "text"}.get)
+
+
 @pytest.mark.parametrize(
     ("qtype", "expression", "fields"),
     [
@@ -318,6 +351,15 @@ def test_notes_and_metadata_are_dropped_with_a_warning(tmp_path: Path) -> None:
     assert [q["id"] for q in definition["questions"]] == ["q"]
     assert "form.xlsx: survey row 3, 'intro': note dropped (a note is not a question)" in warnings
     assert any(w.startswith("form.xlsx: survey row 2, 'start': metadata 'start'") for w in warnings)
+
+
+def test_label_that_shows_an_answer_is_carried_as_written_with_a_warning(tmp_path: Path) -> None:
+    path = build(tmp_path, [["text", "street", "Street?"], ["text", "q", "Problems on ${street}?"]])
+    definition, warnings = convert(path)
+    assert by_id(definition)["q"]["label"] == {"en": "Problems on ${street}?"}
+    assert (
+        "form.xlsx: survey row 3, 'q': the label shows ${…} as written (not filled in)" in warnings
+    )
 
 
 def test_languages_come_from_the_codes_in_column_names(tmp_path: Path) -> None:
