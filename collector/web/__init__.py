@@ -1,0 +1,143 @@
+"""The collector's web pages for phones and touchscreens: doorstep, kiosk, meeting, our area.
+
+``register(app)`` adds the blueprints, the HTML error pages, the security headers and the
+kiosk lock. Pages are plain server-rendered forms that work without JavaScript; ``app.js``
+adds live relevance and offline safety, ``sw.js`` keeps the page when Wi-Fi drops.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Flask,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from . import area, common, doorstep, forms, i18n, kiosk, meeting, shell
+
+__all__ = ["register"]
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# Pages a locked kiosk may show: its own screens, the files they need and the language switch.
+KIOSK_OPEN = frozenset(
+    {"shell.static", "shell.service_worker", "shell.ping", "shell.set_language", "shell.offline"}
+)
+
+
+def register(app: Flask) -> None:
+    """Add the web pages, error pages, security headers and kiosk lock to the collector app."""
+    for module in (shell, doorstep, kiosk, meeting, area):
+        app.register_blueprint(module.bp)
+    app.before_request(_kiosk_lock)
+    app.before_request(_csrf)
+    app.after_request(_headers)
+    app.context_processor(_page_context)
+    for code in (400, 403, 404, 405, 413, 500):
+        app.register_error_handler(code, _error_page)
+
+
+def _kiosk_lock() -> Any:
+    """Keep a kiosk on its own screens: everything else redirects to its start (or is 404)."""
+    if not common.kiosk_mode() or session.get("kiosk_unlocked"):
+        return None
+    if request.path.startswith("/api/"):
+        return None  # the API hides stored data in kiosk mode itself
+    endpoint = request.endpoint or ""
+    if endpoint.startswith("kiosk.") or endpoint in KIOSK_OPEN:
+        return None
+    return redirect(url_for("kiosk.start"))
+
+
+def _csrf() -> None:
+    """Check the form token on every page form post (the API has its own rules)."""
+    if request.method == "POST" and request.blueprint in ("doorstep", "kiosk", "meeting", "area"):
+        common.check_csrf()
+
+
+def _headers(response: WerkzeugResponse) -> WerkzeugResponse:
+    """Add the security headers, and say which pages may be kept for offline use."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if response.mimetype == "text/html":
+        # A page with a one-off message ("Saved") or a kiosk page must never come back from
+        # a cache: an old "Saved" would be a lie, and a kiosk must not replay anyone's screen.
+        keep = not (g.get("no_store") or g.get("flashed") or common.kiosk_mode())
+        response.headers["Cache-Control"] = "no-cache" if keep else "no-store"
+    return response
+
+
+def _flashes() -> list[tuple[str, str]]:
+    messages = get_flashed_messages(with_categories=True)
+    if messages:
+        g.flashed = True
+    return messages
+
+
+def _page_context() -> dict[str, Any]:
+    lang = common.lang()
+    kiosk_locked = common.kiosk_mode() and not session.get("kiosk_unlocked")
+    return {
+        "t": common.t,
+        "lang": lang,
+        "dir": i18n.direction(lang),
+        "languages": [(code, i18n.language_name(code)) for code in common.languages()],
+        "counts": None if kiosk_locked else common.store().status(),
+        "kiosk_locked": kiosk_locked,
+        "volunteer": common.volunteer(),
+        "csrf_token": common.csrf_token,
+        "flashes": _flashes,
+        "pick": lambda texts: i18n.pick(texts, lang),
+        "error_items": forms.summary,
+        "simple_errors": _simple_errors,
+        "area_options": lambda: [(a["code"], a["name"]) for a in common.store().areas()],
+        "idle_seconds": common.settings().kiosk_idle_seconds,
+        "kiosk_exit": bool(common.settings().kiosk_exit_pin),
+    }
+
+
+def _simple_errors(
+    errors: dict[str, str], targets: dict[str, str], only: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """Return error-summary links for a page's own fields (name, area...)."""
+    return [(targets.get(k, k), v) for k, v in errors.items() if only is None or k in only]
+
+
+def _error_page(e: HTTPException) -> Any:
+    """Answer a page error with a readable page in the person's language."""
+    code = e.code or 500
+    if code == 404:
+        title, body = "not_found", "not_found_body"
+    elif code == 400 and e.description == "csrf":
+        title, body = "not_allowed", "err_form"
+    elif code < 500:
+        title, body = "not_allowed", "error_body"
+    else:
+        title, body = "error", "error_body"
+    common.no_store()
+    return render_template("error.html", title_key=title, body_key=body, code=code), code

@@ -1,0 +1,105 @@
+"""What every page shares: the store, settings, language, the signed-in volunteer, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from flask import abort, current_app, g, request, session
+from werkzeug.datastructures import MultiDict
+
+from survey_schemas import Survey
+
+from ..settings import Settings
+from ..store import ResponseStore
+from . import i18n
+
+CSRF_FIELD = "csrf_token"
+
+
+def store() -> ResponseStore:
+    """Return the app's store."""
+    found: ResponseStore = current_app.extensions["doorstep_store"]
+    return found
+
+
+def settings() -> Settings:
+    """Return the app's settings."""
+    found: Settings = current_app.config["DOORSTEP_SETTINGS"]
+    return found
+
+
+def kiosk_mode() -> bool:
+    """Return whether this collector runs as a self-service kiosk."""
+    return bool(settings().kiosk)
+
+
+def languages() -> list[str]:
+    """Return every language the collector's surveys are written in, English first."""
+    return i18n.ordered(lang for s in store().surveys() for lang in s.languages)
+
+
+def lang() -> str:
+    """Return the language of this request: chosen in the session, else the default setting."""
+    if "lang" not in g:
+        chosen = session.get("lang") or settings().language
+        g.lang = chosen if chosen in languages() else i18n.DEFAULT
+    current: str = g.lang
+    return current
+
+
+def t(key: str, **values: object) -> str:
+    """Return a UI string in the request's language."""
+    return i18n.translate(lang(), key, **values)
+
+
+def volunteer() -> dict[str, Any] | None:
+    """Return the signed-in volunteer (name, area, session id), or None."""
+    found = session.get("volunteer")
+    return found if isinstance(found, dict) else None
+
+
+def surveys_for(method: str) -> list[Survey]:
+    """Return the latest version of every survey collected by ``method``."""
+    return [s for s in store().surveys() if method in s.methods]
+
+
+def area(code: str | None) -> dict[str, Any] | None:
+    """Return the area with this code, or None."""
+    return next((a for a in store().areas() if a["code"] == code), None)
+
+
+def csrf_token() -> str:
+    """Return this browser session's form token, making one on first use."""
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(24)
+    token: str = session[CSRF_FIELD]
+    return token
+
+
+def check_csrf() -> None:
+    """Refuse a posted form whose token is not this session's (another site posting here)."""
+    sent = request.form.get(CSRF_FIELD, "")
+    if not sent or not secrets.compare_digest(sent, session.get(CSRF_FIELD, "")):
+        abort(400, description="csrf")
+
+
+def response_id(form: MultiDict[str, str]) -> str:
+    """Return the posted response id if it is a UUID, else a fresh one."""
+    try:
+        return str(uuid.UUID(form.get("response_id", "")))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
+def no_store() -> None:
+    """Mark this page as never to be cached (by the browser or the service worker)."""
+    g.no_store = True
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Return ``target`` if it is a path on this site, else ``default`` (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
