@@ -135,6 +135,7 @@ class _Converter:
         return definition
 
     def _version(self, raw: Any) -> int:
+        """Read the settings version as a whole number, recording a problem otherwise."""
         if raw in (None, ""):
             return 1
         text = str(raw).strip()
@@ -144,6 +145,7 @@ class _Converter:
         return int(text)
 
     def where(self, element: Mapping[str, Any]) -> str:
+        """Return "survey row N, 'name'" for the next element of that name, for messages."""
         name = str(element.get("name", ""))
         rows = self.rows.get(name)
         if rows:
@@ -152,6 +154,7 @@ class _Converter:
         return f"survey row {self.last_row} (added by pyxform), {name!r}"
 
     def walk(self, children: Iterable[Mapping[str, Any]], conds: list[dict[str, Any]]) -> None:
+        """Carry each element in order, flattening groups under their conditions."""
         children = list(children)
         # pyxform makes a calculate of its own for a repeat_count; the repeat itself is refused.
         counts = {r.get("control", {}).get("jr:count", "") for r in children}
@@ -185,6 +188,7 @@ class _Converter:
                 self.question(e, conds)
 
     def meta(self, children: Iterable[Mapping[str, Any]], conds: list[dict[str, Any]]) -> None:
+        """Walk pyxform's meta group, skipping what pyxform added by itself."""
         for e in children:
             # pyxform adds meta/instanceID to every form; doorstep gives each response a UUID.
             if e.get("name") == "instanceID":
@@ -195,6 +199,7 @@ class _Converter:
             self.walk([e], conds)
 
     def condition(self, text: str, where: str) -> dict[str, Any] | None:
+        """Translate a relevant expression, recording a problem when it cannot be carried."""
         try:
             cond = to_condition(str(text), self.kinds.get)
         except ExprError as exc:
@@ -203,8 +208,9 @@ class _Converter:
         return _rename(cond, self.ids) if cond is not None else None
 
     def question(self, e: Mapping[str, Any], conds: list[dict[str, Any]]) -> None:
+        """Carry one question, or record why it is dropped or refused."""
         name, where = str(e.get("name", "")), self.where(e)
-        refusal, mapped = _classify(str(e.get("type", "")), e)
+        refusal, mapped = _classify(str(e.get("type", "")))
         if refusal == "note":
             self.warnings.append(f"{where}: note dropped (a note is not a question)")
             return
@@ -249,7 +255,7 @@ class _Converter:
         if integer:
             q["integer"] = True
         if qtype == "scale":
-            q.update(mapped_range(e, where, self.problems))
+            q.update(_range_to_scale(e, where, self.problems))
         if qtype in ("single_choice", "multiple_choice"):
             q["choices"] = self.choices(e, where)
         if bind.get("constraint"):
@@ -259,6 +265,7 @@ class _Converter:
         self.ids[name] = qid
 
     def required(self, raw: Any, where: str) -> bool:
+        """Read a required cell: yes or no, never an expression."""
         text = str(raw or "").strip().lower()
         if text in ("", "no", "false", "false()", "0"):
             return False
@@ -268,6 +275,7 @@ class _Converter:
         return False
 
     def constraint(self, q: dict[str, Any], bind: Mapping[str, Any], where: str) -> None:
+        """Add the constraint's fields (and message) to ``q``, or record a problem."""
         text = str(bind["constraint"])
         try:
             fields = to_constraint(text, q["type"], bool(q.get("integer")))
@@ -279,6 +287,7 @@ class _Converter:
             q.setdefault("constraint", {})["message"] = _texts(bind["jr:constraintMsg"])
 
     def choices(self, e: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
+        """Return the question's choices from the choices sheet, refusing external lists."""
         itemset = str(e.get("itemset") or "")
         if not e.get("choices") or _EXTERNAL.search(itemset):
             self.problems.append(
@@ -305,7 +314,7 @@ class _Converter:
         return out
 
 
-def _classify(kind: str, e: Mapping[str, Any]) -> tuple[str, tuple[str, bool]]:
+def _classify(kind: str) -> tuple[str, tuple[str, bool]]:
     """Return (refusal or "note"/"metadata" or "", (doorstep type, integer))."""
     none = ("", False)
     if kind in NOTE_TYPES:
@@ -356,7 +365,7 @@ def _classify(kind: str, e: Mapping[str, Any]) -> tuple[str, tuple[str, bool]]:
     return f"{kind} cannot be carried: {reason}", none
 
 
-def mapped_range(e: Mapping[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
+def _range_to_scale(e: Mapping[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
     """Map a range question onto a scale (whole steps of 1, at most 11 points) or refuse it."""
     params = e.get("parameters") or {}
     try:
@@ -375,12 +384,14 @@ def mapped_range(e: Mapping[str, Any], where: str, problems: list[str]) -> dict[
 
 
 def _texts(value: Any) -> dict[str, str]:
+    """Return pyxform's text (a string or language -> string) as a dict."""
     if isinstance(value, Mapping):
         return {str(k): str(v) for k, v in value.items() if str(v).strip()}
     return {"default": str(value)} if value not in (None, "") else {}
 
 
 def _combine(conds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Join group and question conditions with ``all``."""
     if not conds:
         return {}
     if len(conds) == 1:
@@ -392,6 +403,7 @@ def _combine(conds: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _rename(cond: Any, ids: Mapping[str, str]) -> Any:
+    """Point a condition at renamed question ids."""
     if isinstance(cond, dict):
         return {k: ids.get(v, v) if k == "question" else _rename(v, ids) for k, v in cond.items()}
     if isinstance(cond, list):
@@ -400,10 +412,12 @@ def _rename(cond: Any, ids: Mapping[str, str]) -> Any:
 
 
 def _safe_id(name: str) -> str:
+    """Make an XLSForm name into a plain doorstep question id."""
     out = re.sub(r"[^A-Za-z0-9_]", "_", name)[:64]
     return out if re.match(r"[A-Za-z_]", out) else f"_{out}"[:64]
 
 
 def _slug(text: str) -> str:
+    """Make a form id into a lowercase survey slug."""
     slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")[:64]
     return slug or "imported-survey"

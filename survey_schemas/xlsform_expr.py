@@ -113,9 +113,11 @@ class _Parser:
         self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
+        """Return the next token without taking it."""
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
     def take(self, kind: str, value: str | None = None) -> str:
+        """Take the next token, which must be of ``kind`` (and ``value``)."""
         tok = self.peek()
         if tok is None or tok[0] != kind or (value is not None and tok[1] != value):
             want = value or kind
@@ -125,16 +127,19 @@ class _Parser:
         return tok[1]
 
     def is_word(self, word: str) -> bool:
+        """Tell whether the next token is the bare word ``word``."""
         tok = self.peek()
         return tok is not None and tok[0] == "name" and tok[1] == word
 
     def parse(self) -> Any:
+        """Parse the whole expression."""
         node = self.or_expr()
         if self.peek() is not None:
             raise ExprError(f"unexpected {self.peek()[1]!r}")  # type: ignore[index]
         return node
 
     def or_expr(self) -> Any:
+        """Parse parts joined by ``or``."""
         parts = [self.and_expr()]
         while self.is_word("or"):
             self.pos += 1
@@ -142,6 +147,7 @@ class _Parser:
         return parts[0] if len(parts) == 1 else Bool("or", tuple(parts))
 
     def and_expr(self) -> Any:
+        """Parse parts joined by ``and``."""
         parts = [self.comparison()]
         while self.is_word("and"):
             self.pos += 1
@@ -149,6 +155,7 @@ class _Parser:
         return parts[0] if len(parts) == 1 else Bool("and", tuple(parts))
 
     def comparison(self) -> Any:
+        """Parse an atom, optionally compared with another."""
         left = self.atom()
         tok = self.peek()
         if tok is not None and tok[0] == "op":
@@ -157,6 +164,7 @@ class _Parser:
         return left
 
     def atom(self) -> Any:
+        """Parse one atom, refusing nesting deep enough to exhaust the stack."""
         self.depth += 1
         if self.depth > MAX_NESTING:
             raise ExprError(f"nested deeper than {MAX_NESTING} levels")
@@ -166,6 +174,7 @@ class _Parser:
             self.depth -= 1
 
     def _atom(self) -> Any:
+        """Parse a bracketed expression, a call, a reference, ``.`` or a literal."""
         tok = self.peek()
         if tok is None:
             raise ExprError("the expression ends too soon")
@@ -218,6 +227,7 @@ def to_condition(text: str, type_of: TypeOf) -> dict[str, Any] | None:
 
 
 def _cond(node: Any, type_of: TypeOf) -> dict[str, Any]:
+    """Translate one node of a relevant expression."""
     if isinstance(node, Bool):
         key = "all" if node.op == "and" else "any"
         parts: list[dict[str, Any]] = []
@@ -240,6 +250,7 @@ def _cond(node: Any, type_of: TypeOf) -> dict[str, Any]:
 
 
 def _compare(node: Cmp, type_of: TypeOf) -> dict[str, Any]:
+    """Translate a comparison between an answer and a value."""
     left, op, right = node.left, node.op, node.right
     if isinstance(left, Lit):
         left, op, right = right, _FLIP[op], left
@@ -277,6 +288,7 @@ def _compare(node: Cmp, type_of: TypeOf) -> dict[str, Any]:
 
 
 def _known(name: str, type_of: TypeOf) -> str:
+    """Return the type of an earlier carried question, or refuse the reference."""
     kind = type_of(name)
     if kind is None:
         raise ExprError(f"it names {name!r}, which is not an earlier question that was carried")
@@ -284,6 +296,7 @@ def _known(name: str, type_of: TypeOf) -> str:
 
 
 def _is_number(node: Any, text: str) -> bool:
+    """Tell whether ``node`` is the number literal ``text``."""
     return isinstance(node, Lit) and node.is_number and float(node.text) == float(text)
 
 
@@ -311,6 +324,7 @@ def to_constraint(text: str, kind: str, integer: bool = False) -> dict[str, Any]
 
 
 def _limit(node: Any, kind: str, integer: bool) -> dict[str, Any]:
+    """Translate one ``and``-joined part of a constraint."""
     if isinstance(node, Call) and node.name == "regex" and kind == "text":
         if len(node.args) == 2 and isinstance(node.args[0], Dot) and isinstance(node.args[1], Lit):
             return {"pattern": regex_to_fullmatch(node.args[1].text)}
@@ -345,6 +359,7 @@ def _limit(node: Any, kind: str, integer: bool) -> dict[str, Any]:
 
 
 def _bounds(op: str, value: float, integer: bool, node: Any) -> dict[str, Any]:
+    """Turn ``. op value`` into inclusive min/max bounds."""
     num: float | int = int(value) if value == int(value) else value
     if op in (">", "<"):
         # doorstep bounds are inclusive; a strict bound only converts for whole numbers.
@@ -363,6 +378,7 @@ def _bounds(op: str, value: float, integer: bool, node: Any) -> dict[str, Any]:
 
 
 def _date_bounds(op: str, right: Any, node: Any) -> dict[str, Any]:
+    """Turn ``. op date(...)`` into inclusive ISO date bounds."""
     if isinstance(right, Call) and right.name == "date" and len(right.args) == 1:
         right = right.args[0]
     if not isinstance(right, Lit) or right.is_number:
@@ -382,16 +398,15 @@ def _date_bounds(op: str, right: Any, node: Any) -> dict[str, Any]:
 
 def regex_to_fullmatch(pattern: str) -> str:
     """Turn an ODK ``regex()`` pattern (matches anywhere) into one doorstep matches whole."""
-    core = pattern
-    if core.startswith("^") and core.endswith("$") and not core.endswith("\\$"):
-        if not _top_level_bar(core):
-            core = core[1:-1]
-            return core
+    anchored = pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
+    if anchored and not _top_level_bar(pattern):
+        return pattern[1:-1]
     # ODK accepts the pattern anywhere in the answer; doorstep matches the whole answer.
     return f"[\\s\\S]*(?:{pattern})[\\s\\S]*"
 
 
 def _top_level_bar(pattern: str) -> bool:
+    """Tell whether a regex has an alternation outside any group."""
     depth, i, in_class = 0, 0, False
     while i < len(pattern):
         ch = pattern[i]

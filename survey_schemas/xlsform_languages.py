@@ -74,6 +74,7 @@ class Localiser:
         return {"untranslated": untranslated} if untranslated else {}
 
     def slots(self, d: dict[str, Any]) -> Iterable[tuple[str, dict[str, str]]]:
+        """Yield (where, texts) for every translatable text of the definition."""
         yield "title", d["title"]
         for q in d["questions"]:
             where = f"question {q['id']!r}"
@@ -88,6 +89,7 @@ class Localiser:
     def fill(
         self, texts: Mapping[str, str], langs: list[str], where: str, missing: dict[str, list[str]]
     ) -> dict[str, str]:
+        """Return a text per language, copying (and listing) any that is missing."""
         by_code: dict[str, str] = {}
         # A named language column wins over the unnamed one for the same code.
         for name in sorted(texts, key=lambda k: k == "default", reverse=True):
