@@ -106,6 +106,8 @@ def exclusive_store(data: Path) -> Iterator[ResponseStore]:
         lock.acquire()
     except StoreLocked as exc:
         raise CollectorUnreachable(f"{exc}; it did not answer on loopback") from None
+    except StorageError as exc:  # e.g. the directory belongs to the service's user
+        raise click.ClickException(str(exc)) from None
     try:
         with ResponseStore(data) as store:
             yield store
@@ -238,6 +240,18 @@ def status(data: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as one JSON object.")
 def export(data: Path, out: Path, as_json: bool) -> None:
     """Write every stored response to a bundle file for `doorstep server import`."""
+    try:
+        manifest = _export(data, out)
+    except OSError as exc:  # a full USB stick, a missing folder, no permission
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
+    if as_json:
+        click.echo(json.dumps({**manifest, "out": str(out)}))
+    else:
+        click.echo(f"exported {manifest['count']} responses to {out} (sha256 {manifest['sha256']})")
+
+
+def _export(data: Path, out: Path) -> dict[str, Any]:
+    """Write the bundle via the running collector, or from the store itself; return its manifest."""
     running = find_running(data)
     if running is not None:
         status_code, raw = running.request("GET", "/api/v1/export", timeout=600)
@@ -252,15 +266,12 @@ def export(data: Path, out: Path, as_json: bool) -> None:
         with exclusive_store(data) as store:
             device = store.device()
             manifest = write_bundle(store.iter_responses(), out, device and device.device_id)
-    if as_json:
-        click.echo(json.dumps({**manifest, "out": str(out)}))
-    else:
-        click.echo(f"exported {manifest['count']} responses to {out} (sha256 {manifest['sha256']})")
+    return manifest
 
 
 def _write_private(out: Path, raw: bytes) -> None:
     """Write bytes atomically (temp + fsync + rename) to a file only its owner can read."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
@@ -270,3 +281,8 @@ def _write_private(out: Path, raw: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    dir_fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable before saying "exported"
+    finally:
+        os.close(dir_fd)

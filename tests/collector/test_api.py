@@ -17,6 +17,7 @@ from collector import hooks
 from collector.app import close_app, create_app
 from collector.bundle import read_bundle
 from collector.store import ResponseStore
+from tests.collector.test_storage_full import _leave_free, disk  # noqa: F401 (fixture)
 from tests.collector.test_store import SURVEY, response
 
 KEY = "k" * 32
@@ -209,3 +210,25 @@ def test_bundle_from_export_is_gzip(client: FlaskClient) -> None:
     reply = client.get("/api/v1/export", headers={"X-Doorstep-Key": KEY})
     first = gzip.GzipFile(fileobj=io.BytesIO(reply.data)).readline()
     assert json.loads(first)["format"] == "doorstep-bundle"
+
+
+def test_full_disk_is_507_and_keeps_every_acknowledged_response(disk: Path) -> None:  # noqa: F811
+    app = make_app(disk / "data")
+    client = app.test_client()
+    filler = _leave_free(disk, 24 * 1024)
+    body = response(answers={"concerns": ["other"], "other_concern": "Fly-tipping. " * 35})
+    saved, reply = [], None
+    try:
+        for _ in range(200):
+            reply = client.post("/api/v1/responses", json=body)
+            if reply.status_code != 201:
+                break
+            saved.append(reply.get_json()["id"])
+        assert reply.status_code == 507
+        assert reply.get_json()["error"]["code"] == "storage_full"
+        assert saved
+    finally:
+        close_app(app)
+    filler.unlink()
+    with ResponseStore(disk / "data") as store:
+        assert [r["id"] for r in store.iter_responses()] == saved

@@ -126,6 +126,15 @@ def test_export_without_serve_writes_a_bundle(tmp_path: Path) -> None:
     assert [i["id"] for i in items] == ids
 
 
+def test_export_to_a_missing_folder_fails_clearly(tmp_path: Path) -> None:
+    seeded(tmp_path / "data", 1)
+    out = tmp_path / "no-such-stick" / "bundle.gz"
+    result = CliRunner().invoke(
+        main, ["collector", "export", "--data", str(tmp_path / "data"), "--out", str(out)]
+    )
+    assert result.exit_code == 1 and f"cannot write {out}" in result.output
+
+
 def test_served_response_survives_kill_9(serve: Serve, tmp_path: Path) -> None:
     status, body = serve.post(response())
     assert status == 201
