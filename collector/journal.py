@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -245,17 +245,20 @@ class Journal:
             self._fd = -1
 
 
-def _snapshot_lines(tables: Mapping[str, Mapping[str, Any]], covers: int) -> Iterator[bytes]:
-    """Yield the snapshot's header line, then one line per document."""
+def _snapshot_lines(tables: Mapping[str, Mapping[str, bytes]], covers: int) -> Iterator[bytes]:
+    """Yield the snapshot's header line, then one `["table","id"]<TAB>document` line per doc.
+
+    JSON never holds a raw tab, so the first tab splits a line without decoding the document.
+    """
     header = {"doorstep_snapshot": FORMAT_VERSION, "covers": covers, "tables": sorted(tables)}
     yield json.dumps(header).encode() + b"\n"
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for name, docs in tables.items():
+        prefix = b'["' + json.dumps(name)[1:-1].encode() + b'","'
         for doc_id, doc in docs.items():
-            yield dumps([name, doc_id, doc]).encode() + b"\n"
+            yield prefix + doc_id.encode() + b'"]\t' + doc + b"\n"
 
 
-def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, Any]], covers: int) -> int:
+def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, bytes]], covers: int) -> int:
     """Write every table atomically (temp file, fsync, rename, directory fsync); return bytes."""
     tmp = path.with_name(path.name + ".tmp")
     crc, size, lines, chunk = 0, 0, 0, []
@@ -285,17 +288,23 @@ def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, Any]], covers: 
     return size + len(trailer)
 
 
-def _apply_lines(tables: dict[str, dict[str, Any]], lines: Iterable[bytes]) -> int:
-    """Decode document lines in one batch into tables; return how many there were."""
-    count = 0
-    for name, doc_id, doc in decode_payloads(list(lines)):
-        tables.setdefault(name, {})[doc_id] = doc
-        count += 1
-    return count
+def _apply_lines(tables: dict[str, dict[str, bytes]], lines: list[bytes]) -> int:
+    """Add a batch of document lines to tables, leaving documents encoded; return the count."""
+    cuts = [line.find(b"\t") for line in lines]
+    if -1 in cuts:
+        raise CorruptStore("a snapshot line has no document; restore a backup")
+    for (name, doc_id), line, cut in zip(
+        decode_payloads([line[:cut] for line, cut in zip(lines, cuts, strict=True)]),
+        lines,
+        cuts,
+        strict=True,
+    ):
+        tables.setdefault(name, {})[doc_id] = line[cut + 1 : -1]
+    return len(lines)
 
 
-def read_snapshot(path: Path) -> tuple[dict[str, dict[str, Any]], int, int]:
-    """Load a snapshot: return (tables, generation it covers, size in bytes)."""
+def read_snapshot(path: Path) -> tuple[dict[str, dict[str, bytes]], int, int]:
+    """Load a snapshot: return (tables of encoded documents, generation covered, size)."""
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
@@ -305,7 +314,7 @@ def read_snapshot(path: Path) -> tuple[dict[str, dict[str, Any]], int, int]:
         try:
             header = json.loads(header_line)
             covers = int(header["covers"])
-            tables: dict[str, dict[str, Any]] = {name: {} for name in header["tables"]}
+            tables: dict[str, dict[str, bytes]] = {name: {} for name in header["tables"]}
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptStore(f"{path} has an unreadable header") from exc
         crc, size, count = zlib.crc32(header_line), len(header_line), 0

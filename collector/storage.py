@@ -2,7 +2,8 @@
 
 Stock TinyDB hands its Storage the whole database on every write, so this works one level up,
 at the table (`TinyDB.table_class`): each write becomes one checksummed journal frame holding
-only the documents it changed. See docs/collector-storage.md for the design.
+only the documents it changed. Documents are held in memory as their encoded JSON (half the
+memory of Python dicts) and decoded on read. See docs/collector-storage.md for the design.
 """
 
 from __future__ import annotations
@@ -53,14 +54,22 @@ WRITER_LOCK_FILE = "writer.lock"
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
 COMPACT_RATIO = 0.5
 
-Tables = dict[str, dict[str, Any]]
-Op = list[Any]
+# In memory: table name -> document id (str, as TinyDB's JSON files have it) -> encoded JSON.
+Tables = dict[str, dict[str, bytes]]
+# ("put", table, id, encoded doc) | ("del", table, id) | ("clear", table) | ("drop", table)
+# | ("reset", {table: {id: encoded doc}})
+Op = tuple[Any, ...]
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _dumps(value: Any) -> bytes:
+    """Encode compactly as UTF-8 JSON (never with raw newlines or tabs, so lines stay lines)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def _apply(tables: Tables, ops: list[Op]) -> None:
-    """Apply decoded journal operations to the in-memory tables."""
+    """Apply operations (documents already encoded) to the in-memory tables."""
     for op in ops:
         kind = op[0]
         if kind == "put":
@@ -78,9 +87,32 @@ def _apply(tables: Tables, ops: list[Op]) -> None:
             raise CorruptStore(f"unknown journal operation {kind!r}")
 
 
-def _dumps(value: Any) -> bytes:
-    """Encode compactly as UTF-8 JSON (never with raw newlines, so frames stay one line)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+def _encode_ops(ops: list[Op]) -> bytes:
+    """Return the journal payload: a JSON list of operations, documents spliced in as is."""
+    parts = []
+    for op in ops:
+        if op[0] == "put":
+            parts.append(b'["put",' + _dumps(op[1]) + b"," + _dumps(op[2]) + b"," + op[3] + b"]")
+        elif op[0] == "reset":  # rare (drop_tables): decoding everything here is fine
+            tables = {n: {k: json.loads(d) for k, d in docs.items()} for n, docs in op[1].items()}
+            parts.append(_dumps(["reset", tables]))
+        else:
+            parts.append(_dumps(list(op)))
+    return b"[" + b",".join(parts) + b"]"
+
+
+def _decode_ops(ops: list[list[Any]]) -> list[Op]:
+    """Turn replayed journal operations back into operations on encoded documents."""
+    out: list[Op] = []
+    for op in ops:
+        if op[0] == "put":
+            out.append(("put", op[1], op[2], _dumps(op[3])))
+        elif op[0] == "reset":
+            tables = {n: {k: _dumps(d) for k, d in docs.items()} for n, docs in op[1].items()}
+            out.append(("reset", tables))
+        else:
+            out.append(tuple(op))
+    return out
 
 
 class DurableStorage(Storage):
@@ -122,24 +154,25 @@ class DurableStorage(Storage):
         else:
             self._journal, payloads, self.dropped_bytes = opened
             for ops in decode_payloads(payloads):
-                _apply(self._tables, ops)
+                _apply(self._tables, _decode_ops(ops))
         self._compact_backoff = 0
 
     def read(self) -> Tables:
-        """Return the live tables (callers must hold the lock and must not mutate them)."""
+        """Return the live tables of encoded documents (hold the lock; never mutate them)."""
         return self._tables
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Replace the whole database (only TinyDB's rarely used generic paths come here)."""
-        self.commit([["reset", data]])
+        encoded = {n: {str(k): _dumps(d) for k, d in docs.items()} for n, docs in data.items()}
+        self.commit([("reset", encoded)])
 
     def commit(self, ops: list[Op]) -> None:
         """Make the operations durable, then apply them; compact if the journal is big."""
-        payload = _dumps(ops)
+        payload = _encode_ops(ops)
         with self.lock:
             self._journal.append(payload)
-            # Apply what was written, decoded, so memory always equals what a reopen would see.
-            _apply(self._tables, json.loads(payload))
+            # Memory holds the very bytes just written, so it equals what a reopen would see.
+            _apply(self._tables, ops)
             if self._journal.size > self._compact_threshold():
                 self._auto_compact()
 
@@ -185,11 +218,11 @@ class DurableStorage(Storage):
 class _PendingTable(MutableMapping[int, Any]):
     """A change-recording view of one table for TinyDB's updater callbacks.
 
-    Reads fall through to the live table, a document is copied before it can be mutated, and
-    nothing touches the live table: the recorded changes become one journal frame.
+    Reads decode from the live table (a fresh copy the updater may mutate), and nothing
+    touches the live table: the recorded changes become one journal frame.
     """
 
-    def __init__(self, base: Mapping[str, Any]) -> None:
+    def __init__(self, base: Mapping[str, bytes]) -> None:
         self._base = base
         self._changed: dict[int, Any] = {}
         self._cleared = False
@@ -202,8 +235,7 @@ class _PendingTable(MutableMapping[int, Any]):
             return doc
         if self._cleared:
             raise KeyError(doc_id)
-        # Copy through JSON: updaters mutate in place, and the live document must not change.
-        doc = json.loads(_dumps(self._base[str(doc_id)]))
+        doc = json.loads(self._base[str(doc_id)])
         self._changed[doc_id] = doc
         return doc
 
@@ -238,17 +270,43 @@ class _PendingTable(MutableMapping[int, Any]):
         self._changed.clear()
 
     def ops(self, name: str) -> list[Op]:
-        """Return the journal operations that turn the live table into this view."""
-        ops: list[Op] = [["clear", name]] if self._cleared else []
+        """Return the operations that turn the live table into this view (encoding here)."""
+        ops: list[Op] = [("clear", name)] if self._cleared else []
         for doc_id, doc in self._changed.items():
             key = str(doc_id)
             existed = not self._cleared and key in self._base
             if doc is None:
                 if existed:
-                    ops.append(["del", name, key])
-            elif not existed or self._base[key] != doc:
-                ops.append(["put", name, key, doc])
+                    ops.append(("del", name, key))
+                continue
+            encoded = _dumps(doc)
+            if not existed or self._base[key] != encoded:
+                ops.append(("put", name, key, encoded))
         return ops
+
+
+class _DecodedView(Mapping[str, Any]):
+    """The live table as TinyDB expects it (id -> document), decoding on each access."""
+
+    def __init__(self, raw: Mapping[str, bytes]) -> None:
+        self._raw = raw
+
+    def __getitem__(self, key: str) -> Any:
+        return json.loads(self._raw[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        """Yield (id, decoded document) pairs without building a list."""
+        loads = json.loads
+        return ((key, loads(doc)) for key, doc in self._raw.items())
 
 
 def _locked(method: Callable[P, R]) -> Callable[P, R]:
@@ -274,8 +332,12 @@ class DurableTable(Table):
         """Return the durable storage behind this table."""
         return self._storage
 
-    def _read_table(self) -> dict[str, Any]:
+    def _raw(self) -> Mapping[str, bytes]:
+        """Return the live table of encoded documents."""
         return self._storage.read().get(self.name, {})
+
+    def _read_table(self) -> _DecodedView:  # type: ignore[override]
+        return _DecodedView(self._raw())
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         with self._storage.lock:
@@ -284,13 +346,13 @@ class DurableTable(Table):
             updater(pending)  # type: ignore[arg-type]  # a dict-like view is all it needs
             ops = pending.ops(self.name)
             if not ops and self.name not in tables:
-                ops = [["clear", self.name]]  # stock TinyDB creates the table on any write
+                ops = [("clear", self.name)]  # stock TinyDB creates the table on any write
             if ops:
                 self._storage.commit(ops)
             self.clear_cache()
 
     def _matching_ids(self, cond: Any) -> list[int]:
-        """Return the ids of live documents matching cond, without copying any."""
+        """Return the ids of live documents matching cond."""
         return [int(key) for key, doc in self._read_table().items() if cond(doc)]
 
     @_locked
@@ -313,14 +375,28 @@ class DurableTable(Table):
         return super().remove(cond, doc_ids)
 
     @_locked
-    def __iter__(self) -> Iterator[Document]:
-        """Iterate over a list taken under the lock, so writers cannot disturb it."""
-        return iter(self.all())
+    def get(  # type: ignore[override]
+        self, cond: Any = None, doc_id: Any = None, doc_ids: Any = None
+    ) -> Any:
+        """Get one document by id or condition, or a list by ids (decoding only those)."""
+        if doc_id is None and doc_ids is not None:
+            wanted = {str(i) for i in doc_ids}
+            raw = self._raw()
+            found = [key for key in raw if key in wanted] if wanted else []
+            return [self.document_class(json.loads(raw[k]), int(k)) for k in found]
+        return super().get(cond, doc_id, doc_ids)
 
-    @_locked
+    def __iter__(self) -> Iterator[Document]:
+        """Iterate over the table as it was when iteration began, decoding as it goes."""
+        # Writers replace encoded documents, never change them: a list of them is a snapshot.
+        with self._storage.lock:
+            items = list(self._raw().items())
+        for key, doc in items:
+            yield self.document_class(json.loads(doc), int(key))
+
     def all(self) -> list[Document]:
         """Return every document."""
-        return list(super().__iter__())
+        return list(iter(self))
 
     insert = _locked(Table.insert)
     insert_multiple = _locked(Table.insert_multiple)
@@ -328,7 +404,6 @@ class DurableTable(Table):
     upsert = _locked(Table.upsert)
     truncate = _locked(Table.truncate)
     search = _locked(Table.search)
-    get = _locked(Table.get)  # type: ignore[assignment]
     contains = _locked(Table.contains)
     count = _locked(Table.count)
     __len__ = _locked(Table.__len__)
@@ -355,12 +430,12 @@ class DurableDB(TinyDB):
         with self._storage.lock:
             self._tables.pop(name, None)
             if name in self._storage.read():
-                self._storage.commit([["drop", name]])
+                self._storage.commit([("drop", name)])
 
     def drop_tables(self) -> None:
         """Drop every table (durably)."""
         with self._storage.lock:
-            self._storage.commit([["reset", {}]])
+            self._storage.commit([("reset", {})])
             self._tables.clear()
 
     def compact(self) -> None:
