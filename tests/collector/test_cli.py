@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from collector.bundle import read_bundle
 from collector.cli import RUNTIME_FILE, find_running
+from collector.settings import SETTINGS, Settings, env_name, flag_name
 from collector.store import ResponseStore
 from server.cli import main
 from tests.collector.test_store import SURVEY, response
@@ -191,3 +192,17 @@ def test_systemd_unit_starts_serve_at_boot_and_always_restarts() -> None:
     assert unit["Service"]["Restart"] == "always"
     assert unit["Service"]["ExecStart"].endswith("doorstep collector serve")
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_every_setting_is_documented_with_its_variable() -> None:
+    doc = (Path(__file__).parents[2] / "docs/collector-api.md").read_text()
+    for s in SETTINGS:
+        assert f"`{flag_name(s.name)}`" in doc and f"`{env_name(s.name)}`" in doc, s.name
+
+
+def test_a_flag_beats_the_variable_which_beats_the_default() -> None:
+    environ = {"DOORSTEP_PORT": "9000", "DOORSTEP_KIOSK": "event-kiosk"}
+    settings = Settings.load({"port": 8000}, environ)
+    assert (settings.port, settings.kiosk, settings.host) == (8000, "event-kiosk", "127.0.0.1")
+    assert Settings.load({}, environ).port == 9000
+    assert "local_key" not in repr(Settings.load({"local_key": "secret"}, {}))
