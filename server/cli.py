@@ -2,25 +2,280 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import click
+from flask import Flask
 
 from collector.cli import collector
 from survey_schemas.cli import survey
 from sync.cli import register_collector_commands
 
+from .exceptions import DoorstepError
+from .reports_cli import register as register_reports
+
+
+class Config:
+    """The server group's options, handed to each subcommand."""
+
+    def __init__(self, database_url: str | None, instance: str | None) -> None:
+        self.database_url = database_url
+        self.instance = instance
+
+    def app(self, **extra: Any) -> Flask:
+        """Create the app with the command's settings on top of env and instance settings."""
+        from . import create_app
+
+        config: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
+        if self.database_url:
+            config["DATABASE_URL"] = self.database_url
+        if self.instance:
+            config["INSTANCE_PATH"] = str(Path(self.instance).resolve())
+        return create_app(config)
+
+    @contextmanager
+    def context(self, **extra: Any) -> Iterator[Flask]:
+        """Yield the app inside its app context; close its database connections after."""
+        from .db import db
+
+        app = self.app(**extra)
+        with app.app_context():
+            try:
+                yield app
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+
+pass_config = click.make_pass_decorator(Config)
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn domain errors into one clean line (no traceback) and exit status 1."""
+    try:
+        yield
+    except DoorstepError as error:
+        problems = error.details.get("problems") if isinstance(error.details, dict) else None
+        lines = [error.message, *(problems or [])]
+        raise click.ClickException("\n".join(lines)) from None
+
+
+def emit(as_json: bool, data: dict[str, Any], text: str | Callable[[], str]) -> None:
+    """Print one JSON object for scripts, or a line for people."""
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True, default=str))
+    else:
+        click.echo(text() if callable(text) else text)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
 
 @click.group()
-def server() -> None:
+@click.option(
+    "--database-url",
+    envvar="DOORSTEP_DATABASE_URL",
+    help="Server database (default: a SQLite file in the instance folder).",
+)
+@click.option(
+    "--instance",
+    envvar="DOORSTEP_INSTANCE",
+    type=click.Path(file_okay=False),
+    help="Instance folder for the SQLite file, secret key and settings.json.",
+)
+@click.pass_context
+def server(ctx: click.Context, database_url: str | None, instance: str | None) -> None:
     """Run and administer the doorstep server."""
+    ctx.obj = Config(database_url, instance)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DOORSTEP"})
+@server.command()
+@click.option(
+    "--areas", "areas_csv", type=click.Path(exists=True, dir_okay=False), help="Areas CSV."
+)
+@click.option("--demo", is_flag=True, help="Load the demo groups and areas.")
+@json_option
+@pass_config
+def init(config: Config, areas_csv: str | None, demo: bool, as_json: bool) -> None:
+    """Create or upgrade the database, load the bundled surveys and the areas (safe to rerun)."""
+    from flask_migrate import upgrade
+
+    from .db import db
+    from .deployment import init_deployment
+
+    with config.context(), domain_errors():
+        upgrade()
+        result = init_deployment(db.session, areas_csv=areas_csv, demo=demo)
+        db.session.commit()
+    emit(
+        as_json,
+        result,
+        lambda: (
+            f"database ready; {result['areas_added']} areas added, {result['areas_updated']} "
+            f"updated, {result['groups']} groups added, surveys added: "
+            f"{', '.join(result['surveys_added']) or 'none'}"
+        ),
+    )
+
+
+@server.command("add-survey")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@json_option
+@pass_config
+def add_survey_command(config: Config, path: str, as_json: bool) -> None:
+    """Add a released survey version (the same version again is a no-op)."""
+    from .db import db
+    from .deployment import load_definition
+    from .surveys import add_survey
+
+    with config.context(), domain_errors():
+        row, new = add_survey(db.session, load_definition(path))
+        db.session.commit()
+        data = {"survey_id": row.survey_id, "version": row.version, "added": new}
+    emit(
+        as_json,
+        data,
+        f"{data['survey_id']} v{data['version']} {'added' if new else 'was already there'}",
+    )
+
+
+@server.command()
+@click.option("--host", envvar="DOORSTEP_HOST", help="Address to listen on [127.0.0.1].")
+@click.option("--port", envvar="DOORSTEP_PORT", type=int, help="Port [5000].")
+@click.option("--threads", envvar="DOORSTEP_THREADS", type=int, help="Worker threads [8].")
+@pass_config
+def serve(config: Config, host: str | None, port: int | None, threads: int | None) -> None:
+    """Serve the API with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    app = config.app(HOST=host, PORT=port, THREADS=threads)
+    cfg = app.config
+    click.echo(f"doorstep server on http://{cfg['HOST']}:{cfg['PORT']}/ (Ctrl-C stops)")
+    waitress_serve(
+        app,
+        host=cfg["HOST"],
+        port=cfg["PORT"],
+        threads=cfg["THREADS"],
+        max_request_body_size=cfg["MAX_BODY_BYTES"],
+        ident="doorstep",
+    )
+
+
+@server.command("create-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "coordinator", "provider"]), required=True)
+@click.option("--group", "groups", multiple=True, help="A group the coordinator serves (repeat).")
+@click.option("--password", help="Password for the web dashboard (optional).")
+@click.option("--provider", help="Provider name for a provider user (default: NAME).")
+@json_option
+@pass_config
+def create_user_command(
+    config: Config,
+    name: str,
+    role: str,
+    groups: tuple[str, ...],
+    password: str | None,
+    provider: str | None,
+    as_json: bool,
+) -> None:
+    """Create a user and print their API token (shown only this once)."""
+    from .accounts import create_user
+    from .db import db
+
+    with config.context(), domain_errors():
+        user, token = create_user(
+            db.session, name, role, groups=list(groups), password=password, provider=provider
+        )
+        db.session.commit()
+        data = {"user": {"name": user.name, "role": user.role, "groups": list(groups)}}
+    emit(
+        as_json,
+        {**data, "token": token},
+        f"created {role} {name}; API token (shown once): {token}",
+    )
+
+
+@server.command("enroll-code")
+@click.option("--label", help="A name for the device, e.g. 'Abbey Pi 2'.")
+@click.option("--group", help="The group whose areas the device will see (default: all).")
+@click.option(
+    "--ttl", type=int, envvar="DOORSTEP_ENROLL_CODE_TTL", help="Seconds the code stays valid."
+)
+@json_option
+@pass_config
+def enroll_code(
+    config: Config, label: str | None, group: str | None, ttl: int | None, as_json: bool
+) -> None:
+    """Make a single-use, expiring code that enrolls one device."""
+    from .db import db, utcnow
+    from .enrollment import create_code
+
+    with config.context(ENROLL_CODE_TTL=ttl) as app, domain_errors():
+        code, expires = create_code(
+            db.session,
+            now=utcnow(),
+            ttl_seconds=app.config["ENROLL_CODE_TTL"],
+            label=label,
+            group=group,
+        )
+        db.session.commit()
+    data = {"code": code, "expires_at": expires.isoformat()}
+    emit(as_json, data, f"enrollment code {code} (single use, expires {data['expires_at']})")
+
+
+@server.command("revoke-device")
+@click.argument("device_id")
+@json_option
+@pass_config
+def revoke_device_command(config: Config, device_id: str, as_json: bool) -> None:
+    """Revoke a device: its token gets 401 from now on; its responses stay."""
+    from .db import db, utcnow
+    from .enrollment import revoke_device
+
+    with config.context(), domain_errors():
+        device = revoke_device(db.session, device_id, now=utcnow())
+        db.session.commit()
+        data = {"device_id": device.id, "revoked_at": device.revoked_at.isoformat()}
+    emit(as_json, data, f"revoked device {device_id}")
+
+
+@server.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_config
+def import_command(config: Config, file: str, as_json: bool) -> None:
+    """Import an offline bundle: same outcomes as push; a damaged bundle changes nothing."""
+    from .bundle_import import import_bundle
+    from .db import db, utcnow
+
+    with config.context(), domain_errors():
+        result = import_bundle(db.session, file, now=utcnow())
+    emit(
+        as_json,
+        result,
+        lambda: (
+            f"{result['count']} responses: {result['accepted']} accepted, "
+            f"{result['duplicate']} duplicate, {result['conflict']} conflict, "
+            f"{result['rejected']} rejected"
+        ),
+    )
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DOORSTEP"}
+)
 @click.version_option(package_name="doorstep")
 def main() -> None:
     """doorstep: offline-first surveys for community safety groups."""
 
 
 register_collector_commands(collector)
+register_reports(server)  # priorities, agenda, rebuild, meeting records (server/reports_cli.py)
 main.add_command(survey)
 main.add_command(collector)
 main.add_command(server)

@@ -70,6 +70,7 @@ def ingest_batch(
     *,
     now: datetime,
     device: Device | None = None,
+    device_id: str | None = None,
     source: str = "push",
     registry: SurveyRegistry | None = None,
     personal_retention: timedelta | None = None,
@@ -78,8 +79,10 @@ def ingest_batch(
 ) -> list[Outcome]:
     """Store what is new in ``items``; return one :class:`Outcome` per item, in order.
 
-    Commits before returning unless ``commit`` is False (the caller then commits).
+    ``device`` is the pushing device (its counters are updated); ``device_id`` names the
+    origin of an imported bundle instead. Commits before returning unless ``commit`` is False.
     """
+    origin = device.id if device is not None else device_id
     registry = registry if registry is not None else registry_for(session)
     known_areas = set(session.scalars(select(Area.code)))
     outcomes: list[Outcome | None] = [None] * len(items)
@@ -108,7 +111,7 @@ def ingest_batch(
                 "method": response.method,
                 "collected_at": response.collected_at,
                 "received_at": now,
-                "device_id": device.id if device else None,
+                "device_id": origin,
                 "source": source,
                 "volunteer": response.volunteer,
                 "consent": response.consent,
@@ -149,7 +152,7 @@ def ingest_batch(
                     "response_id": rid,
                     "content_hash": digest,
                     "envelope": wire_content(item),
-                    "device_id": device.id if device else None,
+                    "device_id": origin,
                     "received_at": now,
                 }
             )

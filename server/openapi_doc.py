@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
@@ -10,6 +11,8 @@ from sync.wire import PROTOCOL_VERSION
 
 from .api_spec import OPERATIONS, USER, components
 
+_PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
+
 
 def build_document(app: Flask) -> dict[str, Any]:
     """Return the OpenAPI document for every ``/api/`` route of the app."""
@@ -17,11 +20,20 @@ def build_document(app: Flask) -> dict[str, Any]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
-        path = "/".join(p.split(":")[-1] if p.startswith("{") else p for p in path.split("/"))
-        path = path.replace("{{", "{")
+        path = _PARAM.sub(r"{\2}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation = OPERATIONS.get((method, rule.rule)) or _generic(app, rule.endpoint)
+            params = [
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer" if conv == "int" else "string"},
+                }
+                for conv, name in _PARAM.findall(rule.rule)
+            ]
+            if params:
+                operation = {**operation, "parameters": params + operation.get("parameters", [])}
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",

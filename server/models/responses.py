@@ -23,8 +23,6 @@ class Response(db.Model):
     method: Mapped[str] = mapped_column(String(16))
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The server's arrival order: the coordinator API pages on it.
-    received_seq: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
     device_id: Mapped[str | None] = mapped_column(String(36), default=None)
     source: Mapped[str] = mapped_column(String(16), default="push")
     volunteer: Mapped[str | None] = mapped_column(String(100), default=None)
