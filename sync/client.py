@@ -259,7 +259,10 @@ class SyncClient:
             return f"HTTP {status}", parse_retry_after(
                 resp.headers.get("Retry-After"), self._clock()
             )
-        raise self._refusal(resp, path)
+        refusal = self._refusal(resp, path)
+        # The exception's traceback keeps this frame alive; the reply must not keep its socket.
+        del resp
+        raise refusal
 
     def _refusal(self, resp: requests.Response, path: str) -> SyncError:
         """Turn a final (non-retryable) error reply into the matching exception."""
