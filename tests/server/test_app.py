@@ -67,3 +67,9 @@ def test_env_setting_is_typed(tmp_path: Path, monkeypatch) -> None:
     app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://"})
     assert app.config["MAX_BODY_BYTES"] == 1234
     assert app.config["MAX_CONTENT_LENGTH"] == 1234
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "server-dev.md").read_text(encoding="utf-8")
+    missing = [s.name for s in settings.SETTINGS if f"`DOORSTEP_{s.name}`" not in doc]
+    assert missing == []
