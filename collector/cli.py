@@ -43,6 +43,7 @@ __all__ = [
 
 RUNTIME_FILE = "serve.json"
 ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
+JOB_STOP_SECONDS = 10
 
 
 class CollectorUnreachable(click.ClickException):
@@ -147,14 +148,17 @@ def serve(**values: Any) -> None:
             )
             url = _url(settings.host, server.effective_port)  # type: ignore[union-attr]
             _write_runtime(runtime, url, settings.local_key or "")
-            _start_jobs(app)
+            jobs = _start_jobs(app)
             # systemd stops services with SIGTERM: leave through the same cleanup as Ctrl-C.
             signal.signal(signal.SIGTERM, _exit_on_signal)
             mode = f" (kiosk: {settings.kiosk})" if settings.kiosk else ""
             click.echo(f"doorstep collector on {_shown_url(settings.host, url)}{mode}")
             click.echo(f"data: {settings.data.resolve()} - press Ctrl-C to stop", err=True)
             with contextlib.suppress(KeyboardInterrupt):
-                server.run()
+                server.run()  # on Ctrl-C/SIGTERM waitress lets running requests finish
+            app.extensions["doorstep_stopping"].set()
+            for job in jobs:
+                job.join(timeout=JOB_STOP_SECONDS)  # let a sync finish its store writes
         finally:
             close_app(app)
     finally:
@@ -196,10 +200,15 @@ def _write_runtime(path: Path, url: str, key: str) -> None:
     os.replace(tmp, path)  # mkstemp made it 0600
 
 
-def _start_jobs(app: Any) -> None:
+def _start_jobs(app: Any) -> list[threading.Thread]:
+    """Start each registered background job in its own daemon thread."""
+    threads = []
     for job in hooks.background_jobs:
         name = f"doorstep-{getattr(job, '__name__', 'job')}"
-        threading.Thread(target=job, args=(app,), name=name, daemon=True).start()
+        thread = threading.Thread(target=job, args=(app,), name=name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
 
 
 @collector.command()
