@@ -49,7 +49,8 @@ def validate_answers(survey: Survey, answers: Any) -> FieldErrors:
             # would only echo that error, so leave it until the earlier answer is fixed.
             broken.add(q.id)
             continue
-        if not is_relevant(q.relevant, given):
+        test = q.relevant_test
+        if not (test(given) if test is not None else is_relevant(q.relevant, given)):
             if answered:
                 errors[q.id] = ["must be left unanswered: it does not apply given earlier answers"]
             continue

@@ -30,7 +30,7 @@ from .model import (
     Question,
     Survey,
 )
-from .relevance import referenced_questions
+from .relevance import compile_condition, referenced_questions
 from .taxonomy import Taxonomy, default_taxonomy
 
 
@@ -260,6 +260,7 @@ def _build(s: Mapping[str, Any], definition: Mapping[str, Any], digest: str) -> 
                 hint=q.get("hint"),
                 choice_values=frozenset(c.value for c in choices),
                 depends_on=frozenset(referenced_questions(q.get("relevant"))),
+                relevant_test=compile_condition(q.get("relevant")),
                 date_min=q.get("min") if q["type"] == "date" else None,
                 date_max=q.get("max") if q["type"] == "date" else None,
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,10 @@ class Question:
     date_max: str | None = None
     choice_values: frozenset[str] = field(default=frozenset(), compare=False)
     depends_on: frozenset[str] = field(default=frozenset(), compare=False)
+    # The relevance condition compiled once at load (relevance.compile_condition).
+    relevant_test: Callable[[Mapping[str, Any]], bool] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def choice(self, value: str) -> Choice | None:
         """Return the choice with ``value``, or None."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from survey_schemas import is_relevant
 from survey_schemas.relevance import (
+    compile_condition,
     leaf_conditions,
     referenced_questions,
     relevance_problems,
@@ -114,3 +117,43 @@ def test_referenced_questions_and_leaves() -> None:
 )
 def test_requires_true_finds_a_consent_gate(expr: Any, expected: bool) -> None:
     assert requires_true(expr, {"ok"}) is expected
+
+
+@pytest.mark.parametrize("expr,expected", CASES)
+def test_compiled_condition_agrees_with_the_interpreter(expr: Any, expected: bool) -> None:
+    assert compile_condition(expr)(ANSWERS) is expected
+
+
+LEAVES = st.builds(
+    lambda q, op, v: {"question": q, op: v},
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["equals", "includes"]),
+    st.none() | st.booleans() | st.integers(0, 2) | st.sampled_from(["x", "y"]),
+) | st.builds(
+    lambda q, v: {"question": q, "answered": v}, st.sampled_from(["a", "b"]), st.booleans()
+)
+CONDITIONS = st.recursive(
+    LEAVES,
+    lambda inner: (
+        st.builds(lambda xs: {"all": xs}, st.lists(inner, min_size=1, max_size=3))
+        | st.builds(lambda xs: {"any": xs}, st.lists(inner, min_size=1, max_size=3))
+        | st.builds(lambda x: {"not": x}, inner)
+    ),
+    max_leaves=8,
+)
+VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(0, 2)
+    | st.sampled_from(["x", "y", ""])
+    | st.lists(st.sampled_from(["x", "y"]), max_size=2)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(expr=CONDITIONS, answers=st.dictionaries(st.sampled_from(["a", "b"]), VALUES))
+def test_compiled_conditions_match_the_interpreter_on_random_input(
+    expr: dict[str, Any], answers: dict[str, Any]
+) -> None:
+    assert relevance_problems(expr) == []
+    assert compile_condition(expr)(answers) is is_relevant(expr, answers)

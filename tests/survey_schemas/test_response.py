@@ -210,3 +210,15 @@ def test_random_envelopes_give_a_response_or_field_errors_never_an_exception(dat
     for key, messages in errors.items():
         assert isinstance(key, str) and messages
         assert all(isinstance(m, str) for m in messages)
+
+
+def test_answer_keys_that_are_not_question_ids_are_field_errors() -> None:
+    data = envelope(answers={"consent": True, "concerns": ["noise"], 5: "x"}, personal={7: "y"})
+    response, errors = check_response(data, REGISTRY.find)
+    assert response is None
+    assert errors == {"personal.7": ["not a personal-data question in this survey"]}
+    data = envelope(answers={"consent": True, "concerns": ["noise"], 5: "x"})
+    assert check_response(data, REGISTRY.find) == (
+        None,
+        {"answers.5": ["not a question in this survey"]},
+    )
