@@ -10,9 +10,9 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = [
     "CorruptStore",
@@ -138,6 +138,46 @@ def decode_payloads(payloads: list[bytes]) -> Iterator[Any]:
             raise CorruptStore(f"a checksummed record is not valid JSON: {exc}") from exc
 
 
+class _FrameReader:
+    """Read valid frames from a file one by one; `end` is where the valid prefix ends."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.end = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            head = self.handle.read(FRAME_HEAD)
+            if len(head) < FRAME_HEAD or head[8:9] != b" " or head[17:18] != b" ":
+                return
+            try:
+                length, crc = int(head[:8], 16), int(head[9:17], 16)
+            except ValueError:
+                return
+            body = self.handle.read(length + 1)
+            if len(body) != length + 1 or body[-1] != 0x0A:
+                return
+            payload = body[:-1]
+            if zlib.crc32(payload) != crc:
+                return
+            self.end += FRAME_HEAD + length + 1
+            yield payload
+
+
+def _journal_generation(path: Path, header: bytes, covers: int) -> int:
+    """Return the generation named in a journal's header frame, checked against `covers`."""
+    try:
+        generation = int(json.loads(header)["generation"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CorruptStore(f"{path} has an unreadable header") from exc
+    if generation > covers + 1:
+        raise CorruptStore(
+            f"{path} is generation {generation} but the snapshot covers only {covers}; "
+            "a snapshot is missing"
+        )
+    return generation
+
+
 class Journal:
     """An append-only file of framed changes; each append is fsynced before it returns."""
 
@@ -175,45 +215,48 @@ class Journal:
         return cls(path, generation, fd, len(frame))
 
     @classmethod
-    def open(cls, path: Path, covers: int) -> tuple[Journal, list[bytes], int] | None:
-        """Open the journal that follows snapshot generation `covers`.
+    def open(
+        cls, path: Path, covers: int, replay: Callable[[bytes], None]
+    ) -> tuple[Journal, int] | None:
+        """Open the journal that follows snapshot generation `covers`, replaying each change.
 
-        Return (journal, change payloads, bytes of torn tail dropped), or None when there is
-        no journal or it is already folded into the snapshot (the caller then creates one).
+        Return (journal, bytes of torn tail dropped), or None when there is no journal or it
+        is already folded into the snapshot (the caller then creates one).
         """
         try:
-            data = path.read_bytes()
+            handle = open(path, "rb")
         except FileNotFoundError:
             return None
-        payloads, good_end = scan_frames(data)
-        if not payloads:
-            if data and good_end == 0 and len(data) > FRAME_HEAD + 64:
+        with handle:
+            frames = _FrameReader(handle)
+            generation = None
+            for payload in frames:
+                if generation is None:
+                    generation = _journal_generation(path, payload, covers)
+                    if generation <= covers:
+                        return None  # compaction wrote the snapshot, was killed before reset
+                else:
+                    replay(payload)
+            size = os.fstat(handle.fileno()).st_size
+            if frames.end < size:
+                handle.seek(frames.end)
+                scan_frames(handle.read())  # raises if valid frames follow the damage
+        if generation is None:
+            if size > FRAME_HEAD + 64:
                 raise CorruptStore(f"{path} has no readable header")
             return None  # a torn first write: the journal never held a change
-        try:
-            header = json.loads(payloads[0])
-            generation = int(header["generation"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CorruptStore(f"{path} has an unreadable header") from exc
-        if generation <= covers:
-            return None  # compaction finished the snapshot but was killed before this reset
-        if generation != covers + 1:
-            raise CorruptStore(
-                f"{path} is generation {generation} but the snapshot covers only {covers}; "
-                "a snapshot is missing"
-            )
-        dropped = len(data) - good_end
+        dropped = size - frames.end
         fd = os.open(path, os.O_WRONLY)
         try:
             if dropped:
                 log.warning("dropping %d bytes of a torn last write from %s", dropped, path)
-                os.ftruncate(fd, good_end)
+                os.ftruncate(fd, frames.end)
                 os.fsync(fd)
-            os.lseek(fd, good_end, os.SEEK_SET)
+            os.lseek(fd, frames.end, os.SEEK_SET)
         except OSError as exc:
             os.close(fd)
             raise _storage_error(exc, "recovering the journal") from exc
-        return cls(path, generation, fd, good_end), payloads[1:], dropped
+        return cls(path, generation, fd, frames.end), dropped
 
     def append(self, payload: bytes) -> None:
         """Append one frame and fsync it; on failure cut the partial frame off again."""

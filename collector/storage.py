@@ -26,7 +26,6 @@ from .journal import (
     StorageError,
     StorageFull,
     StoreLocked,
-    decode_payloads,
     fsync_dir,
     read_snapshot,
     write_snapshot,
@@ -88,31 +87,44 @@ def _apply(tables: Tables, ops: list[Op]) -> None:
 
 
 def _encode_ops(ops: list[Op]) -> bytes:
-    """Return the journal payload: a JSON list of operations, documents spliced in as is."""
+    """Return a journal payload: each operation's JSON head, then its document, tab-separated.
+
+    JSON never holds a raw tab, so replay splits on tabs and keeps documents encoded.
+    """
     parts = []
     for op in ops:
         if op[0] == "put":
-            parts.append(b'["put",' + _dumps(op[1]) + b"," + _dumps(op[2]) + b"," + op[3] + b"]")
+            parts += [_dumps(list(op[:3])), op[3]]
         elif op[0] == "reset":  # rare (drop_tables): decoding everything here is fine
             tables = {n: {k: json.loads(d) for k, d in docs.items()} for n, docs in op[1].items()}
-            parts.append(_dumps(["reset", tables]))
+            parts += [b'["reset"]', _dumps(tables)]
         else:
             parts.append(_dumps(list(op)))
-    return b"[" + b",".join(parts) + b"]"
+    return b"\t".join(parts)
 
 
-def _decode_ops(ops: list[list[Any]]) -> list[Op]:
-    """Turn replayed journal operations back into operations on encoded documents."""
-    out: list[Op] = []
-    for op in ops:
-        if op[0] == "put":
-            out.append(("put", op[1], op[2], _dumps(op[3])))
-        elif op[0] == "reset":
-            tables = {n: {k: _dumps(d) for k, d in docs.items()} for n, docs in op[1].items()}
-            out.append(("reset", tables))
-        else:
-            out.append(tuple(op))
-    return out
+def _decode_ops(payload: bytes) -> list[Op]:
+    """Parse a journal payload back into operations on encoded documents."""
+    tokens = payload.split(b"\t")
+    ops: list[Op] = []
+    at = 0
+    try:
+        while at < len(tokens):
+            head = json.loads(tokens[at])
+            if head[0] == "put":
+                ops.append(("put", head[1], head[2], tokens[at + 1]))
+                at += 2
+            elif head[0] == "reset":
+                tables = json.loads(tokens[at + 1])
+                encoded = {n: {k: _dumps(d) for k, d in docs.items()} for n, docs in tables.items()}
+                ops.append(("reset", encoded))
+                at += 2
+            else:
+                ops.append(tuple(head))
+                at += 1
+    except (ValueError, IndexError) as exc:
+        raise CorruptStore(f"a checksummed journal record is malformed: {exc}") from exc
+    return ops
 
 
 class DurableStorage(Storage):
@@ -147,14 +159,14 @@ class DurableStorage(Storage):
         for leftover in ("snapshot.jsonl.tmp", "journal.log.tmp"):
             (self.path / leftover).unlink(missing_ok=True)
         self._tables, covers, self._snapshot_size = read_snapshot(self.path / SNAPSHOT_FILE)
-        opened = Journal.open(self.path / JOURNAL_FILE, covers)
+        opened = Journal.open(
+            self.path / JOURNAL_FILE, covers, lambda p: _apply(self._tables, _decode_ops(p))
+        )
         self.dropped_bytes = 0
         if opened is None:
             self._journal = Journal.create(self.path / JOURNAL_FILE, covers + 1)
         else:
-            self._journal, payloads, self.dropped_bytes = opened
-            for ops in decode_payloads(payloads):
-                _apply(self._tables, _decode_ops(ops))
+            self._journal, self.dropped_bytes = opened
         self._compact_backoff = 0
 
     def read(self) -> Tables:
