@@ -1,0 +1,251 @@
+"""Measure the collector store: save latency as it grows, open time and memory at 50k.
+
+Prints one table: median / p95 / max save latency at 1k, 10k and 50k stored ~1 KB responses
+for our durable store, a raw append + fsync of the same JSON line (the physical limit), and
+stock TinyDB JSONStorage (1k and 10k only); then open time and peak RSS at 50k, measured in
+a fresh process; then the targets and whether each is met.
+
+    .venv/bin/python bench/collector_store.py [--dir DIR] [--samples N]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+from tinydb import TinyDB
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from collector.storage import open_database  # noqa: E402
+
+LEVELS = [1_000, 10_000, 50_000]
+JSON_LEVELS = [1_000, 10_000]
+STREETS = ["Acacia Avenue", "Mill Lane", "Station Road", "Church Street", "Park View"]
+CONCERNS = ["speeding", "dangerous-parking", "fly-tipping", "litter", "dog-fouling", "noise"]
+WORDS = (
+    "the lights out near park since march kids on bikes at night cars racing bins left "
+    "corner shop people feel unsafe walking home after dark police rarely seen"
+).split()
+
+OPEN_PROBE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from collector.storage import open_database
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+before = peak_mb()
+start = time.perf_counter()
+db = open_database(sys.argv[1])
+docs = len(db.table("responses"))
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "docs": docs, "rss_mb": peak_mb(),
+                  "base_mb": before, "journal": db.storage.journal_size}))
+"""
+
+
+def _when(rng: random.Random) -> str:
+    """Return a timestamp in June 2025."""
+    day, hour, minute = rng.randint(1, 28), rng.randint(9, 20), rng.randint(0, 59)
+    return f"2025-06-{day:02d}T{hour:02d}:{minute:02d}:{rng.randint(0, 59):02d}+01:00"
+
+
+def make_response(rng: random.Random) -> dict[str, Any]:
+    """Return a ~1 KB response document shaped as collector/store.py saves one."""
+    response_id = str(uuid.UUID(int=rng.getrandbits(128)))
+    return {
+        "id": response_id,
+        "state": "unsynced",
+        "hash": f"{rng.getrandbits(256):064x}",
+        "stored_at": _when(rng),
+        "errors": None,
+        "response": {
+            "id": response_id,
+            "survey_id": "doorstep-safety",
+            "survey_version": 1,
+            "area": f"E0501{rng.randint(1000, 1099)}",
+            "method": "doorstep",
+            "collected_at": _when(rng),
+            "answers": {
+                "consent": True,
+                "concerns": rng.sample(CONCERNS, 3),
+                "severity": rng.randint(1, 5),
+                "where": rng.choice(STREETS),
+                "safe_after_dark": rng.choice(["very-safe", "fairly-safe", "a-bit-unsafe"]),
+                "other_concern": " ".join(rng.choice(WORDS) for _ in range(8)),
+                "anything_else": " ".join(rng.choice(WORDS) for _ in range(60))[:330],
+                "recontact": False,
+                "age_band": rng.choice(["16-24", "25-34", "35-49", "50-64"]),
+                "gender": rng.choice(["woman", "man"]),
+            },
+            "volunteer": f"vol-{rng.randint(1, 12):02d}",
+            "consent": True,
+            "language": "en",
+            "street": rng.choice(STREETS),
+        },
+    }
+
+
+def summarise(samples: list[float]) -> tuple[float, float, float]:
+    """Return median, p95 and max in milliseconds."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return statistics.median(ordered) * 1e3, p95 * 1e3, ordered[-1] * 1e3
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Return how long one call takes, in seconds."""
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+class RawLog:
+    """The physical limit: append one JSON line to a plain file and fsync it."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def fill(self, docs: list[dict[str, Any]]) -> None:
+        os.write(self.fd, b"".join(json.dumps(d).encode() + b"\n" for d in docs))
+        os.fsync(self.fd)
+
+    def save(self, doc: dict[str, Any]) -> None:
+        os.write(self.fd, json.dumps(doc).encode() + b"\n")
+        os.fsync(self.fd)
+
+
+def bench_growth(work: Path, rng: random.Random, samples: int) -> dict[str, dict[int, Any]]:
+    """Fill one store and one raw log per level, then time saves round-robin across them.
+
+    Interleaving means disk and machine noise hits every level and the baseline alike.
+    """
+    stores, logs = {}, {}
+    for level in LEVELS:
+        click.echo(f"  filling a store to {level}", err=True)
+        stores[level] = open_database(work / f"store-{level}")
+        logs[level] = RawLog(work / f"raw-{level}.jsonl")
+        table = stores[level].table("responses")
+        for start in range(0, level, 1000):
+            batch = [make_response(rng) for _ in range(min(1000, level - start))]
+            table.insert_multiple(batch)
+            logs[level].fill(batch)
+    timings: dict[str, dict[int, list[float]]] = {"store": {}, "raw": {}}
+    for kind in timings:
+        timings[kind] = {level: [] for level in LEVELS}
+    click.echo(f"  timing {samples} saves per level, interleaved", err=True)
+    for round_ in range(samples + 50):
+        for level in LEVELS:
+            doc = make_response(rng)
+            raw_took = timed(partial(logs[level].save, doc))
+            store_took = timed(partial(stores[level].table("responses").insert, doc))
+            if round_ >= 50:  # the first rounds warm up: fresh files allocate blocks
+                timings["raw"][level].append(raw_took)
+                timings["store"][level].append(store_took)
+    for level in LEVELS:
+        os.close(logs[level].fd)
+        stores[level].close()
+    return {kind: {lv: summarise(t) for lv, t in per.items()} for kind, per in timings.items()}
+
+
+def bench_jsonstorage(work: Path, rng: random.Random) -> dict[int, Any]:
+    """Sample stock TinyDB (JSONStorage rewrites the whole file on every insert)."""
+    results = {}
+    for level in JSON_LEVELS:
+        click.echo(f"  stock JSONStorage at {level}", err=True)
+        with TinyDB(work / f"stock-{level}.json") as db:
+            table = db.table("responses")
+            table.insert_multiple(make_response(rng) for _ in range(level))
+            count = 60 if level <= 1_000 else 15
+            docs = [make_response(rng) for _ in range(count)]
+            results[level] = summarise([timed(partial(table.insert, d)) for d in docs])
+    return results
+
+
+def probe_open(store: Path) -> dict[str, Any]:
+    """Open the store in a fresh process; return its open time and peak RSS."""
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN_PROBE, str(store), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def worst_case_store(work: Path, rng: random.Random, total: int) -> Path:
+    """Build `total` docs with the journal just under its compaction threshold (ratio 0.5)."""
+    path = work / "worst"
+    in_snapshot = total * 2 // 3
+    with open_database(path, compact_min_bytes=1 << 40) as db:
+        table = db.table("responses")
+        for start in range(0, total, 1000):
+            table.insert_multiple(make_response(rng) for _ in range(min(1000, total - start)))
+            if start + 1000 == in_snapshot // 1000 * 1000:
+                db.compact()
+    return path
+
+
+@click.command()
+@click.option("--dir", "directory", type=click.Path(path_type=Path), help="Where to write.")
+@click.option("--samples", default=1000, show_default=True, help="Saves timed at each level.")
+def main(directory: Path | None, samples: int) -> None:
+    """Run the collector store benchmark and print the table."""
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        work = Path(tmp)
+        doc_bytes = len(json.dumps(make_response(rng)))
+        click.echo(f"responses of {doc_bytes} bytes of JSON; {samples} saves per level", err=True)
+        growth = bench_growth(work, rng, samples)
+        stock = bench_jsonstorage(work, rng)
+        opened = probe_open(work / f"store-{LEVELS[-1]}")
+        worst = probe_open(worst_case_store(work, rng, LEVELS[-1]))
+
+    click.echo(f"\nsave latency, ms (median / p95 / max), ~{doc_bytes} B responses\n")
+    click.echo("| stored | our store | raw append+fsync | stock JSONStorage |")
+    click.echo("| ---: | ---: | ---: | ---: |")
+    for level in LEVELS:
+        cells = [growth["store"][level], growth["raw"][level], stock.get(level)]
+        text = ["/".join(f"{v:.2f}" for v in c) if c else "—" for c in cells]
+        click.echo(f"| {level:,} | " + " | ".join(text) + " |")
+    click.echo("\n| open at 50k | seconds | peak RSS (MB) | RSS before open (MB) | journal |")
+    click.echo("| --- | ---: | ---: | ---: | ---: |")
+    for name, o in (("as left by the run", opened), ("journal at threshold", worst)):
+        click.echo(
+            f"| {name} ({o['docs']:,} docs) | {o['seconds']:.2f} | {o['rss_mb']:.0f} | "
+            f"{o['base_mb']:.0f} | {o['journal'] / 1e6:.1f} MB |"
+        )
+
+    top, low = LEVELS[-1], LEVELS[0]
+    vs_raw = growth["store"][top][0] / growth["raw"][top][0]
+    vs_small = growth["store"][top][0] / growth["store"][low][0]
+    slowest = max(opened["seconds"], worst["seconds"])
+    fattest = max(opened["rss_mb"], worst["rss_mb"])
+    checks = [
+        (f"save at 50k <= 1.5x raw append+fsync (median): {vs_raw:.2f}x", vs_raw <= 1.5),
+        (f"save at 50k <= 1.3x save at 1k (median): {vs_small:.2f}x", vs_small <= 1.3),
+        (f"open at 50k < 1 s (worst case): {slowest:.2f} s", slowest < 1.0),
+        (f"peak RSS at 50k < 100 MB (worst case): {fattest:.0f} MB", fattest < 100),
+    ]
+    click.echo("\n| target | met |\n| --- | --- |")
+    for label, met in checks:
+        click.echo(f"| {label} | {'yes' if met else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()
