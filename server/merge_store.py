@@ -228,7 +228,9 @@ def apply_responses(session: Session, rows: Iterable[Any], lookup: Lookup | None
             t
             for (t,) in session.execute(
                 select(Response.replaces).where(
-                    Response.replaces.in_(targets), Response.id.not_in(batch)
+                    Response.replaces.in_(targets),
+                    Response.id.not_in(batch),
+                    Response.replaces != Response.id,
                 )
             )
         }
