@@ -8,6 +8,7 @@ write is on disk before the method returns (the storage layer fsyncs), so a call
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -121,7 +122,10 @@ def to_wire(response: Response) -> dict[str, Any]:
 
 @dataclass
 class _Entry:
-    doc_id: int
+    """One response in the in-memory index: where its rows are, its hash and outbox state."""
+
+    doc_id: int  # its row in `responses`
+    outbox_id: int  # its row in `outbox`
     digest: str
     state: str
 
@@ -138,6 +142,8 @@ class ResponseStore:
         self._lock = threading.RLock()
         self._db = open_tables(self.data_dir / STORE_DIR)
         self._responses = self._db.table("responses")
+        # Outbox rows are small, so opening a season's store decodes ~100 bytes a response.
+        self._outbox = self._db.table("outbox")
         self._personal = self._db.table("personal")
         self._drafts = self._db.table("drafts")
         self._sessions = self._db.table("sessions")
@@ -148,9 +154,14 @@ class ResponseStore:
         self._meta_table = self._db.table("meta")
         self._index: dict[str, _Entry] = {}
         self._states: Counter[str] = Counter()
-        for doc in sorted(self._responses.all(), key=lambda d: d.doc_id):
-            self._index[doc["id"]] = _Entry(doc.doc_id, doc["hash"], doc["state"])
-            self._states[doc["state"]] += 1
+        entries = [
+            (doc["id"], _Entry(doc["row"], doc.doc_id, doc["hash"], doc["state"]))
+            for doc in self._outbox
+        ]
+        entries.sort(key=lambda item: item[1].outbox_id)  # the order responses were saved
+        self._index = dict(entries)
+        self._states.update(e.state for _, e in entries)
+        self._drop_unacknowledged_rows()
         self._personal_ids = self._load_personal_index()
         self._meta = {doc["key"]: doc["value"] for doc in self._meta_table.all()}
         self._registry = self._load_registry()
@@ -176,6 +187,15 @@ class ResponseStore:
             except SurveyError as exc:  # a pulled copy clashing with a bundled one: keep ours
                 log.warning("skipping stored survey: %s", "; ".join(exc.problems))
         return registry
+
+    def _drop_unacknowledged_rows(self) -> None:
+        """Remove response rows written just before a crash, before their outbox row."""
+        if len(self._responses) == len(self._index):  # the usual case costs no decoding
+            return
+        known = {e.doc_id for e in self._index.values()}
+        orphans = [d.doc_id for d in self._responses.all() if d.doc_id not in known]
+        if orphans:
+            self._responses.remove(doc_ids=orphans)
 
     def _load_personal_index(self) -> dict[str, int]:
         ids: dict[str, int] = {}
@@ -251,20 +271,23 @@ class ResponseStore:
                 if existing.digest == digest:
                     return response.id
                 raise ResponseConflict(response.id)
-            if personal:  # written first: the response row is the commit point
+            # Personal data, then the response, then its outbox row, which is the commit
+            # point: rows written before a crash without their outbox row are dropped on open.
+            if personal:
                 pid = self._personal.insert({"id": response.id, "personal": personal})
                 self._personal_ids[response.id] = pid
-            doc_id = self._responses.insert(
+            row = {"id": response.id, "stored_at": self._now().isoformat(), "response": wire}
+            doc_id = self._responses.insert(row)
+            outbox_id = self._outbox.insert(
                 {
                     "id": response.id,
-                    "state": UNSYNCED,
+                    "row": doc_id,
                     "hash": digest,
-                    "stored_at": self._now().isoformat(),
+                    "state": UNSYNCED,
                     "errors": None,
-                    "response": wire,
                 }
             )
-            self._index[response.id] = _Entry(doc_id, digest, UNSYNCED)
+            self._index[response.id] = _Entry(doc_id, outbox_id, digest, UNSYNCED)
             self._states[UNSYNCED] += 1
             return response.id
 
@@ -274,36 +297,33 @@ class ResponseStore:
             entry = self._index.get(str(response_id))
             if entry is None:
                 return None
-            return self._wire([self._responses.get(doc_id=entry.doc_id)], personal)[0]
+            return self._wire(response_id, entry, personal)
 
-    def _wire(self, docs: Iterable[Any], personal: bool) -> list[dict[str, Any]]:
-        out = []
-        for doc in docs:
-            wire = dict(doc["response"])
-            pid = self._personal_ids.get(doc["id"]) if personal else None
-            if pid is not None:
-                wire["personal"] = dict(self._personal.get(doc_id=pid)["personal"])
-            out.append(wire)
-        return out
+    def _wire(self, response_id: str, entry: _Entry, personal: bool) -> dict[str, Any]:
+        wire = dict(self._responses.get(doc_id=entry.doc_id)["response"])
+        pid = self._personal_ids.get(response_id) if personal else None
+        if pid is not None:
+            wire["personal"] = dict(self._personal.get(doc_id=pid)["personal"])
+        return wire
 
     def iter_responses(self, *, personal: bool = True) -> Iterator[dict[str, Any]]:
-        """Yield every stored response in wire form, in the order they were collected."""
+        """Yield every stored response in wire form, in the order they were saved."""
         with self._lock:
-            docs = sorted(self._responses.all(), key=lambda d: d.doc_id)
-            wires = self._wire(docs, personal)
-        yield from wires
+            entries = list(self._index.items())
+        for response_id, entry in entries:
+            with self._lock:
+                wire = self._wire(response_id, entry, personal)
+            yield wire
 
     # -- outbox ----------------------------------------------------------------------------
-    def _docs_in(self, state: str, limit: int | None = None) -> list[Any]:
-        doc_ids = [e.doc_id for e in self._index.values() if e.state == state][:limit]
-        if not doc_ids:
-            return []
-        return sorted(self._responses.get(doc_ids=doc_ids), key=lambda d: d.doc_id)
+    def _in_state(self, state: str, limit: int | None = None) -> list[tuple[str, _Entry]]:
+        found = ((i, e) for i, e in self._index.items() if e.state == state)
+        return list(itertools.islice(found, limit))
 
     def unsynced(self, limit: int = 200) -> list[dict[str, Any]]:
         """Return up to ``limit`` unsynced responses, oldest first, with their personal data."""
         with self._lock:
-            return self._wire(self._docs_in(UNSYNCED, limit), personal=True)
+            return [self._wire(i, e, True) for i, e in self._in_state(UNSYNCED, limit)]
 
     def _set_state(self, ids: Iterable[str], state: str, errors: Any = None) -> int:
         with self._lock:
@@ -311,7 +331,7 @@ class ResponseStore:
             if not entries:
                 return 0
             fields = {"state": state, "errors": errors, "state_at": self._now().isoformat()}
-            self._responses.update(fields, doc_ids=[e.doc_id for e in entries])
+            self._outbox.update(fields, doc_ids=[e.outbox_id for e in entries])
             for entry in entries:
                 self._states[entry.state] -= 1
                 self._states[state] += 1
@@ -338,18 +358,14 @@ class ResponseStore:
 
     def rejected(self) -> list[dict[str, Any]]:
         """Return the rejected responses: id, survey, area, when collected and the reasons."""
+        out = []
         with self._lock:
-            return [
-                {
-                    "id": doc["id"],
-                    "survey_id": doc["response"]["survey_id"],
-                    "survey_version": doc["response"]["survey_version"],
-                    "area": doc["response"]["area"],
-                    "collected_at": doc["response"]["collected_at"],
-                    "errors": doc["errors"],
-                }
-                for doc in self._docs_in(REJECTED)
-            ]
+            for response_id, entry in self._in_state(REJECTED):
+                wire = self._wire(response_id, entry, False)
+                keep = ("id", "survey_id", "survey_version", "area", "collected_at")
+                errors = self._outbox.get(doc_id=entry.outbox_id)["errors"]
+                out.append({**{k: wire[k] for k in keep}, "errors": errors})
+        return out
 
     def status(self) -> dict[str, Any]:
         """Return ``{"stored", "unsynced", "rejected", "conflicts", "last_sync"}``."""

@@ -330,3 +330,21 @@ def test_concurrent_saves_from_threads_are_all_kept(store: ResponseStore) -> Non
         t.join()
     assert store.status()["stored"] == 40 == len(set(ids))
     assert {r["id"] for r in reopen(store).iter_responses()} == set(ids)
+
+
+def test_rows_written_before_a_crash_without_their_outbox_row_are_dropped(
+    store: ResponseStore, tmp_path: Path
+) -> None:
+    kept = store.save_response(response())
+    store.close()
+    lost = str(uuid.uuid4())  # the state a kill between two writes of one save leaves behind
+    with open_database(tmp_path / "store") as db:
+        db.table("personal").insert({"id": lost, "personal": {"phone": "0700"}})
+        db.table("responses").insert({"id": lost, "stored_at": "x", "response": response()})
+    store = reopen(store)
+    assert [r["id"] for r in store.iter_responses()] == [kept]
+    assert store.save_response(response(id=lost)) == lost
+    assert store.get_response(lost, personal=True).get("personal") is None
+    store.close()
+    with open_database(tmp_path / "store") as db:
+        assert len(db.table("responses")) == 2 and len(db.table("personal")) == 0
