@@ -24,11 +24,17 @@ def _app() -> Iterator[object]:
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_object(object) if ctx else None
     app = obj.app() if hasattr(obj, "app") else create_app()  # type: ignore[union-attr]
+    from .db import db
+
     with app.app_context():
         try:
             yield app
         except DoorstepError as error:
             raise click.ClickException(f"{error.message} {error.details or ''}".strip()) from None
+        finally:
+            # a command is one short process; close its connections rather than leave them to gc
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _day(value: str | None) -> date | None:
