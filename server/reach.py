@@ -113,7 +113,7 @@ def record_activity(
     missing = {str(d["session_id"]) for d in doors if d["session_id"]} - set(modes)
     if missing:
         q = select(VisitSession.id, VisitSession.method).where(VisitSession.id.in_(missing))
-        modes.update(dict(session.execute(q).tuples()))
+        modes.update({sid: m for sid, m in session.execute(q)})
     for d in doors:
         did = str(d["id"])
         if did in seen:

@@ -67,17 +67,9 @@ def queue(
         .limit(limit)
     )
     rows = list(session.execute(q))
-    texts = (
-        dict(
-            session.execute(
-                select(TriageItem.id, TriageItem.text).where(
-                    TriageItem.id.in_([r[0] for r in rows])
-                )
-            )
-        )
-        if rows
-        else {}
-    )
+    ids = [r[0] for r in rows]
+    q_text = select(TriageItem.id, TriageItem.text).where(TriageItem.id.in_(ids))
+    texts = {i: t for i, t in session.execute(q_text)} if rows else {}
     return [QueueEntry(r[0], r[1], texts[r[0]], r[2], r[3].isoformat(), status, r[5]) for r in rows]
 
 
