@@ -3,7 +3,8 @@
 In one run, at 1k and 10k stored responses of ~1 KB: median and p95 latency of
 (a) a raw durable table insert of the same document (the storage layer's cost: the baseline),
 (b) ``ResponseStore.save_response`` (validation, index, outbox state), and
-(c) ``POST /api/v1/responses`` to a real waitress server on loopback (HTTP + JSON on top).
+(c) ``POST /api/v1/responses`` to a real waitress server on loopback (HTTP + JSON on top);
+and the time to open a store of 50k responses, against opening its raw durable database.
 
 Run: ``.venv/bin/python bench/collector_api.py``
 """
@@ -13,10 +14,12 @@ from __future__ import annotations
 import http.client
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +80,47 @@ def timed(fn: Any, n: int = SAMPLES) -> list[float]:
     return out
 
 
+OPEN_SIZE = 50_000
+OPEN_CODE = """
+import resource, sys, time
+from collector.storage import open_database
+from collector.store import ResponseStore
+start = time.perf_counter()
+opened = ResponseStore(sys.argv[2]) if sys.argv[1] == "store" else open_database(sys.argv[2])
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def fill_for_open(data: Path) -> None:
+    """Write 50k responses in the store's own row format (saving each would take minutes)."""
+    db = open_database(data / "store")
+    ids = [str(uuid.uuid4()) for _ in range(OPEN_SIZE)]
+    rows = db.table("responses").insert_multiple(
+        {"id": i, "stored_at": "2024-05-01T10:00:00+01:00", "response": {**body(n), "id": i}}
+        for n, i in enumerate(ids)
+    )
+    db.table("outbox").insert_multiple(
+        {"id": i, "row": r, "hash": "0" * 64, "state": "unsynced", "errors": None}
+        for i, r in zip(ids, rows, strict=True)
+    )
+    db.compact()
+    db.close()
+
+
+def open_cost(what: str, path: Path) -> tuple[float, float]:
+    """Open in a fresh process; return seconds and peak RSS in MB."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN_CODE, what, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    )
+    seconds, rss = done.stdout.split()
+    return float(seconds), float(rss)
+
+
 def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,6 +157,9 @@ def main() -> None:
         server.close()
         close_app(app)
         raw_db.close()
+        fill_for_open(Path(tmp) / "big")
+        raw_open = open_cost("raw", Path(tmp) / "big" / "store")
+        store_open = open_cost("store", Path(tmp) / "big")
 
     print(f"{'stored':>7} | {'what':<34} | {'median ms':>9} | {'p95 ms':>7} | {'x raw':>6}")
     print("-" * 76)
@@ -123,6 +170,10 @@ def main() -> None:
             ("POST /api/v1/responses (waitress)", posts),
         ):
             print(f"{size:>7} | {name:<34} | {med:>9.2f} | {p95:>7.2f} | {med / base[0]:>6.2f}")
+    print()
+    print(f"open at {OPEN_SIZE:,} (fresh process) | seconds | peak RSS MB")
+    print(f"raw durable database (baseline)  | {raw_open[0]:>7.2f} | {raw_open[1]:>11.0f}")
+    print(f"ResponseStore                    | {store_open[0]:>7.2f} | {store_open[1]:>11.0f}")
 
 
 if __name__ == "__main__":
