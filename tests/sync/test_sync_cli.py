@@ -189,5 +189,6 @@ def test_background_sync_pushes_while_capture_goes_on(serving, data, app, live_s
     wait_for(lambda: server_rows(app)[0] == 20, "the background sync")
     assert set(server_rows(app)[1]) == set(ids)
     # The outbox empties after the push; last_sync is set once the pull is stored too.
-    wait_for(lambda: status_of(data)["last_sync"] is not None, "the sync to finish")
-    assert status_of(data)["stored"] == 20 and status_of(data)["unsynced"] == 0
+    wait_for(lambda: status_of(data)["last_sync"] is not None, "a sync to finish")
+    wait_for(lambda: status_of(data)["unsynced"] == 0, "the outbox to empty")
+    assert status_of(data)["stored"] == 20
