@@ -163,6 +163,28 @@ def bench_growth(work: Path, rng: random.Random, samples: int) -> dict[str, dict
     return {kind: {lv: summarise(t) for lv, t in per.items()} for kind, per in timings.items()}
 
 
+def bench_cpu(work: Path, rng: random.Random, samples: int) -> dict[int, float]:
+    """Time our saves with fsync made a no-op: the CPU cost alone, median in microseconds."""
+    real_fsync = os.fsync
+    os.fsync = lambda fd: None  # only for this phase: separates our cost from the disk's
+    try:
+        tables = {}
+        for level in (LEVELS[0], LEVELS[-1]):
+            db = open_database(work / f"cpu-{level}")
+            tables[level] = db.table("responses")
+            for _ in range(level // 1000):
+                tables[level].insert_multiple([make_response(rng) for _ in range(1000)])
+        took: dict[int, list[float]] = {level: [] for level in tables}
+        for _ in range(samples):
+            for level, table in tables.items():
+                took[level].append(timed(partial(table.insert, make_response(rng))))
+        for table in tables.values():
+            table.storage.close()
+    finally:
+        os.fsync = real_fsync
+    return {level: statistics.median(t) * 1e6 for level, t in took.items()}
+
+
 def bench_jsonstorage(work: Path, rng: random.Random) -> dict[int, Any]:
     """Sample stock TinyDB (JSONStorage rewrites the whole file on every insert)."""
     results = {}
@@ -213,6 +235,7 @@ def main(directory: Path | None, samples: int) -> None:
         click.echo(f"responses of {doc_bytes} bytes of JSON; {samples} saves per level", err=True)
         growth = bench_growth(work, rng, samples)
         stock = bench_jsonstorage(work, rng)
+        cpu = bench_cpu(work, rng, samples)
         opened = probe_open(work / f"store-{LEVELS[-1]}")
         worst = probe_open(worst_case_store(work, rng, LEVELS[-1]))
 
@@ -223,6 +246,11 @@ def main(directory: Path | None, samples: int) -> None:
         cells = [growth["store"][level], growth["raw"][level], stock.get(level)]
         text = ["/".join(f"{v:.2f}" for v in c) if c else "—" for c in cells]
         click.echo(f"| {level:,} | " + " | ".join(text) + " |")
+    low, top = LEVELS[0], LEVELS[-1]
+    click.echo(
+        f"\nour CPU per save (fsync a no-op), median: {cpu[low]:.0f} µs at {low:,}, "
+        f"{cpu[top]:.0f} µs at {top:,} ({cpu[top] / cpu[low]:.2f}x)"
+    )
     click.echo("\n| open at 50k | seconds | peak RSS (MB) | RSS before open (MB) | journal |")
     click.echo("| --- | ---: | ---: | ---: | ---: |")
     for name, o in (("as left by the run", opened), ("journal at threshold", worst)):
@@ -231,7 +259,6 @@ def main(directory: Path | None, samples: int) -> None:
             f"{o['base_mb']:.0f} | {o['journal'] / 1e6:.1f} MB |"
         )
 
-    top, low = LEVELS[-1], LEVELS[0]
     vs_raw = growth["store"][top][0] / growth["raw"][top][0]
     vs_small = growth["store"][top][0] / growth["store"][low][0]
     slowest = max(opened["seconds"], worst["seconds"])
