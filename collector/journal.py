@@ -25,6 +25,7 @@ __all__ = [
     "fsync_dir",
     "read_snapshot",
     "scan_frames",
+    "storage_error",
     "write_snapshot",
 ]
 
@@ -55,11 +56,13 @@ class CorruptStore(StorageError):
     """A snapshot or the middle of the journal is damaged (not a torn last write)."""
 
 
-def _storage_error(exc: OSError, doing: str) -> StorageError:
+def storage_error(exc: OSError, what: str) -> StorageError:
     """Map an OSError to StorageFull when the disk is full, else to StorageError."""
     if exc.errno in FULL_ERRNOS:
-        return StorageFull(f"the disk is full while {doing} ({exc.strerror}); nothing was saved")
-    return StorageError(f"could not {doing}: {exc}")
+        return StorageFull(
+            f"the disk is full: {what} failed ({exc.strerror}); earlier data is intact"
+        )
+    return StorageError(f"{what} failed: {exc}")
 
 
 def fsync_dir(path: Path) -> None:
@@ -211,7 +214,7 @@ class Journal:
             fsync_dir(path.parent)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise _storage_error(exc, "starting a new journal") from exc
+            raise storage_error(exc, "starting a new journal") from exc
         return cls(path, generation, fd, len(frame))
 
     @classmethod
@@ -255,11 +258,13 @@ class Journal:
             os.lseek(fd, frames.end, os.SEEK_SET)
         except OSError as exc:
             os.close(fd)
-            raise _storage_error(exc, "recovering the journal") from exc
+            raise storage_error(exc, "recovering the journal") from exc
         return cls(path, generation, fd, frames.end), dropped
 
     def append(self, payload: bytes) -> None:
         """Append one frame and fsync it; on failure cut the partial frame off again."""
+        if self._fd < 0:
+            raise StorageError("the store is closed")
         if self._broken:
             raise StorageError("an earlier failed write could not be undone; reopen the store")
         frame = encode_frame(payload)
@@ -268,7 +273,7 @@ class Journal:
             os.fsync(self._fd)
         except OSError as exc:
             self._rollback()
-            raise _storage_error(exc, "saving") from exc
+            raise storage_error(exc, "saving") from exc
         self._end += len(frame)
 
     def _rollback(self) -> None:
@@ -327,7 +332,7 @@ def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, bytes]], covers
         fsync_dir(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise _storage_error(exc, "compacting the store") from exc
+        raise storage_error(exc, "compacting the store") from exc
     return size + len(trailer)
 
 

@@ -28,6 +28,7 @@ from .journal import (
     StoreLocked,
     fsync_dir,
     read_snapshot,
+    storage_error,
     write_snapshot,
 )
 from .lock import DataDirLock
@@ -140,16 +141,21 @@ class DurableStorage(Storage):
         self.lock = threading.RLock()
         self.compact_min_bytes = compact_min_bytes
         self.compact_ratio = compact_ratio
+        if self.path.exists() and not self.path.is_dir():
+            raise StorageError(f"{self.path} is a file, not a store directory")
         created = not self.path.exists()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             if created:
                 fsync_dir(self.path.parent)
         except OSError as exc:
-            raise StorageError(f"cannot create the store directory {self.path}: {exc}") from exc
+            raise storage_error(exc, f"creating the store directory {self.path}") from exc
         self._writer = DataDirLock(self.path, WRITER_LOCK_FILE).acquire()
         try:
             self._load()
+        except OSError as exc:
+            self._writer.release()
+            raise storage_error(exc, f"opening the store in {self.path}") from exc
         except BaseException:
             self._writer.release()
             raise

@@ -205,3 +205,10 @@ def test_iteration_yields_documents_with_ids(h: Harness) -> None:
     h.db.insert_multiple([{"n": n} for n in range(3)])
     db = h.settle()
     assert [(d.doc_id, d["n"]) for d in db] == [(1, 0), (2, 1), (3, 2)]
+
+
+def test_changing_a_returned_document_does_not_change_the_store(h: Harness) -> None:
+    h.db.insert({"state": "unsynced"})
+    h.db.get(doc_id=1)["state"] = "changed"
+    h.db.all()[0]["state"] = "changed"
+    assert h.settle().get(doc_id=1) == {"state": "unsynced"}

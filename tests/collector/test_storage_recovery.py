@@ -14,6 +14,7 @@ from collector.storage import (
     JOURNAL_FILE,
     SNAPSHOT_FILE,
     CorruptStore,
+    StorageError,
     StoreLocked,
     open_database,
 )
@@ -204,3 +205,18 @@ def test_concurrent_writers_and_readers_lose_nothing(tmp_path: Path) -> None:
         assert len(docs) == 240
         assert len({d.doc_id for d in docs}) == 240
         assert all(d["seen"] for d in docs)
+
+
+def test_writing_after_close_is_a_clear_error(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "store")
+    db.insert({"n": 1})
+    db.close()
+    with pytest.raises(StorageError, match="closed"):
+        db.insert({"n": 2})
+    assert _ns(tmp_path / "store") == [1]
+
+
+def test_a_file_in_place_of_the_store_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "store").write_text("{}")  # e.g. a stock TinyDB file from an old version
+    with pytest.raises(StorageError, match="not a store directory"):
+        open_database(tmp_path / "store")
