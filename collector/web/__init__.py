@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import (
     Flask,
+    abort,
     g,
     get_flashed_messages,
     redirect,
@@ -43,7 +44,14 @@ CSP = "; ".join(
 )
 # Pages a locked kiosk may show: its own screens, the files they need and the language switch.
 KIOSK_OPEN = frozenset(
-    {"shell.static", "shell.service_worker", "shell.ping", "shell.set_language", "shell.offline"}
+    {
+        "shell.static",
+        "shell.service_worker",
+        "shell.ping",
+        "shell.set_language",
+        "shell.offline",
+        "shell.favicon",
+    }
 )
 
 
@@ -68,6 +76,8 @@ def _kiosk_lock() -> Any:
     endpoint = request.endpoint or ""
     if endpoint.startswith("kiosk.") or endpoint in KIOSK_OPEN:
         return None
+    if request.method != "GET" or not request.accept_mimetypes.accept_html:
+        abort(404)  # only a person's page visit is sent back to the start
     return redirect(url_for("kiosk.start"))
 
 

@@ -76,11 +76,22 @@ def _relevant_ids(survey: Survey, answers: dict[str, Any]) -> list[str]:
     return out
 
 
+def _likely_total(survey: Survey, answers: dict[str, Any]) -> int:
+    """Count the questions that apply, or may still apply, for "Question n of total"."""
+    order = _relevant_ids(survey, answers)
+    maybe = [
+        q.id
+        for q in survey.questions
+        if q.id not in order and q.depends_on - set(answers)  # hangs on an answer not given yet
+    ]
+    return len(order) + len(maybe)
+
+
 @bp.get("/")
 def start() -> Any:
     """Show the consent screen: what the survey is for, then "I agree, start"."""
     survey = _survey()
-    _reset()
+    _state()  # forgets a respondent who went idle; a fresh start happens on "I agree"
     areas = common.store().areas()
     return render_template("kiosk_start.html", survey=survey, areas=areas, errors={})
 
@@ -157,7 +168,7 @@ def question() -> Any:
         survey=survey,
         field=field,
         number=order.index(qid) + 1,
-        total=len(order),
+        total=_likely_total(survey, answers),
         first=order.index(qid) == 0,
         last=order.index(qid) == len(order) - 1,
     ), (422 if errors else 200)

@@ -20,7 +20,7 @@ bp = Blueprint(
     "shell",
     __name__,
     static_folder="static",
-    static_url_path="/static",
+    static_url_path="/assets",
     template_folder="templates",
 )
 
@@ -56,6 +56,12 @@ def service_worker() -> Any:
 def ping() -> Any:
     """Answer 204: lets a phone check it can still reach the collector before it submits."""
     return "", 204, {"Cache-Control": "no-store"}
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """Answer the browser's icon request with nothing (there is no icon to fetch)."""
+    return "", 204, {"Cache-Control": "max-age=86400"}
 
 
 @bp.get("/offline")

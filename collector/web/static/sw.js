@@ -5,7 +5,7 @@
 "use strict";
 
 var CACHE = "doorstep-v1";
-var SHELL = ["/static/style.css", "/static/app.js", "/offline"];
+var SHELL = ["/assets/style.css", "/assets/app.js", "/offline"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -36,7 +36,7 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.indexOf("/api/") === 0 || url.pathname === "/ping" || url.pathname === "/sw.js") return;
 
-  if (url.pathname.indexOf("/static/") === 0) {
+  if (url.pathname.indexOf("/assets/") === 0) {
     event.respondWith(
       caches.match(request).then(function (hit) {
         var fresh = fetch(request).then(function (response) {
