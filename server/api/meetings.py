@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -113,6 +114,17 @@ def _issue_for(user: User, issue_id: int) -> Issue:
     raise NotFound(f"no issue {issue_id}", details={"id": issue_id})
 
 
+def _iso(value: Any) -> Any:
+    """Return ``value`` with dates as ISO strings (Flask would write HTTP dates)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_iso(v) for v in value]
+    return value
+
+
 def _today() -> date:
     return now().date()
 
@@ -150,9 +162,7 @@ def group_agenda(group: str) -> Any:
         db.session, g, q["date"] or _today(), weights=weights_from(current_app.config)
     )
     if q["format"] == "json":
-        from dataclasses import asdict
-
-        return current_app.json.response(asdict(agenda))
+        return _iso(asdict(agenda))
     return Response(render(agenda, q["format"]), mimetype=MIMETYPES[q["format"]])
 
 
