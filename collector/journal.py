@@ -245,9 +245,7 @@ class Journal:
                 handle.seek(frames.end)
                 scan_frames(handle.read())  # raises if valid frames follow the damage
         if generation is None:
-            if size > FRAME_HEAD + 64:
-                raise CorruptStore(f"{path} has no readable header")
-            return None  # a torn first write: the journal never held a change
+            return None  # no valid frame at all (checked above): it never held a change
         dropped = size - frames.end
         fd = os.open(path, os.O_WRONLY)
         try:
