@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -471,3 +473,22 @@ def test_load_survey_file_names_the_file_when_it_is_not_json(tmp_path: Any) -> N
         load_survey_file(bad)
     with pytest.raises(SurveyError, match="no such file"):
         load_survey_file(tmp_path / "missing.json")
+
+
+def _doc_json_blocks() -> list[str]:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "survey-format.md").read_text("utf-8")
+    return re.findall(r"```json\n(.*?)```", text, flags=re.S)
+
+
+def test_the_full_example_in_the_format_doc_validates() -> None:
+    survey = load_survey(json.loads(_doc_json_blocks()[0]))
+    assert survey.key == ("street-check", 2)
+    assert {q.type for q in survey.questions} == QUESTION_TYPES
+
+
+def test_the_response_example_in_the_format_doc_is_valid() -> None:
+    from survey_schemas import bundled_registry, check_response
+
+    example = next(b for b in _doc_json_blocks() if '"survey_id"' in b)
+    response, errors = check_response(json.loads(example), bundled_registry().find)
+    assert errors == {} and response is not None
