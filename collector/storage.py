@@ -65,7 +65,9 @@ R = TypeVar("R")
 
 def _dumps(value: Any) -> bytes:
     """Encode compactly as UTF-8 JSON (never with raw newlines or tabs, so lines stay lines)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    # surrogatepass: hostile input may hold a lone surrogate; json.loads(bytes) reverses it.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _apply(tables: Tables, ops: list[Op]) -> None:

@@ -196,6 +196,7 @@ def test_unicode_and_nested_values_round_trip(h: Harness) -> None:
         "text": "Zgłoszenie — ‘hałas’ <script>alert(1)</script>\nsecond line",
         "answers": {"concerns": ["speeding", "fly-tipping"], "score": 4.5, "none": None},
         "flags": [True, False],
+        "hostile": "\ud800 lone surrogate \x00 nul \t tab \u2028",
     }
     h.db.table("responses").insert(doc)
     assert h.settle().table("responses").all() == [doc]
