@@ -41,6 +41,12 @@ def test_every_remit_has_a_plain_explanation() -> None:
     assert set(default_taxonomy().remits) == set(REMITS)
 
 
+@pytest.mark.parametrize("code", POLICE_UK + LOCAL)
+def test_every_category_is_labelled_in_the_bundled_languages(code: str) -> None:
+    label = default_taxonomy()[code].label
+    assert set(label) == {"en", "pl", "ur"} and all(text.strip() for text in label.values())
+
+
 def test_label_falls_back_to_english() -> None:
     assert (
         default_taxonomy()["speeding"].label_in("xx") == default_taxonomy()["speeding"].label["en"]
@@ -63,8 +69,8 @@ def test_extended_adds_and_relabels_without_touching_the_default() -> None:
 
 
 def test_relabel_in_one_language_keeps_the_others() -> None:
-    ext = default_taxonomy().extended([{"code": "noise", "label": {"pl": "Hałas"}}])
-    assert ext["noise"].label == {"en": "Noise", "pl": "Hałas"}
+    ext = default_taxonomy().extended([{"code": "noise", "label": {"pl": "Hałasy nocą"}}])
+    assert ext["noise"].label == {"en": "Noise", "pl": "Hałasy nocą", "ur": "شور"}
 
 
 @pytest.mark.parametrize(
