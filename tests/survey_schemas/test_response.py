@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from survey_schemas import (
     Response,
+    ResponseSchema,
     SurveyRegistry,
     bundled_registry,
     check_response,
@@ -155,21 +156,7 @@ JSON = st.recursive(
     ),
     max_leaves=15,
 )
-FIELDS = [
-    "id",
-    "survey_id",
-    "survey_version",
-    "area",
-    "method",
-    "collected_at",
-    "answers",
-    "personal",
-    "volunteer",
-    "consent",
-    "language",
-    "street",
-    "replaces",
-]
+FIELDS = sorted(ResponseSchema().fields)
 PLAUSIBLE = {
     "survey_id": st.sampled_from(["doorstep-safety", "event-kiosk", "group-meeting", "x"]),
     "survey_version": st.sampled_from([1, 2, 0, -1]),
