@@ -20,10 +20,15 @@ PL = {
 }
 
 
-def fill_doorstep_survey(page: Any, words: dict[str, str], house: str) -> None:
-    """Open the survey from a door and answer it with consent and one concern."""
+def open_survey(page: Any, house: str) -> None:
+    """Tap "Surveyed" for a door, which opens the survey."""
     page.locator("#house").fill(house)
     page.locator("button[value=surveyed]").click()
+
+
+def fill_doorstep_survey(page: Any, words: dict[str, str], house: str) -> None:
+    """Open the survey from a door and answer it with consent and one concern."""
+    open_survey(page, house)
     page.get_by_label(words["agree"], exact=True).first.check()
     page.get_by_label(words["speeding"]).check()
     page.locator("#q-severity-3").check()
@@ -41,8 +46,7 @@ def test_doorstep_survey_in_english_then_polish(
     phone.locator("button[value=no_answer]").click()
     expect(phone.locator(".notice")).to_contain_text("Door 1 recorded: No answer")
 
-    phone.locator("#house").fill("3")
-    phone.locator("button[value=surveyed]").click()
+    open_survey(phone, "3")
     expect(phone.locator(".purpose")).to_contain_text("We are volunteers")
     shot(phone, screenshot_dir, "doorstep-survey-en")
     phone.get_by_label(EN["agree"], exact=True).first.check()
@@ -82,8 +86,7 @@ def test_urdu_pages_read_right_to_left(
     html = phone.locator("html")
     expect(html).to_have_attribute("dir", "rtl")
     expect(html).to_have_attribute("lang", "ur")
-    phone.locator("#house").fill("7")
-    phone.locator("button[value=surveyed]").click()
+    open_survey(phone, "7")
     expect(phone.locator("h1")).to_have_text("محفوظ گلیوں کا سروے")
     assert phone.evaluate("getComputedStyle(document.body).direction") == "rtl"
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
@@ -93,8 +96,7 @@ def test_urdu_pages_read_right_to_left(
 def test_relevance_shows_and_hides_a_question(serve: Serve, phone: Any) -> None:  # noqa: F811
     collector = serve()
     sign_in(phone, collector.url)
-    phone.locator("#house").fill("9")
-    phone.locator("button[value=surveyed]").click()
+    open_survey(phone, "9")
     other = phone.locator("#q-other_concern-block")
     concerns = phone.locator("#q-concerns-block")
     expect(concerns).to_be_hidden()  # nothing applies before consent
@@ -120,8 +122,7 @@ def test_declining_consent_saves_nothing_and_records_a_refusal(
 ) -> None:
     collector = serve()
     sign_in(phone, collector.url)
-    phone.locator("#house").fill("11")
-    phone.locator("button[value=surveyed]").click()
+    open_survey(phone, "11")
     phone.locator("#q-consent-1").check()
     phone.get_by_role("button", name=EN["save"]).click()
     expect(phone.locator(".notice")).to_contain_text("nothing was saved")
@@ -140,8 +141,7 @@ def test_form_posts_and_explains_relevance_without_javascript(
     )
     page = context.new_page()
     sign_in(page, collector.url)
-    page.locator("#house").fill("4")
-    page.locator("button[value=surveyed]").click()
+    open_survey(page, "4")
     other = page.locator("#q-other_concern-block")
     expect(other).to_be_visible()
     expect(other.locator(".condition")).to_contain_text("Answer only if you chose “Something else”")
@@ -181,8 +181,7 @@ def test_hostile_text_stays_inert(
     phone.locator("#other").fill(hostile)
     phone.get_by_role("button", name="Continue").click()
     expect(phone.locator("h1")).to_contain_text(hostile)
-    phone.locator("#house").fill(hostile)
-    phone.locator("button[value=surveyed]").click()
+    open_survey(phone, hostile)
     phone.get_by_label(EN["agree"], exact=True).first.check()
     phone.get_by_label("Something else").check()
     phone.locator("#q-anything_else").fill(hostile)
@@ -204,8 +203,7 @@ def test_offline_submit_says_not_saved_then_sends_when_back(
 ) -> None:
     collector = serve()
     sign_in(phone, collector.url)
-    phone.locator("#house").fill("21")
-    phone.locator("button[value=surveyed]").click()
+    open_survey(phone, "21")
     phone.get_by_label(EN["agree"], exact=True).first.check()
     phone.get_by_label(EN["speeding"]).check()
     phone.context.set_offline(True)
@@ -227,8 +225,7 @@ def test_service_worker_keeps_the_survey_page_offline(
     collector = serve()
     sign_in(phone, collector.url)
     phone.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
-    phone.locator("#house").fill("8")
-    phone.locator("button[value=surveyed]").click()
+    open_survey(phone, "8")
     expect(phone.locator("h1")).to_have_text("Safer streets survey")
     url = phone.url
     phone.context.set_offline(True)
