@@ -48,4 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .api.priorities import register as register_merge  # merge, meetings, reach, public
 
     register_merge(app)
+    from .web import register as register_web  # the coordinator dashboard
+
+    register_web(app)
     return app

@@ -1,0 +1,92 @@
+"""The coordinator dashboard: server-rendered pages over the same services as the API.
+
+One parent blueprint (``web``) carries what every page shares: sign-in required, CSRF checked on
+every POST, security headers, and HTML error pages; each page area is a child blueprint module.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from ..errors import status_for
+from ..exceptions import DoorstepError, InvalidToken
+
+bp = Blueprint(
+    "web",
+    __name__,
+    url_prefix="/dashboard",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+# No inline script or style anywhere: charts are inline SVG with presentation attributes only.
+CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+SESSION_HOURS = 12
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    """Set the headers every dashboard page carries."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint != "web.static":
+        # Pages show people's issues: keep them out of shared caches and the back-button cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(DoorstepError)
+def _domain_error(error: DoorstepError) -> Response | tuple[str, int]:
+    """Show a domain error as a page; an unknown session goes back to sign-in."""
+    if isinstance(error, InvalidToken):
+        return redirect(url_for("web.auth.sign_in", next=request.full_path))
+    status = status_for(error)
+    return render_template("dash/error.html", status=status, message=error.message), status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    """Show an HTTP error (bad CSRF token, 404, 413) as a page, not JSON."""
+    status = error.code or 500
+    return render_template("dash/error.html", status=status, message=error.description), status
+
+
+def _root() -> Response:
+    """Send visitors of the bare server address to the dashboard."""
+    return redirect(url_for("web.home.index"))
+
+
+def register(app: Flask) -> None:
+    """Register the dashboard and set the session cookie's safety flags."""
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Secure only behind HTTPS (a setting), or the cookie would never come back over plain HTTP.
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SECURE_COOKIES", False))
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=SESSION_HOURS))
+    app.register_blueprint(bp)
+    if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
+        app.add_url_rule("/", "web_root", _root)
+
+
+# Children are attached once, at import: a blueprint cannot change after its first registration.
+from . import areas, auth, csrf, devices, home, issues, meetings, reach, surveys, triage  # noqa: E402
+
+csrf.init(bp)
+auth.init(bp)
+for _module in (auth, home, areas, triage, issues, meetings, devices, surveys, reach):
+    bp.register_blueprint(_module.bp)

@@ -1,0 +1,44 @@
+"""The area page: ranked priorities with charts, the split by method, quotes, status and owner."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from survey_schemas import METHODS
+
+from ..auth import area_for
+from ..clock import now
+from ..db import db
+from ..priorities import priorities_doc, weights_from
+from . import auth, charts
+from .forms import period_filter
+from .series import mentions_over_time, summary
+
+bp = Blueprint("areas", __name__, url_prefix="/areas")
+
+
+@bp.get("/<code>")
+def show(code: str) -> str:
+    """Show an area's ranked issues for a period and method (a GET filter form)."""
+    area = area_for(auth.require_role("admin", "coordinator"), code)
+    period, method, errors = period_filter(request.args, now().date())
+    doc = priorities_doc(db.session, area, period, method, weights=weights_from(current_app.config))
+    parts, series = mentions_over_time(db.session, area.code, period, method)
+    for p in doc["priorities"]:
+        counts = series.get(p["category"], [0] * len(parts))
+        p["spark"] = charts.spark(counts, summary(p["label"], parts, counts))
+    top_method = max([1, *(n for p in doc["priorities"] for n in p["by_method"].values())])
+    return render_template(
+        "dash/area.html",
+        area=area,
+        doc=doc,
+        period=period,
+        method=method,
+        methods=METHODS,
+        method_options=[(m, m) for m in METHODS],
+        errors=errors,
+        args=request.args,
+        top_method=top_method,
+        bar=charts.bar,
+        legend=charts.legend,
+    )

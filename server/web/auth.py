@@ -1,0 +1,173 @@
+"""Sign-in and sign-out, the signed-in user, role checks, and the failed sign-in limiter."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..accounts import check_password
+from ..api.devices import FailureLimiter
+from ..db import db
+from ..exceptions import Forbidden, TooManyAttempts
+from ..models import User
+from . import csrf
+
+bp = Blueprint("auth", __name__)
+PUBLIC_ENDPOINTS = frozenset({"web.auth.sign_in", "web.static"})
+# Defaults; SIGNIN_MAX_FAILURES / SIGNIN_FAILURE_WINDOW / SIGNIN_MAX_ADDRESS_FAILURES override.
+MAX_USER_FAILURES = 5
+MAX_ADDRESS_FAILURES = 20
+FAILURE_WINDOW = 15 * 60
+
+
+class SignInSchema(Schema):
+    """The sign-in form: a username and a password."""
+
+    username = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        error_messages={"required": "Enter your username"},
+    )
+    password = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        error_messages={"required": "Enter your password"},
+    )
+
+
+def web_user() -> User | None:
+    """Return the user signed in through the browser session, if any."""
+    if "web_user" not in g:
+        uid = session.get("user_id")
+        user = db.session.get(User, uid) if isinstance(uid, int) else None
+        g.web_user = user
+        if user is not None:
+            g.user = user  # server.auth.current_user() then agrees with the dashboard
+    return g.web_user
+
+
+def user() -> User:
+    """Return the signed-in user (views run only after :func:`require_sign_in`)."""
+    found = web_user()
+    assert found is not None
+    return found
+
+
+def require_role(*roles: str) -> User:
+    """Return the signed-in user if their role is one of ``roles``, else :class:`Forbidden`."""
+    found = user()
+    if found.role not in roles:
+        raise Forbidden("This page is not available to your account.")
+    return found
+
+
+def require_sign_in() -> Response | None:
+    """Send anyone not signed in to the sign-in page, remembering where they were going."""
+    if request.endpoint in PUBLIC_ENDPOINTS or web_user() is not None:
+        return None
+    return redirect(url_for("web.auth.sign_in", next=request.full_path))
+
+
+def _limiter() -> FailureLimiter:
+    return current_app.extensions.setdefault("doorstep_signin_limiter", FailureLimiter())
+
+
+def _limits() -> tuple[int, int, float]:
+    cfg = current_app.config
+    return (
+        int(cfg.get("SIGNIN_MAX_FAILURES") or MAX_USER_FAILURES),
+        int(cfg.get("SIGNIN_MAX_ADDRESS_FAILURES") or MAX_ADDRESS_FAILURES),
+        float(cfg.get("SIGNIN_FAILURE_WINDOW") or FAILURE_WINDOW),
+    )
+
+
+def _keys(username: str) -> tuple[str, str]:
+    return f"user:{username.strip().lower()}", f"addr:{request.remote_addr or 'unknown'}"
+
+
+def _check_limits(username: str, now: float) -> None:
+    """Raise :class:`TooManyAttempts` with a message people understand."""
+    per_user, per_address, window = _limits()
+    user_key, address_key = _keys(username)
+    try:
+        _limiter().check(user_key, per_user, window, now)
+        _limiter().check(address_key, per_address, window, now)
+    except TooManyAttempts as error:
+        wait = max(1, round(int(error.details.get("retry_after", window)) / 60))
+        raise TooManyAttempts(
+            "Too many failed sign-ins for this username or from this network. "
+            f"Wait {wait} minute{'s' if wait != 1 else ''} and try again.",
+            details=error.details,
+        ) from None
+
+
+def safe_next(target: str | None) -> str:
+    """Return ``target`` if it is a dashboard path on this site, else the home page."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard"):
+        return url_for("web.home.index")
+    return target.rstrip("?") if target else url_for("web.home.index")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    """Show the sign-in form; sign the user in with a username and password."""
+    errors: dict[str, str] = {}
+    form = {"username": request.form.get("username", "")}
+    status = 200
+    if request.method == "POST":
+        raw = {k: v for k, v in request.form.items() if k in ("username", "password") and v}
+        try:
+            data = SignInSchema().load(raw)
+        except ValidationError as error:
+            errors = {k: v[0] for k, v in error.messages_dict.items()}
+            status = 400
+        else:
+            now = time.monotonic()
+            try:
+                _check_limits(data["username"], now)
+            except TooManyAttempts as error:
+                errors, status = {"username": error.message}, 429
+            else:
+                found = check_password(db.session, data["username"], data["password"])
+                if found is None:
+                    for key in _keys(data["username"]):
+                        _limiter().fail(key, now)
+                    errors = {"username": "The username or password is not right"}
+                    status = 400
+                else:
+                    # A fresh session: nothing an attacker planted before sign-in survives it.
+                    session.clear()
+                    session.permanent = True
+                    session["user_id"] = found.id
+                    csrf.rotate()
+                    return redirect(safe_next(request.args.get("next")))
+    page = render_template("dash/sign_in.html", errors=errors, form=form)
+    return page, status
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """Sign out and forget the session."""
+    session.clear()
+    return redirect(url_for("web.auth.sign_in", signed_out=1))
+
+
+def init(parent: Blueprint) -> None:
+    """Require sign-in on every dashboard page but the sign-in page and the stylesheet."""
+    parent.before_request(require_sign_in)
+    parent.context_processor(lambda: {"me": web_user()})

@@ -1,0 +1,70 @@
+"""Home: the user's groups and areas at a glance, or a provider's assigned issues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+
+from ..auth import visible_areas
+from ..clock import now
+from ..db import db
+from ..meetings import active_issues, provider_issues, tracked
+from ..merge import default_period
+from ..models import Area
+from ..priorities import priorities_doc, weights_from
+from . import auth
+from .forms import category_label
+
+bp = Blueprint("home", __name__)
+TOP = 3
+PERIOD_DAYS = 90
+
+
+def _area_cards(areas: list[Area]) -> list[dict[str, Any]]:
+    """Return each area's top issues, respondents and overdue priorities for this period."""
+    today = now().date()
+    period = default_period(today, PERIOD_DAYS)
+    weights = weights_from(current_app.config)
+    overdue: dict[str, list[Any]] = {}
+    for t in tracked(db.session, active_issues(db.session, [a.code for a in areas]), today):
+        if t.overdue:
+            overdue.setdefault(t.issue.area, []).append(t)
+    cards = []
+    for area in areas:
+        doc = priorities_doc(db.session, area, period, weights=weights)
+        cards.append(
+            {
+                "area": area,
+                "top": doc["priorities"][:TOP],
+                "respondents": doc["respondents"],
+                "overdue": overdue.get(area.code, []),
+            }
+        )
+    return cards
+
+
+@bp.get("/")
+def index() -> str:
+    """Show the groups and areas the user serves, or the issues a provider owns."""
+    me = auth.user()
+    today = now().date()
+    if me.role == "provider":
+        issues = provider_issues(db.session, me.provider or "") if me.provider else []
+        return render_template(
+            "dash/home_provider.html",
+            items=tracked(db.session, issues, today),
+            label=category_label,
+        )
+    areas = visible_areas(me)
+    cards = _area_cards(areas)
+    groups: dict[int, dict[str, Any]] = {}
+    for card in cards:
+        group = card["area"].group
+        groups.setdefault(group.id, {"group": group, "cards": []})["cards"].append(card)
+    return render_template(
+        "dash/home.html",
+        groups=list(groups.values()),
+        period=default_period(today, PERIOD_DAYS),
+        label=category_label,
+    )

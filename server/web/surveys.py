@@ -1,0 +1,110 @@
+"""Surveys: list surveys and their versions; upload a new version as JSON or XLSForm."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from survey_schemas.xlsform import XLSFormError, convert_xlsform
+
+from ..db import db
+from ..exceptions import AlreadyExists, InvalidInput
+from ..models import SurveyVersion
+from ..surveys import add_survey
+from . import auth
+
+bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+MANAGERS = ("admin", "coordinator")
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+def _title(definition: dict[str, Any]) -> str:
+    title = definition.get("title")
+    return (title.get("en") or next(iter(title.values()), "")) if isinstance(title, dict) else ""
+
+
+def _listing() -> list[dict[str, Any]]:
+    """Return each survey with its versions, newest version first."""
+    rows = db.session.scalars(
+        select(SurveyVersion).order_by(SurveyVersion.survey_id, SurveyVersion.version.desc())
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = out.setdefault(
+            row.survey_id, {"id": row.survey_id, "title": _title(row.definition), "versions": []}
+        )
+        entry["versions"].append(
+            {
+                "version": row.version,
+                "added_at": row.added_at,
+                "questions": len(row.definition.get("questions", [])),
+                "methods": ", ".join(row.definition.get("methods", [])),
+            }
+        )
+    return list(out.values())
+
+
+def _page(problems: list[str] | None = None, status: int = 200) -> Any:
+    page = render_template("dash/surveys.html", surveys=_listing(), problems=problems or [])
+    return page, status
+
+
+def _definition(upload: FileStorage) -> dict[str, Any]:
+    """Read an uploaded JSON definition or convert an XLSForm; problems are InvalidInput."""
+    name = upload.filename or "upload"
+    raw = upload.read(MAX_UPLOAD + 1)
+    if len(raw) > MAX_UPLOAD:
+        raise InvalidInput(f"{name}: the file is larger than {MAX_UPLOAD // 1024 // 1024} MB")
+    if name.lower().endswith((".xlsx", ".xls")):
+        fd, path = tempfile.mkstemp(suffix=os.path.splitext(name)[1].lower())
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+            return convert_xlsform(path)
+        except XLSFormError as error:
+            # The converter names the temporary file; people know the file by its own name.
+            problems = [p.replace(os.path.basename(path), name) for p in error.problems]
+            raise InvalidInput(
+                "the XLSForm cannot be imported", details={"problems": problems}
+            ) from None
+        finally:
+            os.unlink(path)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidInput(f"{name}: not a JSON file: {error}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{name}: a survey definition is a JSON object")
+    return data
+
+
+@bp.get("/")
+def index() -> Any:
+    """List every survey and its versions."""
+    auth.require_role(*MANAGERS)
+    return _page()
+
+
+@bp.post("/")
+def upload() -> Any:
+    """Add a new survey version from a JSON file or an XLSForm."""
+    auth.require_role(*MANAGERS)
+    upload = request.files.get("survey")
+    if upload is None or not upload.filename:
+        return _page(["Choose a survey file (.json or .xlsx)"], 400)
+    try:
+        row, new = add_survey(db.session, _definition(upload))
+    except (InvalidInput, AlreadyExists) as error:
+        db.session.rollback()
+        problems = error.details.get("problems") if isinstance(error.details, dict) else None
+        return _page(list(problems) if problems else [error.message], 400)
+    db.session.commit()
+    verb = "added" if new else "was already there, unchanged"
+    flash(f"{row.survey_id} version {row.version} {verb}.")
+    return redirect(url_for("web.surveys.index"))

@@ -1,0 +1,81 @@
+"""Triage: the free-text queue; map a text to a category or dismiss it, one tap each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from survey_schemas import default_taxonomy
+
+from ..auth import area_for, visible_areas
+from ..clock import now
+from ..db import db
+from ..triage import decide, item_in, pending_count, queue
+from . import auth
+from .forms import category_label, category_options, load_form
+
+bp = Blueprint("triage", __name__, url_prefix="/triage")
+LIMIT = 100
+
+
+class DecisionForm(Schema):
+    """``action`` map (with a ``category``) or dismiss; ``area`` is where to come back to."""
+
+    action = fields.Str(required=True, validate=validate.OneOf(("map", "dismiss")))
+    category = fields.Str(load_default=None, validate=validate.Length(max=64))
+    area = fields.Str(load_default=None, validate=validate.Length(max=64))
+
+    @validates_schema
+    def _category_for_map(self, data: dict[str, Any], **_: Any) -> None:
+        if data["action"] == "map" and not data["category"]:
+            raise ValidationError("Choose a category to map this comment to", "category")
+
+
+def _areas(me: Any, area: str | None) -> list[str]:
+    return [area_for(me, area).code] if area else [a.code for a in visible_areas(me)]
+
+
+@bp.get("/")
+def queue_page() -> str:
+    """List the texts waiting for a category in the user's areas (or one area)."""
+    me = auth.require_role("admin", "coordinator")
+    area = request.args.get("area") or None
+    codes = _areas(me, area)
+    return render_template(
+        "dash/triage.html",
+        items=queue(db.session, codes, "pending", LIMIT),
+        pending=pending_count(db.session, codes),
+        area_options=[(a.code, a.name) for a in visible_areas(me)],
+        area=area,
+        options=category_options(),
+    )
+
+
+@bp.post("/<int:item_id>")
+def decide_item(item_id: int) -> Any:
+    """Map a text to a category, or dismiss it; identical texts follow the same decision."""
+    me = auth.require_role("admin", "coordinator")
+    data, errors = load_form(DecisionForm(), request.form)
+    area = request.form.get("area") or None
+    back = url_for("web.triage.queue_page", area=area) if area else url_for("web.triage.queue_page")
+    if errors:
+        flash(f"Not saved: {next(iter(errors.values()))}.")
+        return redirect(back)
+    codes = _areas(me, None)
+    item = item_in(db.session, item_id, codes)
+    category = data["category"] if data["action"] == "map" else None
+    settled = decide(
+        db.session,
+        item,
+        category,
+        known=default_taxonomy().codes(),
+        user_id=me.id,
+        now=now(),
+        areas=codes,
+    )
+    db.session.commit()
+    what = f"mapped to {category_label(category)}" if category else "dismissed as not an issue"
+    flash(f"“{item.text[:80]}” {what} ({settled} comment{'s' if settled != 1 else ''}).")
+    return redirect(back)
