@@ -167,15 +167,12 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], counters: 
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     keys = [c.name for c in table.primary_key.columns]
-    # SQLite allows at most 32766 bound variables per statement
-    step = max(1, 3000 // len(rows[0]))
-    for i in range(0, len(rows), step):
-        stmt = insert(table).values(rows[i : i + step])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: table.c[c] + stmt.excluded[c] for c in counters},
-        )
-        session.execute(stmt)
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counters}
+    )
+    # executemany: one compiled statement for every row (a multi-VALUES insert recompiles)
+    session.execute(stmt, rows)
 
 
 def _rules(session: Session, hashes: Iterable[str]) -> dict[str, str | None]:

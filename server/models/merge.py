@@ -13,6 +13,10 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UTCDateTime, db, utcnow
+from .responses import Response
+
+# Corrections are looked up by the response they replace, on every ingest and rebuild.
+Index("ix_responses_replaces", Response.replaces)
 
 TRIAGE_STATUSES = ("pending", "mapped", "dismissed")
 
