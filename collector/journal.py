@@ -202,17 +202,16 @@ class Journal:
         header = json.dumps({"doorstep_journal": FORMAT_VERSION, "generation": generation})
         frame = encode_frame(header.encode())
         tmp = path.with_name(path.name + ".tmp")
+        fd = -1
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                _write_all(fd, frame)
-                os.fsync(fd)
-            except BaseException:
-                os.close(fd)
-                raise
+            _write_all(fd, frame)
+            os.fsync(fd)
             os.replace(tmp, path)
             fsync_dir(path.parent)
         except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
             tmp.unlink(missing_ok=True)
             raise storage_error(exc, "starting a new journal") from exc
         return cls(path, generation, fd, len(frame))

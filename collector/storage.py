@@ -171,6 +171,9 @@ class DurableStorage(Storage):
             self.path / JOURNAL_FILE, covers, lambda p: _apply(self._tables, _decode_ops(p))
         )
         self.dropped_bytes = 0
+        self._closed = False
+        self._covers = covers
+        self._journal: Journal | None = None
         if opened is None:
             self._journal = Journal.create(self.path / JOURNAL_FILE, covers + 1)
         else:
@@ -190,11 +193,19 @@ class DurableStorage(Storage):
         """Make the operations durable, then apply them; compact if the journal is big."""
         payload = _encode_ops(ops)
         with self.lock:
+            self._check_open()
+            if self._journal is None:  # a compaction folded the last one in, failed to start one
+                self._journal = Journal.create(self.path / JOURNAL_FILE, self._covers + 1)
             self._journal.append(payload)
             # Memory holds the very bytes just written, so it equals what a reopen would see.
             _apply(self._tables, ops)
             if self._journal.size > self._compact_threshold():
                 self._auto_compact()
+
+    def _check_open(self) -> None:
+        """Refuse to work on a closed store."""
+        if self._closed:
+            raise StorageError("the store is closed")
 
     def _compact_threshold(self) -> float:
         """Return the journal size past which compaction runs."""
@@ -213,25 +224,32 @@ class DurableStorage(Storage):
     def compact(self) -> None:
         """Write a new snapshot of everything, then start an empty journal."""
         with self.lock:
+            self._check_open()
+            if self._journal is None:
+                self._journal = Journal.create(self.path / JOURNAL_FILE, self._covers + 1)
             generation = self._journal.generation
             self._snapshot_size = write_snapshot(
                 self.path / SNAPSHOT_FILE, self._tables, generation
             )
-            # Killed here, the old journal is a generation the snapshot covers: ignored on open.
-            journal = Journal.create(self.path / JOURNAL_FILE, generation + 1)
+            # From here the old journal is folded in and ignored on open: never append to it
+            # again, even if starting the new one fails (commit retries that first).
+            self._covers = generation
             self._journal.close()
-            self._journal = journal
+            self._journal = None
+            self._journal = Journal.create(self.path / JOURNAL_FILE, generation + 1)
             self._compact_backoff = 0
 
     @property
     def journal_size(self) -> int:
         """Return the journal's size in bytes."""
-        return self._journal.size
+        return self._journal.size if self._journal else 0
 
     def close(self) -> None:
         """Close the journal and release the writer lock."""
         with self.lock:
-            self._journal.close()
+            if self._journal:
+                self._journal.close()
+            self._closed = True
             self._writer.release()
 
 

@@ -87,3 +87,26 @@ def test_failed_automatic_compaction_does_not_fail_the_save(
     assert sorted(p.name for p in store.iterdir()) == ["journal.log", "writer.lock"]
     with open_database(store) as db:
         assert [d["n"] for d in db.all()] == list(range(61))
+
+
+def test_a_new_journal_that_cannot_be_started_after_a_snapshot_loses_nothing(disk: Path) -> None:
+    store = disk / "store"
+    page = os.statvfs(disk).f_frsize
+    with open_database(store) as db:
+        db.insert_multiple([{"n": n, **DOC} for n in range(20)])
+        db.compact()
+        db.insert({"n": 20, **DOC})
+        snapshot = store / "snapshot.jsonl"
+        # Keep the old snapshot's pages allocated after the rename (an open file keeps them),
+        # and leave room for exactly the new snapshot: then the new journal cannot start.
+        with snapshot.open("rb"):
+            new_size = snapshot.stat().st_size + len(db.storage.read()["_default"]["21"]) + 32
+            filler = _leave_free(disk, -(-new_size // page) * page)
+            with pytest.raises(StorageFull, match="new journal"):
+                db.compact()
+            with pytest.raises(StorageFull):  # a save must start the journal first: no room
+                db.insert({"n": "refused", **DOC})
+        filler.unlink()
+        db.insert({"n": 21, **DOC})
+    with open_database(store) as db:
+        assert [d["n"] for d in db.all()] == list(range(22))
