@@ -188,58 +188,40 @@ def render_html(a: Agenda) -> str:
     return _ENV.get_template("agenda.html").render(a=a)
 
 
+def _cand(section: str, area: str, c: Candidate, note: str) -> list[Any]:
+    return [
+        section,
+        area,
+        c.category,
+        c.status,
+        c.mentions,
+        f"{c.share:.4f}",
+        _sev(c.mean_severity),
+        c.trend,
+        _methods(c.by_method),
+        note,
+    ]
+
+
+def _note(section: str, area: str, item: Any, note: Any = "", mentions: Any = "") -> list[Any]:
+    return [section, area, item, "", mentions, "", "", "", "", note]
+
+
 def render_csv(a: Agenda) -> str:
     """Return the agenda as CSV rows: section, area, item, figures, note."""
-    rows: list[list[Any]] = []
-    w = _Rows(rows)
-    for x in a.apologies:
-        w.writerow(["apologies", "", x, "", "", "", "", "", "", ""])
-    for d, t in a.last_actions:
-        w.writerow(["actions", "", t, "", "", "", "", "", "", d.isoformat()])
+    rows = [_note("apologies", "", x) for x in a.apologies]
+    rows += [_note("actions", "", t, d.isoformat()) for d, t in a.last_actions]
     for p in a.previous:
         note = f"{p.notes[-1][0].isoformat()}: {p.notes[-1][1]}" if p.notes else ""
         status = f"{p.status} (overdue)" if p.overdue else p.status
-        w.writerow(["previous", p.area, p.category, status, "", "", "", "", p.owner or "", note])
+        rows.append(["previous", p.area, p.category, status, "", "", "", "", p.owner or "", note])
     for ar in a.areas:
-        for c in ar.candidates:
-            w.writerow(
-                [
-                    "results",
-                    ar.code,
-                    c.category,
-                    c.status,
-                    c.mentions,
-                    f"{c.share:.4f}",
-                    _sev(c.mean_severity),
-                    c.trend,
-                    _methods(c.by_method),
-                    f"sample {ar.respondents}",
-                ]
-            )
-        for t in ar.thin:
-            w.writerow(["thin", ar.code, "", "", "", "", "", "", "", t])
-    for area, text, n in a.concerns:
-        w.writerow(["concerns", area, text, "", n, "", "", "", "", ""])
-    for c in a.shortlist:
-        w.writerow(
-            [
-                "shortlist",
-                c.area,
-                c.category,
-                c.status,
-                c.mentions,
-                f"{c.share:.4f}",
-                _sev(c.mean_severity),
-                c.trend,
-                _methods(c.by_method),
-                f"score {c.score}",
-            ]
-        )
-    for x in a.aob:
-        w.writerow(["aob", "", x, "", "", "", "", "", "", ""])
-    w.writerow(
-        ["next", "", a.next_date.isoformat() if a.next_date else "", "", "", "", "", "", "", ""]
-    )
+        rows += [_cand("results", ar.code, c, f"sample {ar.respondents}") for c in ar.candidates]
+        rows += [_note("thin", ar.code, "", t) for t in ar.thin]
+    rows += [_note("concerns", area, text, mentions=n) for area, text, n in a.concerns]
+    rows += [_cand("shortlist", c.area, c, f"score {c.score}") for c in a.shortlist]
+    rows += [_note("aob", "", x) for x in a.aob]
+    rows.append(_note("next", "", a.next_date.isoformat() if a.next_date else ""))
     return csv_text(CSV_COLUMNS, rows)
 
 
@@ -255,17 +237,6 @@ CSV_COLUMNS = (
     "by_method",
     "note",
 )
-
-
-class _Rows:
-    """Collect rows with the ``writerow`` call csv writers have."""
-
-    def __init__(self, rows: list[list[Any]]) -> None:
-        self.rows = rows
-
-    def writerow(self, row: list[Any]) -> None:
-        """Append one row."""
-        self.rows.append(row)
 
 
 def render(a: Agenda, fmt: str) -> str:
