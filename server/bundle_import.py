@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,13 @@ from .surveys import registry_for
 BATCH = 500
 
 
-def import_bundle(session: Session, path: str | Path, *, now: datetime) -> dict[str, Any]:
+def import_bundle(
+    session: Session,
+    path: str | Path,
+    *,
+    now: datetime,
+    personal_retention: timedelta | None = None,
+) -> dict[str, Any]:
     """Ingest every response of a bundle in one transaction; return counts and outcomes.
 
     A damaged, truncated or foreign bundle raises :class:`InvalidInput` before anything is
@@ -40,6 +46,7 @@ def import_bundle(session: Session, path: str | Path, *, now: datetime) -> dict[
                 device_id=str(device)[:36] if device else None,
                 source="import",
                 registry=registry,
+                personal_retention=personal_retention,
                 commit=False,
             )
         session.commit()

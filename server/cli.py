@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,9 @@ def serve(config: Config, host: str | None, port: int | None, threads: int | Non
         host=cfg["HOST"],
         port=cfg["PORT"],
         threads=cfg["THREADS"],
-        max_request_body_size=cfg["MAX_BODY_BYTES"],
+        # A little above the app's limit, so the app answers 413 with the JSON error body;
+        # waitress refuses anything larger before buffering it.
+        max_request_body_size=cfg["MAX_BODY_BYTES"] + 65536,
         ident="doorstep",
     )
 
@@ -253,8 +256,10 @@ def import_command(config: Config, file: str, as_json: bool) -> None:
     from .bundle_import import import_bundle
     from .db import db, utcnow
 
-    with config.context(), domain_errors():
-        result = import_bundle(db.session, file, now=utcnow())
+    with config.context() as app, domain_errors():
+        days = app.config["PERSONAL_RETENTION_DAYS"]
+        retention = timedelta(days=days) if days else None
+        result = import_bundle(db.session, file, now=utcnow(), personal_retention=retention)
     emit(
         as_json,
         result,

@@ -50,6 +50,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Failed enrollment attempts one client address may make per window before 429",
     ),
     Setting("ENROLL_FAILURE_WINDOW", 600, int, "Seconds of the enrollment failure window"),
+    Setting(
+        "PERSONAL_RETENTION_DAYS",
+        365,
+        int,
+        "Days consented contact details are kept before they are due for deletion (0: no limit)",
+    ),
     Setting("PULL_PAGE_SIZE", 500, int, "Default and largest number of changes in one pull page"),
     Setting("HOST", "127.0.0.1", str, "Address `doorstep server serve` listens on"),
     Setting("PORT", 5000, int, "Port `doorstep server serve` listens on"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -37,7 +38,14 @@ def push() -> dict[str, Any]:
             f"a push may carry at most {limit} responses; send smaller batches",
             {"max_responses": limit},
         )
-    outcomes = ingest_batch(db.session, body["responses"], now=clock.now(), device=current_device())
+    days = current_app.config["PERSONAL_RETENTION_DAYS"]
+    outcomes = ingest_batch(
+        db.session,
+        body["responses"],
+        now=clock.now(),
+        device=current_device(),
+        personal_retention=timedelta(days=days) if days else None,
+    )
     return PushResponseSchema().dump({"results": [o.to_wire() for o in outcomes]})
 
 

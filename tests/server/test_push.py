@@ -209,3 +209,4 @@ def test_personal_details_are_kept_apart_and_need_consent(
         assert "contact" not in json.dumps(stored.answers)
         detail = db.session.scalar(select(PersonalDetail))
         assert detail.response_id == ok["id"] and detail.data == {"contact": "0700 000000"}
+        assert (detail.expires_at - app.config["CLOCK"]()).days == 365
