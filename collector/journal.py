@@ -87,22 +87,31 @@ def encode_frame(payload: bytes) -> bytes:
     return b"%08x %08x " % (len(payload), zlib.crc32(payload)) + payload + b"\n"
 
 
-def _frame_at(data: bytes, pos: int) -> tuple[bytes, int] | None:
-    """Return (payload, end) of a valid frame starting at pos, or None."""
-    head = data[pos : pos + FRAME_HEAD]
+def _parse_head(head: bytes) -> tuple[int, int] | None:
+    """Return (payload length, CRC-32) from a frame head, or None if it is not one."""
     if len(head) < FRAME_HEAD or head[8:9] != b" " or head[17:18] != b" ":
         return None
     try:
-        length, crc = int(head[:8], 16), int(head[9:17], 16)
+        return int(head[:8], 16), int(head[9:17], 16)
     except ValueError:
         return None
-    end = pos + FRAME_HEAD + length
-    if end >= len(data) or data[end] != 0x0A:
+
+
+def _check_body(body: bytes, length: int, crc: int) -> bytes | None:
+    """Return the payload if body is `length` bytes plus a newline and matches the CRC."""
+    if len(body) != length + 1 or body[-1] != 0x0A or zlib.crc32(body[:-1]) != crc:
         return None
-    payload = data[pos + FRAME_HEAD : end]
-    if zlib.crc32(payload) != crc:
+    return body[:-1]
+
+
+def _frame_at(data: bytes, pos: int) -> tuple[bytes, int] | None:
+    """Return (payload, end) of a valid frame starting at pos, or None."""
+    parsed = _parse_head(data[pos : pos + FRAME_HEAD])
+    if parsed is None:
         return None
-    return payload, end + 1
+    start = pos + FRAME_HEAD
+    payload = _check_body(data[start : start + parsed[0] + 1], *parsed)
+    return None if payload is None else (payload, start + parsed[0] + 1)
 
 
 def scan_frames(data: bytes) -> tuple[list[bytes], int]:
@@ -150,20 +159,13 @@ class _FrameReader:
 
     def __iter__(self) -> Iterator[bytes]:
         while True:
-            head = self.handle.read(FRAME_HEAD)
-            if len(head) < FRAME_HEAD or head[8:9] != b" " or head[17:18] != b" ":
+            parsed = _parse_head(self.handle.read(FRAME_HEAD))
+            if parsed is None:
                 return
-            try:
-                length, crc = int(head[:8], 16), int(head[9:17], 16)
-            except ValueError:
+            payload = _check_body(self.handle.read(parsed[0] + 1), *parsed)
+            if payload is None:
                 return
-            body = self.handle.read(length + 1)
-            if len(body) != length + 1 or body[-1] != 0x0A:
-                return
-            payload = body[:-1]
-            if zlib.crc32(payload) != crc:
-                return
-            self.end += FRAME_HEAD + length + 1
+            self.end += FRAME_HEAD + parsed[0] + 1
             yield payload
 
 
