@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .accounts import get_group
@@ -63,6 +63,16 @@ def enroll(session: Session, code: str, label: str, *, now: datetime) -> tuple[s
             "that enrollment code has expired; ask for a new one",
             details={"expired_at": row.expires_at.isoformat()},
         )
+    # Spend the code with a conditional UPDATE: of two devices racing with one code, exactly
+    # one sees a row change (SQLite ignores FOR UPDATE; this works on both databases).
+    spent = session.execute(
+        update(EnrollmentCode)
+        .where(EnrollmentCode.id == row.id, EnrollmentCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise EnrollmentUsed("that enrollment code has been used; ask for a new one")
     token = new_token()
     device = Device(
         id=str(uuid.uuid4()),
@@ -73,9 +83,12 @@ def enroll(session: Session, code: str, label: str, *, now: datetime) -> tuple[s
     )
     session.add(device)
     session.flush()
-    row.used_at = now
-    row.device_id = device.id
-    session.flush()
+    session.execute(
+        update(EnrollmentCode)
+        .where(EnrollmentCode.id == row.id)
+        .values(device_id=device.id)
+        .execution_options(synchronize_session=False)
+    )
     return device.id, token
 
 

@@ -86,3 +86,31 @@ def test_repeated_failures_from_one_address_get_429(client: FlaskClient, app: Fl
     response = enroll(client, make_code(app))
     assert response.status_code == 429
     assert response.json["error"]["code"] == "too_many_attempts"
+
+
+def test_two_devices_racing_with_one_code_enroll_once(app: Flask, live_server: str) -> None:
+    import threading
+
+    import requests
+
+    code = make_code(app)
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def attempt(n: int) -> None:
+        barrier.wait()
+        reply = requests.post(
+            f"{live_server}/api/v1/devices/enroll",
+            json={"code": code, "label": f"pi-{n}"},
+            timeout=30,
+        )
+        statuses.append(reply.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 410, 410, 410]
+    with app.app_context():
+        assert len(db.session.scalars(select(Device)).all()) == 1
