@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
 
 from survey_schemas.xlsform import XLSFormError, convert_xlsform
 
@@ -62,19 +63,17 @@ def _definition(upload: FileStorage) -> dict[str, Any]:
     if len(raw) > MAX_UPLOAD:
         raise InvalidInput(f"{name}: the file is larger than {MAX_UPLOAD // 1024 // 1024} MB")
     if name.lower().endswith((".xlsx", ".xls")):
-        fd, path = tempfile.mkstemp(suffix=os.path.splitext(name)[1].lower())
-        try:
-            with os.fdopen(fd, "wb") as fh:
+        # Keep the file's own name: XLSForm ids default to it, and problems quote it.
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, secure_filename(name) or "survey.xlsx")
+            with open(path, "wb") as fh:
                 fh.write(raw)
-            return convert_xlsform(path)
-        except XLSFormError as error:
-            # The converter names the temporary file; people know the file by its own name.
-            problems = [p.replace(os.path.basename(path), name) for p in error.problems]
-            raise InvalidInput(
-                "the XLSForm cannot be imported", details={"problems": problems}
-            ) from None
-        finally:
-            os.unlink(path)
+            try:
+                return convert_xlsform(path)
+            except XLSFormError as error:
+                raise InvalidInput(
+                    "the XLSForm cannot be imported", details={"problems": error.problems}
+                ) from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
