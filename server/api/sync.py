@@ -61,8 +61,8 @@ def pull() -> dict[str, Any]:
     limit = min(query["limit"] or largest, largest)
     device = current_device()
     page = pull_page(db.session, query["since"], limit, device_area_codes(device))
-    # Reading only: end the transaction so a long-lived connection holds no snapshot.
-    db.session.rollback()
+    device.last_sync_at = clock.now()
+    db.session.commit()
     return PullResponseSchema().dump(
         {
             "cursor": page.cursor,

@@ -187,3 +187,12 @@ def test_cursor_never_passes_a_change_that_commits_late(app: Flask, client: Flas
     with app.app_context():
         seqs = list(db.session.scalars(select(Issue.updated_seq).order_by(Issue.updated_seq)))
         assert len(seqs) == 2
+
+
+def test_pull_notes_when_the_device_last_synced(app: Flask, client: FlaskClient) -> None:
+    from server.models import Device
+
+    device_id, token = device_token(app)
+    assert pull(client, token).status_code == 200
+    with app.app_context():
+        assert db.session.get(Device, device_id).last_sync_at == app.config["CLOCK"]()
