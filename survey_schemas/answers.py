@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
@@ -17,8 +18,13 @@ MAX_TEXT = 5000  # a text question without max_length still has a ceiling
 
 
 @lru_cache(maxsize=256)
-def _pattern(p: str) -> re.Pattern[str]:
-    return re.compile(p)
+def compile_pattern(p: str) -> re.Pattern[str]:
+    """Compile a constraint pattern once; raises re.error when it is not a regular expression."""
+    with warnings.catch_warnings():
+        # Python warns (FutureWarning) about patterns such as "[[a]" whose meaning may change;
+        # they are valid today, and a warning must not turn an author's pattern into a crash.
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(p)
 
 
 def is_answered(value: Any) -> bool:
@@ -99,7 +105,7 @@ def check_value(q: Question, value: Any) -> str | None:
             return f"must be at most {limit} characters (got {len(value)})"
         if "\x00" in value:
             return "must not contain NUL characters"
-        if q.pattern is not None and not _pattern(q.pattern).fullmatch(value):
+        if q.pattern is not None and not compile_pattern(q.pattern).fullmatch(value):
             return "is not in the expected form"
     elif kind in ("number", "scale"):
         if isinstance(value, bool) or not isinstance(value, int | float):

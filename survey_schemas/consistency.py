@@ -61,12 +61,12 @@ def _question_problems(
             constraint.get("message"), langs, f"{where}: constraint message"
         )
     out += _choice_problems(q, where, langs, taxonomy)
-    if q.get("relevant") is not None:
+    if isinstance(q.get("relevant"), dict):  # anything else is the schema's to report
         out += _relevance_problems(q, where, seen)
     target = q.get("severity_for")
     if isinstance(target, str):
         tq = by_id.get(target)
-        if tq is None or tq.get("type") not in CHOICE_TYPES:
+        if tq is None or not _is_choice(tq):
             out.append(f"{where}: severity_for names {target!r}, which is not a choice question")
         elif not any(isinstance(c, dict) and c.get("category") for c in _list(tq.get("choices"))):
             out.append(f"{where}: severity_for names {target!r}, whose choices name no category")
@@ -101,7 +101,7 @@ def _choice_problems(
     constraint = q.get("constraint")
     if isinstance(constraint, dict) and isinstance(constraint.get("exclusive"), list):
         for value in constraint["exclusive"]:
-            if value not in values:
+            if isinstance(value, str) and value not in values:
                 out.append(f"{where}: constraint exclusive names {value!r}, which is not a choice")
     return out
 
@@ -129,11 +129,11 @@ def _relevance_problems(
 
 def _leaf_value_problems(leaf: Mapping[str, Any], ref: str, target: Mapping[str, Any]) -> list[str]:
     """Catch conditions that can never hold, e.g. a value that is not one of the choices."""
-    kind = target.get("type")
+    kind = target.get("type") if isinstance(target.get("type"), str) else None
     # A list, not a set: the condition's value may be any JSON, unhashable included.
     choices = [c.get("value") for c in _list(target.get("choices")) if isinstance(c, dict)]
     if "includes" in leaf:
-        if kind not in CHOICE_TYPES:
+        if not _is_choice(target):
             return [f"'includes' needs a choice question, and {ref!r} is a {kind}"]
         if leaf["includes"] not in choices:
             return [f"{leaf['includes']!r} is not a choice of {ref!r}"]
@@ -160,6 +160,11 @@ def _translation_problems(text: Any, langs: list[str], where: str) -> list[str]:
         if langs
     ]
     return out
+
+
+def _is_choice(q: Mapping[str, Any]) -> bool:
+    kind = q.get("type")
+    return isinstance(kind, str) and kind in CHOICE_TYPES
 
 
 def _strings(value: Any) -> list[str]:

@@ -18,6 +18,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from .answers import compile_pattern
 from .consistency import semantic_problems
 from .model import (
     CHOICE_TYPES,
@@ -171,7 +172,7 @@ def _constraint_problem(kind: str, constraint: Mapping[str, Any]) -> str | None:
         if kind not in ("text", "street"):
             return "pattern applies to text answers only"
         try:
-            re.compile(str(constraint["pattern"]))
+            compile_pattern(str(constraint["pattern"]))
         except re.error as exc:
             return f"pattern is not a valid regular expression: {exc}"
     for key in ("min_selected", "max_selected"):
@@ -304,7 +305,8 @@ def load_survey(definition: Any, taxonomy: Taxonomy | None = None) -> Survey:
     # one run lists every problem instead of making the author fix them in rounds.
     problems += semantic_problems(definition, taxonomy)
     if problems:
-        raise SurveyError([f"{name}: {p}" for p in problems])
+        # One problem per line, whatever the keys and values of the document hold.
+        raise SurveyError([f"{name}: {p}".replace("\n", "\\n") for p in problems])
     return _build(loaded, definition, content_hash(definition))
 
 

@@ -93,7 +93,8 @@ def requires_true(expr: Any, question_ids: set[str]) -> bool:
     if not isinstance(expr, Mapping):
         return False
     if "question" in expr:
-        return expr["question"] in question_ids and expr.get("equals") is True
+        qid = expr["question"]
+        return isinstance(qid, str) and qid in question_ids and expr.get("equals") is True
     if "all" in expr and isinstance(expr["all"], list):
         return any(requires_true(part, question_ids) for part in expr["all"])
     if "any" in expr and isinstance(expr["any"], list) and expr["any"]:

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey_schemas import Survey, is_answered, validate_answers
+from survey_schemas import Survey, is_answered, load_survey, validate_answers
+
+from .conftest import question
 
 VALID_ANSWERS = {"consent": True, "concerns": ["speeding"]}
 
@@ -187,3 +189,13 @@ def test_random_answers_give_ok_or_field_errors_never_an_exception(
     for target in (survey, doorstep):
         answers = data.draw(_answer_dicts(target))
         _only_field_errors(target, validate_answers(target, answers))
+
+
+def test_pattern_python_warns_about_still_checks_answers(definition: dict[str, Any]) -> None:
+    question(definition, "where")["constraint"] = {"pattern": "[[a-z]+"}
+    survey = load_survey(definition)
+    answers = {**VALID_ANSWERS, "where": "[elm"}
+    assert validate_answers(survey, answers) == {}
+    assert validate_answers(survey, {**answers, "where": "Elm 5"}) == {
+        "where": ["is not in the expected form"]
+    }

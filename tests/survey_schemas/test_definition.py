@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from survey_schemas import (
     QUESTION_TYPES,
@@ -20,7 +23,7 @@ from survey_schemas import (
     load_survey_file,
 )
 
-from .conftest import question
+from .conftest import BASE, question
 
 Change = Callable[[dict[str, Any]], Any]
 
@@ -492,3 +495,66 @@ def test_the_response_example_in_the_format_doc_is_valid() -> None:
     example = next(b for b in _doc_json_blocks() if '"survey_id"' in b)
     response, errors = check_response(json.loads(example), bundled_registry().find)
     assert errors == {} and response is not None
+
+
+def test_a_malformed_condition_is_reported_once(definition: dict[str, Any]) -> None:
+    question(definition, "owner")["relevant"] = "consent"
+    with pytest.raises(SurveyError) as exc:
+        load_survey(definition)
+    assert exc.value.problems == [
+        "street-check v1: question 'owner': relevant: Not a valid mapping type."
+    ]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 30) | st.floats() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, (*prefix, i))
+    return out
+
+
+@st.composite
+def bent_definitions(draw: st.DrawFn) -> dict[str, Any]:
+    """Draw the example definition with a few values anywhere in it replaced by random JSON."""
+    doc = copy.deepcopy(BASE)
+    paths = _paths(doc)
+    for path in draw(st.lists(st.sampled_from(paths), min_size=1, max_size=4)):
+        parent: Any = doc
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            parent[path[-1]] = draw(JSON)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier replacement removed this path
+    return doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=bent_definitions())
+def test_random_definitions_load_or_give_problems_never_an_exception(doc: dict[str, Any]) -> None:
+    try:
+        survey = load_survey(doc)
+    except SurveyError as exc:
+        assert exc.problems
+        assert all(isinstance(p, str) and "\n" not in p for p in exc.problems)
+    else:
+        assert survey.questions
+
+
+def test_a_pattern_python_warns_about_is_still_accepted(definition: dict[str, Any]) -> None:
+    question(definition, "where")["constraint"] = {"pattern": "[[a-z]+"}
+    survey = load_survey(definition)
+    assert survey.question("where").pattern == "[[a-z]+"  # type: ignore[union-attr]
