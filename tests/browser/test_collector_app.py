@@ -18,6 +18,9 @@ from collector.store import ResponseStore
 pytestmark = pytest.mark.browser
 
 Serve = Callable[..., "Collector"]
+# How long to wait for "Saved": a submit first checks the collector is reachable, then saves with
+# fsync; on a busy shared test machine that can take several seconds. A bound, not a speed check.
+SAVED_WAIT = 20_000
 
 
 class Collector:

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_collector_app import Serve, serve, shot, sign_in  # noqa: F401
+from tests.browser.test_collector_app import (  # noqa: F401
+    SAVED_WAIT,
+    Serve,
+    serve,
+    shot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -53,14 +59,18 @@ def test_doorstep_survey_in_english_then_polish(
     phone.get_by_label(EN["speeding"]).check()
     phone.locator("#q-severity-3").check()
     phone.get_by_role("button", name=EN["save"]).click()
-    expect(phone.locator(".notice")).to_contain_text("Saved. Door 3 recorded as surveyed.")
+    expect(phone.locator(".notice-success")).to_contain_text(
+        "Saved. Door 3 recorded as surveyed.", timeout=SAVED_WAIT
+    )
     expect(phone.locator("#counts")).to_have_text("1 saved, 1 unsynced")
     shot(phone, screenshot_dir, "doorstep-door")
 
     phone.get_by_role("link", name="Polski").click()
     expect(phone.locator("html")).to_have_attribute("lang", "pl")
     fill_doorstep_survey(phone, PL, "5")
-    expect(phone.locator(".notice")).to_contain_text("Zapisano. Drzwi 5: ankieta.")
+    expect(phone.locator(".notice-success")).to_contain_text(
+        "Zapisano. Drzwi 5: ankieta.", timeout=SAVED_WAIT
+    )
     expect(phone.locator("#counts")).to_have_text("Zapisane: 2, niewysłane: 2")
 
     saved = list(collector.store.iter_responses())
@@ -111,7 +121,7 @@ def test_relevance_shows_and_hides_a_question(serve: Serve, phone: Any) -> None:
     expect(phone.locator("#q-other_concern")).to_be_disabled()
     phone.get_by_label(EN["speeding"]).check()
     phone.get_by_role("button", name=EN["save"]).click()
-    expect(phone.locator(".notice")).to_contain_text("Saved")
+    expect(phone.locator(".notice-success")).to_contain_text("Saved", timeout=SAVED_WAIT)
     (saved,) = collector.store.iter_responses()
     assert "other_concern" not in saved["answers"]
 
@@ -125,7 +135,7 @@ def test_declining_consent_saves_nothing_and_records_a_refusal(
     open_survey(phone, "11")
     phone.locator("#q-consent-1").check()
     phone.get_by_role("button", name=EN["save"]).click()
-    expect(phone.locator(".notice")).to_contain_text("nothing was saved")
+    expect(phone.locator(".notice-info")).to_contain_text("nothing was saved", timeout=SAVED_WAIT)
     assert collector.store.status()["stored"] == 0
     expect(phone.locator(".door-list")).to_contain_text("Refused")
 
@@ -160,7 +170,7 @@ def test_form_posts_and_explains_relevance_without_javascript(
 
     page.get_by_label("Something else").check()
     page.get_by_role("button", name=EN["save"]).click()
-    expect(page.locator(".notice")).to_contain_text("Saved")
+    expect(page.locator(".notice-success")).to_contain_text("Saved", timeout=SAVED_WAIT)
     (saved,) = collector.store.iter_responses()
     assert saved["answers"]["other_concern"] == "Racing at night"
     context.close()
@@ -189,7 +199,9 @@ def test_hostile_text_stays_inert(
     expect(phone.locator("#q-anything_else")).to_have_value(hostile)
     phone.locator("#q-other_concern").fill(hostile)
     phone.get_by_role("button", name=EN["save"]).click()
-    expect(phone.locator(".notice")).to_contain_text(f"Door {hostile} recorded")
+    expect(phone.locator(".notice-success")).to_contain_text(
+        f"Door {hostile} recorded", timeout=SAVED_WAIT
+    )
     (saved,) = collector.store.iter_responses()
     assert saved["answers"]["anything_else"] == hostile and saved["street"] == hostile
     assert dialogs == []
@@ -214,7 +226,7 @@ def test_offline_submit_says_not_saved_then_sends_when_back(
     shot(phone, screenshot_dir, "doorstep-offline-queued")
     assert collector.store.status()["stored"] == 0
     phone.context.set_offline(False)
-    expect(phone.locator(".notice-success")).to_contain_text("Saved", timeout=20_000)
+    expect(phone.locator(".notice-success")).to_contain_text("Saved", timeout=SAVED_WAIT)
     assert collector.store.status()["stored"] == 1
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_collector_app import (  # noqa: F401
+    SAVED_WAIT,
     Serve,
     serve,
     shot,
@@ -32,7 +33,9 @@ def test_meeting_records_concerns_with_the_attendee_count(
     phone.locator("#q-attendees").fill("23")
     shot(phone, screenshot_dir, "meeting")
     phone.get_by_role("button", name="Save concern").click()
-    expect(phone.locator(".notice-success")).to_contain_text("Saved. Record the next concern.")
+    expect(phone.locator(".notice-success")).to_contain_text(
+        "Saved. Record the next concern.", timeout=SAVED_WAIT
+    )
     expect(phone.locator("#q-attendees")).to_have_value("23")  # same meeting, same count
     expect(phone.get_by_label("Area")).to_have_value("bell-green")
     (saved,) = collector.store.iter_responses()

@@ -217,3 +217,14 @@ def test_meeting_post_keeps_the_attendee_count_for_the_next_concern(
     assert 'value="9"' in page
     (saved,) = app.extensions["doorstep_store"].iter_responses()
     assert saved["method"] == "meeting" and saved["answers"]["attendees"] == 9
+
+
+def test_volunteer_pin_is_asked_when_set(tmp_path: Path) -> None:
+    app = create_app({"data": tmp_path / "data", "volunteer_pin": "4321", "TESTING": True})
+    client = app.test_client()
+    csrf = token(client)
+    wrong = client.post("/signin", data={"csrf_token": csrf, "name": "Ann", "area": "abbey"})
+    assert wrong.status_code == 422 and "That PIN is not right" in wrong.get_data(as_text=True)
+    right = {"csrf_token": csrf, "name": "Ann", "area": "abbey", "pin": "4321"}
+    assert client.post("/signin", data=right).location == "/doorstep/street"
+    close_app(app)
