@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from functools import wraps
@@ -41,14 +42,15 @@ __all__ = [
     "StorageError",
     "StorageFull",
     "StoreLocked",
+    "journal_file",
     "open_database",
 ]
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "snapshot.jsonl"
-JOURNAL_FILE = "journal.log"
 WRITER_LOCK_FILE = "writer.lock"
+JOURNAL_NAME = re.compile(r"journal\.(\d+)\.log")
 # Compact when the journal passes both of these: a floor, and a share of the snapshot's size,
 # so that compaction work per write stays constant as the store grows.
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
@@ -61,6 +63,11 @@ Tables = dict[str, dict[str, bytes]]
 Op = tuple[Any, ...]
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def journal_file(generation: int) -> str:
+    """Return the file name of the journal of a generation."""
+    return f"journal.{generation}.log"
 
 
 def _dumps(value: Any) -> bytes:
@@ -163,22 +170,39 @@ class DurableStorage(Storage):
             raise
 
     def _load(self) -> None:
-        """Read the snapshot, replay the journal over it, and drop a torn tail."""
-        for leftover in ("snapshot.jsonl.tmp", "journal.log.tmp"):
-            (self.path / leftover).unlink(missing_ok=True)
+        """Read the snapshot, replay the journals after it, and drop a torn tail."""
+        for leftover in self.path.glob("*.tmp"):
+            leftover.unlink()
         self._tables, covers, self._snapshot_size = read_snapshot(self.path / SNAPSHOT_FILE)
-        opened = Journal.open(
-            self.path / JOURNAL_FILE, covers, lambda p: _apply(self._tables, _decode_ops(p))
-        )
         self.dropped_bytes = 0
         self._closed = False
-        self._covers = covers
-        self._journal: Journal | None = None
-        if opened is None:
-            self._journal = Journal.create(self.path / JOURNAL_FILE, covers + 1)
-        else:
-            self._journal, self.dropped_bytes = opened
+        self._compactor: threading.Thread | None = None
         self._compact_backoff = 0
+        self._journal: Journal | None = None
+        generations = sorted(
+            int(m.group(1)) for p in self.path.iterdir() if (m := JOURNAL_NAME.fullmatch(p.name))
+        )
+        for generation in generations:
+            if generation <= covers:  # folded into the snapshot; a kill kept it from deletion
+                (self.path / journal_file(generation)).unlink()
+        live = [g for g in generations if g > covers]
+        if live != list(range(covers + 1, covers + 1 + len(live))):
+            raise CorruptStore(f"journals {live} do not follow snapshot {covers}: one is missing")
+        for generation in live:
+            opened = Journal.open(
+                self.path / journal_file(generation),
+                generation - 1,
+                lambda p: _apply(self._tables, _decode_ops(p)),
+            )
+            if self._journal is not None:
+                self._journal.close()  # only the newest journal takes appends
+            self._journal = opened[0] if opened else None
+            self.dropped_bytes += opened[1] if opened else 0
+        if self._journal is None:
+            self._journal = Journal.create(
+                self.path / journal_file(live[-1] if live else covers + 1),
+                live[-1] if live else covers + 1,
+            )
 
     def read(self) -> Tables:
         """Return the live tables of encoded documents (hold the lock; never mutate them)."""
@@ -194,13 +218,17 @@ class DurableStorage(Storage):
         payload = _encode_ops(ops)
         with self.lock:
             self._check_open()
-            if self._journal is None:  # a compaction folded the last one in, failed to start one
-                self._journal = Journal.create(self.path / JOURNAL_FILE, self._covers + 1)
+            assert self._journal is not None
             self._journal.append(payload)
             # Memory holds the very bytes just written, so it equals what a reopen would see.
             _apply(self._tables, ops)
-            if self._journal.size > self._compact_threshold():
-                self._auto_compact()
+            if self._journal.size > self._compact_threshold() and not self.compacting:
+                try:
+                    self._start_compaction(background=True)
+                except StorageError as exc:
+                    # This write is durable already; try again once the journal has grown.
+                    self._compact_backoff += self.compact_min_bytes
+                    log.warning("automatic compaction failed, will retry later: %s", exc)
 
     def _check_open(self) -> None:
         """Refuse to work on a closed store."""
@@ -212,41 +240,75 @@ class DurableStorage(Storage):
         limit = max(self.compact_min_bytes, self._snapshot_size * self.compact_ratio)
         return limit + self._compact_backoff
 
-    def _auto_compact(self) -> None:
-        """Compact, but never fail a write that is already durable because compaction failed."""
+    @property
+    def compacting(self) -> bool:
+        """Return whether a background compaction is running."""
+        return self._compactor is not None and self._compactor.is_alive()
+
+    def _start_compaction(self, background: bool) -> None:
+        """Start a new journal, then snapshot everything before it (in a thread if asked).
+
+        Called under the lock. Writes go on to the new journal at once; the snapshot is made
+        from a frozen copy of the tables (documents are immutable bytes, so a shallow copy).
+        """
+        assert self._journal is not None
+        covers = self._journal.generation
+        journal = Journal.create(self.path / journal_file(covers + 1), covers + 1)
+        self._journal.close()
+        self._journal = journal
+        frozen = {name: dict(docs) for name, docs in self._tables.items()}
+        if not background:
+            self._write_snapshot(frozen, covers)
+            return
+        self._compactor = threading.Thread(
+            target=self._background_snapshot, args=(frozen, covers), daemon=True
+        )
+        self._compactor.start()
+
+    def _write_snapshot(self, frozen: Tables, covers: int) -> None:
+        """Write the snapshot, then delete the journals it folds in (never takes the lock)."""
+        self._snapshot_size = write_snapshot(self.path / SNAPSHOT_FILE, frozen, covers)
+        self._compact_backoff = 0
         try:
-            self.compact()
+            for path in self.path.iterdir():
+                match = JOURNAL_NAME.fullmatch(path.name)
+                if match and int(match.group(1)) <= covers:
+                    path.unlink()
+            fsync_dir(self.path)
+        except OSError as exc:  # harmless: open deletes journals the snapshot covers
+            log.warning("could not delete journals folded into the snapshot: %s", exc)
+
+    def _background_snapshot(self, frozen: Tables, covers: int) -> None:
+        """Run _write_snapshot in the compaction thread; a failure waits for the next one."""
+        try:
+            self._write_snapshot(frozen, covers)
         except StorageError as exc:
-            # The change is safe in the journal; try again after it has grown some more.
+            # Every change is still in the journals; the next compaction folds them all in.
             self._compact_backoff += self.compact_min_bytes
             log.warning("automatic compaction failed, will retry later: %s", exc)
 
+    def wait_for_compaction(self) -> None:
+        """Block until a background compaction (if any) has finished."""
+        compactor = self._compactor
+        if compactor is not None:
+            compactor.join()
+
     def compact(self) -> None:
-        """Write a new snapshot of everything, then start an empty journal."""
+        """Fold every journal into a new snapshot now (waiting for a running compaction)."""
         with self.lock:
             self._check_open()
-            if self._journal is None:
-                self._journal = Journal.create(self.path / JOURNAL_FILE, self._covers + 1)
-            generation = self._journal.generation
-            self._snapshot_size = write_snapshot(
-                self.path / SNAPSHOT_FILE, self._tables, generation
-            )
-            # From here the old journal is folded in and ignored on open: never append to it
-            # again, even if starting the new one fails (commit retries that first).
-            self._covers = generation
-            self._journal.close()
-            self._journal = None
-            self._journal = Journal.create(self.path / JOURNAL_FILE, generation + 1)
-            self._compact_backoff = 0
+            self.wait_for_compaction()
+            self._start_compaction(background=False)
 
     @property
     def journal_size(self) -> int:
-        """Return the journal's size in bytes."""
+        """Return the size in bytes of the journal taking appends."""
         return self._journal.size if self._journal else 0
 
     def close(self) -> None:
-        """Close the journal and release the writer lock."""
+        """Wait for compaction, close the journal and release the writer lock."""
         with self.lock:
+            self.wait_for_compaction()
             if self._journal:
                 self._journal.close()
             self._closed = True

@@ -56,7 +56,7 @@ def test_a_full_disk_refuses_the_save_and_keeps_earlier_ones(disk: Path) -> None
             before = db.storage.journal_size
             saved.append(db.insert({"n": n, **DOC}))
     # The partial frame of the refused save was cut off again.
-    assert (store / "journal.log").stat().st_size == before
+    assert (store / "journal.1.log").stat().st_size == before
     assert len(saved) >= 5
     assert [d.doc_id for d in db.all()] == saved
     db.close()
@@ -76,37 +76,33 @@ def test_failed_automatic_compaction_does_not_fail_the_save(
     store = disk / "store"
     with open_database(store) as db:
         db.insert_multiple([{"n": n, **DOC} for n in range(60)])
-    _leave_free(disk, 16 * 1024)  # room for a save, not for a ~60 KB snapshot
+    _leave_free(disk, 16 * 1024)  # room for saves and a new journal, not a ~60 KB snapshot
     with caplog.at_level(logging.WARNING, logger="collector.storage"):
         with open_database(store, compact_min_bytes=4096, compact_ratio=0.0) as db:
-            doc_id = db.insert({"n": 60, **DOC})
+            doc_id = db.insert({"n": 60, **DOC})  # starts a compaction in the background
             assert db.get(doc_id=doc_id)["n"] == 60
+            db.storage.wait_for_compaction()
+            assert "automatic compaction failed" in caplog.text
             with pytest.raises(StorageFull):
                 db.compact()
-    assert "automatic compaction failed" in caplog.text
-    assert sorted(p.name for p in store.iterdir()) == ["journal.log", "writer.lock"]
+    names = sorted(p.name for p in store.iterdir())
+    assert "snapshot.jsonl" not in names
+    assert not [name for name in names if name.endswith(".tmp")]
     with open_database(store) as db:
         assert [d["n"] for d in db.all()] == list(range(61))
 
 
-def test_a_new_journal_that_cannot_be_started_after_a_snapshot_loses_nothing(disk: Path) -> None:
+def test_a_compaction_that_cannot_start_a_new_journal_changes_nothing(disk: Path) -> None:
     store = disk / "store"
-    page = os.statvfs(disk).f_frsize
     with open_database(store) as db:
         db.insert_multiple([{"n": n, **DOC} for n in range(20)])
-        db.compact()
-        db.insert({"n": 20, **DOC})
-        snapshot = store / "snapshot.jsonl"
-        # Keep the old snapshot's pages allocated after the rename (an open file keeps them),
-        # and leave room for exactly the new snapshot: then the new journal cannot start.
-        with snapshot.open("rb"):
-            new_size = snapshot.stat().st_size + len(db.storage.read()["_default"]["21"]) + 32
-            filler = _leave_free(disk, -(-new_size // page) * page)
-            with pytest.raises(StorageFull, match="new journal"):
-                db.compact()
-            with pytest.raises(StorageFull):  # a save must start the journal first: no room
-                db.insert({"n": "refused", **DOC})
+        filler = _leave_free(disk, 0)
+        with pytest.raises(StorageFull, match="new journal"):
+            db.compact()
+        assert sorted(p.name for p in store.iterdir()) == ["journal.1.log", "writer.lock"]
         filler.unlink()
+        db.insert({"n": 20, **DOC})  # still appends to the journal it had
+        db.compact()
         db.insert({"n": 21, **DOC})
     with open_database(store) as db:
         assert [d["n"] for d in db.all()] == list(range(22))

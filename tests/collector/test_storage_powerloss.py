@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector.journal import FRAME_HEAD
-from collector.storage import JOURNAL_FILE, open_database
+from collector.storage import journal_file, open_database
+
+JOURNAL_FILE = journal_file(1)
 
 WRITES = 12
 

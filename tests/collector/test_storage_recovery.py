@@ -11,13 +11,15 @@ from tinydb import Query
 
 from collector.journal import encode_frame
 from collector.storage import (
-    JOURNAL_FILE,
     SNAPSHOT_FILE,
     CorruptStore,
     StorageError,
     StoreLocked,
+    journal_file,
     open_database,
 )
+
+JOURNAL_FILE = journal_file(1)  # a store's first journal, before any compaction
 
 Q = Query()
 
@@ -112,6 +114,11 @@ def test_compaction_keeps_everything_and_empties_the_journal(tmp_path: Path) -> 
         db.table("empty", persist_empty=True)
         db.compact()
         assert db.storage.journal_size < 100
+        assert sorted(p.name for p in store.iterdir()) == [
+            journal_file(2),
+            SNAPSHOT_FILE,
+            "writer.lock",
+        ]
         db.insert({"n": 5})
     with open_database(store) as db:
         assert [d["n"] for d in db.all()] == [1, 2, 3, 4, 5]
@@ -129,9 +136,7 @@ def test_automatic_compaction_runs_as_the_journal_grows(tmp_path: Path) -> None:
     assert _ns(store) == list(range(200))
 
 
-def test_a_kill_after_the_snapshot_but_before_the_new_journal_replays_nothing_twice(
-    tmp_path: Path,
-) -> None:
+def test_journals_a_snapshot_covers_are_never_replayed(tmp_path: Path) -> None:
     store = tmp_path / "store"
     _fill(store)
     old_journal = tmp_path / "old-journal"
@@ -139,8 +144,31 @@ def test_a_kill_after_the_snapshot_but_before_the_new_journal_replays_nothing_tw
     with open_database(store) as db:
         db.remove(Q.n == 0)  # only a replay of the old journal could bring this back
         db.compact()
-    shutil.copy(old_journal, store / JOURNAL_FILE)  # as if killed before the journal reset
+    assert not (store / JOURNAL_FILE).exists()
+    shutil.copy(old_journal, store / JOURNAL_FILE)  # as if killed before deleting it
     assert _ns(store) == [1, 2, 3, 4]
+    assert not (store / JOURNAL_FILE).exists()
+
+
+def test_a_missing_journal_between_snapshot_and_newest_is_reported(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    _fill(store)
+    shutil.copy(store / journal_file(1), store / journal_file(3))
+    (store / journal_file(1)).unlink()
+    with pytest.raises(CorruptStore, match="missing"):
+        open_database(store)
+
+
+def test_background_compaction_lets_saves_go_on(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with open_database(store, compact_min_bytes=20_000, compact_ratio=0.0) as db:
+        for n in range(400):
+            db.insert({"n": n, "pad": "x" * 100})
+        db.storage.wait_for_compaction()
+        journals = sorted(p.name for p in store.iterdir() if p.name.startswith("journal."))
+        assert len(journals) == 1  # folded journals were deleted
+        assert not db.storage.compacting
+    assert _ns(store) == list(range(400))
 
 
 def test_a_half_written_snapshot_temp_file_is_ignored(tmp_path: Path) -> None:
