@@ -181,7 +181,7 @@ def _only_field_errors(survey: Survey, errors: Any) -> None:
         assert messages and all(isinstance(m, str) and m for m in messages)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_random_answers_give_ok_or_field_errors_never_an_exception(
     survey: Survey, doorstep: Survey, data: st.DataObject

@@ -542,7 +542,7 @@ def bent_definitions(draw: st.DrawFn) -> dict[str, Any]:
     return doc
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(doc=bent_definitions())
 def test_random_definitions_load_or_give_problems_never_an_exception(doc: dict[str, Any]) -> None:
     try:
