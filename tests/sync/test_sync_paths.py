@@ -10,10 +10,11 @@ from server.db import db
 from server.deployment import upsert_areas
 from server.feed import FLOOR_KEY
 from server.models import ServerState
+from server.surveys import add_survey
 from sync.client import RetryPolicy, SyncClient
 from sync.engine import sync_store
 
-from .conftest import collector_hashes, enrollment_code, fill, server_rows
+from .conftest import TEST_SURVEY, collector_hashes, enrollment_code, fill, server_rows
 
 
 @pytest.fixture
@@ -52,3 +53,18 @@ def test_expired_cursor_pulls_everything_again(store, client, app) -> None:
     assert summary.pulled >= 4  # everything, not just the new area
     assert "ferry-lane" in {a["code"] for a in store.areas()}
     assert store.meta("cursor") != cursor
+
+
+def test_new_survey_version_is_pulled_and_drafts_keep_theirs(store, client, app) -> None:
+    draft = store.save_draft({"survey_id": "test-safety", "area": "abbey", "method": "doorstep"})
+    assert store.get_draft(draft)["survey_version"] == 1
+    with app.app_context():
+        add_survey(db.session, {**TEST_SURVEY, "version": 2})
+        db.session.commit()
+    sync_store(store, client)
+    assert ("test-safety", 2) in store.registry
+    latest = {s.id: s.version for s in store.surveys()}
+    assert latest["test-safety"] == 2
+    assert store.get_draft(draft)["survey_version"] == 1
+    store.save_draft({"answers": {"concerns": ["litter"]}}, draft_id=draft)
+    assert store.get_draft(draft)["survey_version"] == 1
