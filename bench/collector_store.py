@@ -157,8 +157,16 @@ def bench_growth(work: Path, rng: random.Random, samples: int) -> dict[str, dict
             if round_ >= 50:  # the first rounds warm up: fresh files allocate blocks
                 timings["raw"][level].append(raw_took)
                 timings["store"][level].append(store_took)
-    # The one save in ~24k at 50k that triggers compaction waits for a whole snapshot.
-    compaction = timed(stores[LEVELS[-1]].compact)
+    # The one save in ~24k at 50k that starts a compaction: it rotates the journal and copies
+    # the table index under the lock; the snapshot itself is written in the background.
+    storage = stores[LEVELS[-1]].storage
+    limits = storage.compact_min_bytes, storage.compact_ratio
+    storage.compact_min_bytes, storage.compact_ratio = 0, 0.0
+    start = time.perf_counter()
+    trigger = timed(partial(stores[LEVELS[-1]].table("responses").insert, make_response(rng)))
+    storage.compact_min_bytes, storage.compact_ratio = limits
+    storage.wait_for_compaction()
+    compaction = (trigger, time.perf_counter() - start)
     for level in LEVELS:
         os.close(logs[level].fd)
         stores[level].close()
@@ -256,8 +264,9 @@ def main(directory: Path | None, samples: int) -> None:
         f"{cpu[top]:.0f} µs at {top:,} ({cpu[top] / cpu[low]:.2f}x)"
     )
     click.echo(
-        f"compaction at {top:,} (the stall of the save that triggers it): "
-        f"{growth['compaction'][top]:.2f} s"
+        f"compaction at {top:,}: the save that starts it took "
+        f"{growth['compaction'][top][0] * 1e3:.1f} ms; the snapshot was done "
+        f"{growth['compaction'][top][1]:.2f} s later, in the background"
     )
     click.echo("\n| open at 50k | seconds | peak RSS (MB) | RSS before open (MB) | journal |")
     click.echo("| --- | ---: | ---: | ---: | ---: |")
