@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "snapshot.jsonl"
 WRITER_LOCK_FILE = "writer.lock"
-JOURNAL_NAME = re.compile(r"journal\.(\d+)\.log")
+JOURNAL_NAME = re.compile(r"journal\.([1-9][0-9]*)\.log")
 # Compact when the journal passes both of these: a floor, and a share of the snapshot's size,
 # so that compaction work per write stays constant as the store grows.
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
