@@ -10,6 +10,7 @@ rebuild. Run: ``.venv/bin/python bench/merge.py [--responses N]``.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -22,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from server import create_app  # noqa: E402
 from server import ingest as ingest_mod  # noqa: E402
@@ -30,7 +31,6 @@ from server.db import db  # noqa: E402
 from server.deployment import upsert_areas  # noqa: E402
 from server.merge import Period  # noqa: E402
 from server.merge_store import rebuild  # noqa: E402
-from server.models import Response  # noqa: E402
 from server.priorities import ranked  # noqa: E402
 from server.surveys import add_survey  # noqa: E402
 
@@ -104,17 +104,39 @@ def fake(rng: random.Random, n: int) -> list[dict[str, Any]]:
 
 
 def load(n: int, rng: random.Random) -> float:
-    """Bulk insert ``n`` raw responses (no aggregates); return seconds taken."""
+    """Bulk insert ``n`` raw responses through the DB-API (no aggregates); return seconds."""
+    sql = (
+        "INSERT INTO responses (id, survey_id, survey_version, area, method, collected_at, "
+        "received_at, source, content_hash, answers, conflict) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 'bench', ?, ?, 0)"
+    )
     t0 = time.perf_counter()
-    step = 50_000
-    for start in range(0, n, step):
-        rows = fake(rng, min(step, n - start))
-        for r in rows:
-            r.update(
-                received_at=r["collected_at"], content_hash="x" * 64, source="bench", conflict=False
-            )
-        db.session.execute(insert(Response), rows)
-        db.session.commit()
+    raw = db.engine.raw_connection()
+    try:
+        for start in range(0, n, 50_000):
+            rows = []
+            for r in fake(rng, min(50_000, n - start)):
+                # stored as UTCDateTime stores it on SQLite: naive UTC text
+                at = r["collected_at"].replace(tzinfo=None).isoformat(" ", "microseconds")
+                rows.append(
+                    (
+                        r["id"],
+                        "bench",
+                        1,
+                        r["area"],
+                        r["method"],
+                        at,
+                        at,
+                        "x" * 64,
+                        json.dumps(r["answers"]),
+                    )
+                )
+            cur = raw.cursor()
+            cur.executemany(sql, rows)
+            cur.close()
+            raw.commit()
+    finally:
+        raw.close()
     return time.perf_counter() - t0
 
 

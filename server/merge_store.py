@@ -39,6 +39,7 @@ from .scrub import normalise
 from .surveys import registry_for
 
 Lookup = Callable[[str, int], Survey | None]
+REBUILD_FLUSH = 50_000  # aggregate keys held in memory before a rebuild writes them
 
 
 def norm_hash(text: str) -> str:
@@ -237,8 +238,13 @@ def apply_responses(session: Session, rows: Iterable[Any], lookup: Lookup | None
     return len(counted)
 
 
-def _contribute(session: Session, items: list[Item], lookup: Lookup, *, new: bool) -> None:
-    """Add items' contributions; with ``new``, create their triage items first."""
+def _contribute(
+    session: Session, items: list[Item], lookup: Lookup, *, new: bool, into: Deltas | None = None
+) -> None:
+    """Add items' contributions; with ``new``, create their triage items first.
+
+    With ``into``, the aggregate changes are collected there for the caller to apply.
+    """
     if not items:
         return
     facts = {}
@@ -279,7 +285,7 @@ def _contribute(session: Session, items: list[Item], lookup: Lookup, *, new: boo
         )
         for rid, category, severity in session.execute(q):
             texts[rid].append((category, severity))
-    deltas = Deltas()
+    deltas = into if into is not None else Deltas()
     mention_rows = []
     for it in items:
         f = facts[it.id]
@@ -300,7 +306,8 @@ def _contribute(session: Session, items: list[Item], lookup: Lookup, *, new: boo
             )
     if mention_rows:
         session.execute(ResponseMention.__table__.insert(), mention_rows)
-    deltas.apply(session)
+    if into is None:
+        deltas.apply(session)
 
 
 def _load_items(session: Session, ids: Sequence[str]) -> list[Item]:
@@ -364,20 +371,26 @@ def rebuild(session: Session, batch: int = 5000, progress: Callable[[int], Any] 
             Response.answers,
         )
         .where(Response.id.not_in(replaced))
-        .order_by(Response.id)
+        # area order keeps each area's day rows together, so few upserts hit the same key twice
+        .order_by(Response.area, Response.id)
         .execution_options(yield_per=batch)
     )
     total = 0
     chunk: list[Item] = []
+    deltas = Deltas()
     for row in session.execute(q):
         chunk.append(as_item(row._mapping))
         if len(chunk) >= batch:
-            _contribute(session, chunk, lookup, new=True)
+            _contribute(session, chunk, lookup, new=True, into=deltas)
             total += len(chunk)
             if progress:
                 progress(len(chunk))
             chunk = []
-    _contribute(session, chunk, lookup, new=True)
+            if len(deltas.mentions) > REBUILD_FLUSH:
+                deltas.apply(session)
+                deltas = Deltas()
+    _contribute(session, chunk, lookup, new=True, into=deltas)
+    deltas.apply(session)
     total += len(chunk)
     if progress and chunk:
         progress(len(chunk))

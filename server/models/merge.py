@@ -40,6 +40,8 @@ class MentionDay(db.Model):
     """Mentions of a category in an area on a day by one method, with the severity sum."""
 
     __tablename__ = "mention_days"
+    # SQLite keeps the rows in key order, so one area's days are one contiguous read
+    __table_args__ = {"sqlite_with_rowid": False}
 
     area: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -54,6 +56,8 @@ class RespondentDay(db.Model):
     """Responses counted in an area on a day by one method: the denominator of share."""
 
     __tablename__ = "respondent_days"
+    # SQLite keeps the rows in key order, so one area's days are one contiguous read
+    __table_args__ = {"sqlite_with_rowid": False}
 
     area: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -65,6 +69,8 @@ class EqualityDay(db.Model):
     """Answers to optional equality questions (``x-equality``), counted, never per person."""
 
     __tablename__ = "equality_days"
+    # SQLite keeps the rows in key order, so one area's days are one contiguous read
+    __table_args__ = {"sqlite_with_rowid": False}
 
     area: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -47,6 +47,7 @@ def upgrade():
         sa.PrimaryKeyConstraint(
             "area", "day", "method", "question", "value", name=op.f("pk_equality_days")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "mention_days",
@@ -58,6 +59,7 @@ def upgrade():
         sa.Column("severity_sum", sa.Integer(), nullable=False),
         sa.Column("severity_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("area", "day", "category", "method", name=op.f("pk_mention_days")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "respondent_days",
@@ -66,6 +68,7 @@ def upgrade():
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("respondents", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("area", "day", "method", name=op.f("pk_respondent_days")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "response_mentions",
