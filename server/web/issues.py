@@ -72,7 +72,8 @@ def _page(
     statuses = TRANSITIONS.get(issue.status, ()) if issue else ()
     if me.role == "provider":
         statuses = tuple(s for s in statuses if s in PROVIDER_STATUSES)
-    cat = default_taxonomy().categories.get(category)
+    tax = default_taxonomy()
+    cat = tax.categories.get(category)
     status = extra.pop("status", 200)
     html = render_template(
         "dash/issue.html",
@@ -87,7 +88,7 @@ def _page(
         history=list(zip(parts, counts, strict=True)),
         spark=charts.spark(counts, summary(label, parts, counts)),
         provider=cat.provider if cat else "",
-        remit=cat.remit if cat else "",
+        remit=tax.remits.get(cat.remit, cat.remit) if cat else "",
         errors=extra.pop("errors", {}),
         form=extra.pop("form", {}),
         preview=extra.pop("preview", None),

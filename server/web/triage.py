@@ -48,6 +48,7 @@ def queue_page() -> str:
         items=queue(db.session, codes, "pending", LIMIT),
         pending=pending_count(db.session, codes),
         area_options=[(a.code, a.name) for a in visible_areas(me)],
+        area_names={a.code: a.name for a in visible_areas(me)},
         area=area,
         options=category_options(),
     )

@@ -313,9 +313,10 @@ def test_reach_shows_doors_contacts_surveys_and_hours(seeded: FlaskClient, app: 
     assert token
     sign_in(seeded, "cora")
     html = seeded.get("/dashboard/reach/?area=abbey").get_data(as_text=True)
-    row = re.search(r'<th scope="row">Abbey</th>\s*<td>doorstep</td>(.*?)</tr>', html, re.S)
+    doorstep = r'<th scope="row">Abbey</th>\s*<td data-label="Method">doorstep</td>(.*?)</tr>'
+    row = re.search(doorstep, html, re.S)
     assert row
-    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    cells = re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row.group(1))
     assert cells == ["3", "2", "67%", "4", "2.0"]  # four doorstep responses
     assert '<svg class="bar"' in html
 
