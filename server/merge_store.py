@@ -30,7 +30,9 @@ from .models import Response
 from .models.merge import (
     EqualityDay,
     MentionDay,
+    MentionMonth,
     RespondentDay,
+    RespondentMonth,
     ResponseMention,
     TriageItem,
     TriageRule,
@@ -131,6 +133,35 @@ class Deltas:
             if v
         ]
         _upsert(session, RespondentDay, r, ("respondents",))
+        # month rollups: a long period reads whole months here and only its edge days above
+        mm: dict[tuple[str, date, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for (area, day, code, method), v in self.mentions.items():
+            cell = mm[(area, day.replace(day=1), code, method)]
+            for i in range(3):
+                cell[i] += v[i]
+        rm: dict[tuple[str, date, str], int] = defaultdict(int)
+        for (area, day, method), v in self.respondents.items():
+            rm[(area, day.replace(day=1), method)] += v
+        mrows = [
+            {
+                "area": k[0],
+                "month": k[1],
+                "category": k[2],
+                "method": k[3],
+                "mentions": v[0],
+                "severity_sum": v[1],
+                "severity_count": v[2],
+            }
+            for k, v in sorted(mm.items())
+            if any(v)
+        ]
+        _upsert(session, MentionMonth, mrows, ("mentions", "severity_sum", "severity_count"))
+        rrows = [
+            {"area": k[0], "month": k[1], "method": k[2], "respondents": v}
+            for k, v in sorted(rm.items())
+            if v
+        ]
+        _upsert(session, RespondentMonth, rrows, ("respondents",))
         e = [
             {
                 "area": k[0],
@@ -157,6 +188,14 @@ class Deltas:
             )
             session.execute(
                 delete(EqualityDay).where(EqualityDay.area.in_(areas), EqualityDay.respondents == 0)
+            )
+            session.execute(
+                delete(MentionMonth).where(MentionMonth.area.in_(areas), MentionMonth.mentions == 0)
+            )
+            session.execute(
+                delete(RespondentMonth).where(
+                    RespondentMonth.area.in_(areas), RespondentMonth.respondents == 0
+                )
             )
 
 
@@ -349,7 +388,15 @@ def refresh(session: Session, ids: Sequence[str], lookup: Lookup | None = None) 
 
 def clear(session: Session) -> None:
     """Delete every derived row (aggregates, mentions, triage items); rules stay."""
-    for model in (MentionDay, RespondentDay, EqualityDay, ResponseMention, TriageItem):
+    for model in (
+        MentionDay,
+        RespondentDay,
+        MentionMonth,
+        RespondentMonth,
+        EqualityDay,
+        ResponseMention,
+        TriageItem,
+    ):
         session.execute(delete(model))
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
 
 from .merge import Period, Priority, Tally, Weights, rank
 from .models import Area, Issue
-from .models.merge import MentionDay, RespondentDay, TriageItem
+from .models.merge import MentionDay, MentionMonth, RespondentDay, RespondentMonth, TriageItem
 
 WEIGHT_SETTINGS = {
     "PRIORITY_WEIGHT_SHARE": "share",
@@ -34,47 +34,96 @@ def weights_from(config: Mapping[str, Any]) -> Weights:
     return Weights(**given)
 
 
+def _next_month(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
+
+
+def split_months(p: Period) -> tuple[list[date], list[tuple[date, date]]]:
+    """Return the whole calendar months inside a period and the day ranges left at its edges."""
+    m = p.since if p.since.day == 1 else _next_month(p.since)
+    months = []
+    while _next_month(m) - timedelta(days=1) <= p.until:
+        months.append(m)
+        m = _next_month(m)
+    if not months:
+        return [], [(p.since, p.until)]
+    edges = []
+    if p.since < months[0]:
+        edges.append((p.since, months[0] - timedelta(days=1)))
+    if m <= p.until:
+        edges.append((m, p.until))
+    return months, edges
+
+
 def tallies(
     session: Session, area: str, period: Period, method: str | None = None
 ) -> tuple[dict[str, Tally], Tally, dict[str, Tally], Tally]:
-    """Sum the day aggregates of ``area`` for a period and the one before it."""
-    prev = period.previous()
-    is_cur = case((MentionDay.day >= period.since, 1), else_=0)
-    q = (
-        select(
-            is_cur,
-            MentionDay.category,
-            MentionDay.method,
-            func.sum(MentionDay.mentions),
-            func.sum(MentionDay.severity_sum),
-            func.sum(MentionDay.severity_count),
-        )
-        .where(
-            MentionDay.area == area, MentionDay.day >= prev.since, MentionDay.day <= period.until
-        )
-        .group_by(is_cur, MentionDay.category, MentionDay.method)
-    )
-    if method:
-        q = q.where(MentionDay.method == method)
+    """Sum the aggregates of ``area`` for a period and the one before it.
+
+    Whole months come from the month rollups, the days at the edges from the day rows, so a
+    long period reads a few hundred rows however many responses are stored.
+    """
+    months, edges = [], []
+    for p in (period.previous(), period):
+        ms, es = split_months(p)
+        months += ms
+        edges += es
     cur: dict[str, Tally] = {}
     old: dict[str, Tally] = {}
-    for flag, code, m, n, ssum, scount in session.execute(q):
-        (cur if flag else old).setdefault(code, Tally()).add(m, int(n), int(ssum), int(scount))
-    r_cur = case((RespondentDay.day >= period.since, 1), else_=0)
-    rq = (
-        select(r_cur, RespondentDay.method, func.sum(RespondentDay.respondents))
-        .where(
-            RespondentDay.area == area,
-            RespondentDay.day >= prev.since,
-            RespondentDay.day <= period.until,
-        )
-        .group_by(r_cur, RespondentDay.method)
-    )
-    if method:
-        rq = rq.where(RespondentDay.method == method)
     resp, old_resp = Tally(), Tally()
-    for flag, m, n in session.execute(rq):
-        (resp if flag else old_resp).add(m, int(n))
+    sums = (
+        func.sum(MentionDay.mentions),
+        func.sum(MentionDay.severity_sum),
+        func.sum(MentionDay.severity_count),
+    )
+    msums = (
+        func.sum(MentionMonth.mentions),
+        func.sum(MentionMonth.severity_sum),
+        func.sum(MentionMonth.severity_count),
+    )
+    queries = []
+    if edges:
+        flag = case((MentionDay.day >= period.since, 1), else_=0)
+        in_edges = or_(*(MentionDay.day.between(a, b) for a, b in edges))
+        q = (
+            select(flag, MentionDay.category, MentionDay.method, *sums)
+            .where(MentionDay.area == area, in_edges)
+            .group_by(flag, MentionDay.category, MentionDay.method)
+        )
+        queries.append(q.where(MentionDay.method == method) if method else q)
+        rflag = case((RespondentDay.day >= period.since, 1), else_=0)
+        r_edges = or_(*(RespondentDay.day.between(a, b) for a, b in edges))
+        rq = (
+            select(rflag, RespondentDay.method, func.sum(RespondentDay.respondents))
+            .where(RespondentDay.area == area, r_edges)
+            .group_by(rflag, RespondentDay.method)
+        )
+        queries.append(rq.where(RespondentDay.method == method) if method else rq)
+    if months:
+        flag = case((MentionMonth.month >= period.since, 1), else_=0)
+        q = (
+            select(flag, MentionMonth.category, MentionMonth.method, *msums)
+            .where(MentionMonth.area == area, MentionMonth.month.in_(months))
+            .group_by(flag, MentionMonth.category, MentionMonth.method)
+        )
+        queries.append(q.where(MentionMonth.method == method) if method else q)
+        rflag = case((RespondentMonth.month >= period.since, 1), else_=0)
+        rq = (
+            select(rflag, RespondentMonth.method, func.sum(RespondentMonth.respondents))
+            .where(RespondentMonth.area == area, RespondentMonth.month.in_(months))
+            .group_by(rflag, RespondentMonth.method)
+        )
+        queries.append(rq.where(RespondentMonth.method == method) if method else rq)
+    for q in queries:
+        for row in session.execute(q):
+            if len(row) == 6:
+                flag_, code, m, n, ssum, scount = row
+                (cur if flag_ else old).setdefault(code, Tally()).add(
+                    m, int(n), int(ssum), int(scount)
+                )
+            else:
+                flag_, m, n = row
+                (resp if flag_ else old_resp).add(m, int(n))
     return cur, resp, old, old_resp
 
 

@@ -65,6 +65,33 @@ class RespondentDay(db.Model):
     respondents: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class MentionMonth(db.Model):
+    """:class:`MentionDay` summed by calendar month (``month`` is its first day)."""
+
+    __tablename__ = "mention_months"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    area: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    method: Mapped[str] = mapped_column(String(16), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer, default=0)
+    severity_sum: Mapped[int] = mapped_column(Integer, default=0)
+    severity_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RespondentMonth(db.Model):
+    """:class:`RespondentDay` summed by calendar month."""
+
+    __tablename__ = "respondent_months"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    area: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    method: Mapped[str] = mapped_column(String(16), primary_key=True)
+    respondents: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class EqualityDay(db.Model):
     """Answers to optional equality questions (``x-equality``), counted, never per person."""
 

@@ -18,7 +18,9 @@ from server.models import Issue, Response
 from server.models.merge import (
     EqualityDay,
     MentionDay,
+    MentionMonth,
     RespondentDay,
+    RespondentMonth,
     ResponseMention,
     TriageItem,
     TriageRule,
@@ -119,6 +121,31 @@ def _snapshot() -> dict[str, list[tuple]]:
                 )
             )
         ),
+        "months": sorted(
+            tuple(r)
+            for r in s.execute(
+                select(
+                    MentionMonth.area,
+                    MentionMonth.month,
+                    MentionMonth.category,
+                    MentionMonth.method,
+                    MentionMonth.mentions,
+                    MentionMonth.severity_sum,
+                    MentionMonth.severity_count,
+                )
+            )
+        ),
+        "respondent_months": sorted(
+            tuple(r)
+            for r in s.execute(
+                select(
+                    RespondentMonth.area,
+                    RespondentMonth.month,
+                    RespondentMonth.method,
+                    RespondentMonth.respondents,
+                )
+            )
+        ),
         "respondents": sorted(
             tuple(r)
             for r in s.execute(
@@ -171,6 +198,8 @@ def _snapshot() -> dict[str, list[tuple]]:
 
 def _reset() -> None:
     for model in (
+        MentionMonth,
+        RespondentMonth,
         MentionDay,
         RespondentDay,
         EqualityDay,
