@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from server.cli import main
-from tests.server.conftest import bearer, make_response, user_token
+from server.merge import Period, Row, day_of, rank_rows, response_facts
+from survey_schemas import load_survey
+from tests.server.conftest import TEST_SURVEY, bearer, make_response, user_token
 
 URL = "/api/v1/areas/abbey/priorities"
 
@@ -116,3 +119,29 @@ def test_cli_prints_the_same_figures(app: Flask, client: FlaskClient, device: st
     md = runner.invoke(main, [*args, "--format", "md"]).output
     assert "| 1 | speeding | Speeding | 3 |" in md
     assert runner.invoke(main, ["server", "priorities", "--area", "nowhere"]).exit_code == 1
+
+
+def test_month_rollups_give_the_same_figures_as_the_rows(app, client, device) -> None:
+    push(client, device, FIXTURE)
+    token = user_token(app, "cora", group="northfield")
+    survey = load_survey(TEST_SURVEY)
+    rows = [
+        Row(
+            r["area"],
+            r["method"],
+            day_of(datetime.fromisoformat(r["collected_at"])),
+            response_facts(survey, r["answers"]),
+        )
+        for r in FIXTURE
+    ]
+    for since, until in (("2025-01-01", "2025-02-28"), ("2025-01-20", "2025-03-31")):
+        got = client.get(
+            URL, query_string={"since": since, "until": until}, headers=bearer(token)
+        ).get_json()
+        want = rank_rows(
+            rows, "abbey", Period(date.fromisoformat(since), date.fromisoformat(until))
+        )
+        assert [
+            (p["category"], p["mentions"], p["score"], p["trend"]) for p in got["priorities"]
+        ] == [(p.category, p.mentions, p.score, p.trend) for p in want]
+        assert got["respondents"] == want[0].respondents
