@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
@@ -60,70 +60,54 @@ def tallies(
 ) -> tuple[dict[str, Tally], Tally, dict[str, Tally], Tally]:
     """Sum the aggregates of ``area`` for a period and the one before it.
 
-    Whole months come from the month rollups, the days at the edges from the day rows, so a
-    long period reads a few hundred rows however many responses are stored.
+    Whole months come from the month rollups, the days at the edges from the day rows, each
+    range its own branch of one UNION ALL (a clean key range each), so a long period reads a
+    few hundred rows however many responses are stored.
     """
-    months, edges = [], []
-    for p in (period.previous(), period):
-        ms, es = split_months(p)
-        months += ms
-        edges += es
+    m_branches, r_branches = [], []
+    for flag, p in ((0, period.previous()), (1, period)):
+        months, edges = split_months(p)
+        ranges = [
+            (MentionDay, MentionDay.day, a, b, RespondentDay, RespondentDay.day) for a, b in edges
+        ]
+        if months:
+            ranges.append(
+                (
+                    MentionMonth,
+                    MentionMonth.month,
+                    months[0],
+                    months[-1],
+                    RespondentMonth,
+                    RespondentMonth.month,
+                )
+            )
+        for mt, mcol, lo, hi, rt, rcol in ranges:
+            q = (
+                select(
+                    literal(flag),
+                    mt.category,
+                    mt.method,
+                    func.sum(mt.mentions),
+                    func.sum(mt.severity_sum),
+                    func.sum(mt.severity_count),
+                )
+                .where(mt.area == area, mcol >= lo, mcol <= hi)
+                .group_by(mt.category, mt.method)
+            )
+            m_branches.append(q.where(mt.method == method) if method else q)
+            rq = (
+                select(literal(flag), rt.method, func.sum(rt.respondents))
+                .where(rt.area == area, rcol >= lo, rcol <= hi)
+                .group_by(rt.method)
+            )
+            r_branches.append(rq.where(rt.method == method) if method else rq)
     cur: dict[str, Tally] = {}
     old: dict[str, Tally] = {}
+    for flag, code, m, n, ssum, scount in session.execute(union_all(*m_branches)):
+        (cur if flag else old).setdefault(code, Tally()).add(m, int(n), int(ssum), int(scount))
     resp, old_resp = Tally(), Tally()
-    sums = (
-        func.sum(MentionDay.mentions),
-        func.sum(MentionDay.severity_sum),
-        func.sum(MentionDay.severity_count),
-    )
-    msums = (
-        func.sum(MentionMonth.mentions),
-        func.sum(MentionMonth.severity_sum),
-        func.sum(MentionMonth.severity_count),
-    )
-    queries = []
-    if edges:
-        flag = case((MentionDay.day >= period.since, 1), else_=0)
-        in_edges = or_(*(MentionDay.day.between(a, b) for a, b in edges))
-        q = (
-            select(flag, MentionDay.category, MentionDay.method, *sums)
-            .where(MentionDay.area == area, in_edges)
-            .group_by(flag, MentionDay.category, MentionDay.method)
-        )
-        queries.append(q.where(MentionDay.method == method) if method else q)
-        rflag = case((RespondentDay.day >= period.since, 1), else_=0)
-        r_edges = or_(*(RespondentDay.day.between(a, b) for a, b in edges))
-        rq = (
-            select(rflag, RespondentDay.method, func.sum(RespondentDay.respondents))
-            .where(RespondentDay.area == area, r_edges)
-            .group_by(rflag, RespondentDay.method)
-        )
-        queries.append(rq.where(RespondentDay.method == method) if method else rq)
-    if months:
-        flag = case((MentionMonth.month >= period.since, 1), else_=0)
-        q = (
-            select(flag, MentionMonth.category, MentionMonth.method, *msums)
-            .where(MentionMonth.area == area, MentionMonth.month.in_(months))
-            .group_by(flag, MentionMonth.category, MentionMonth.method)
-        )
-        queries.append(q.where(MentionMonth.method == method) if method else q)
-        rflag = case((RespondentMonth.month >= period.since, 1), else_=0)
-        rq = (
-            select(rflag, RespondentMonth.method, func.sum(RespondentMonth.respondents))
-            .where(RespondentMonth.area == area, RespondentMonth.month.in_(months))
-            .group_by(rflag, RespondentMonth.method)
-        )
-        queries.append(rq.where(RespondentMonth.method == method) if method else rq)
-    for q in queries:
-        for row in session.execute(q):
-            if len(row) == 6:
-                flag_, code, m, n, ssum, scount = row
-                (cur if flag_ else old).setdefault(code, Tally()).add(
-                    m, int(n), int(ssum), int(scount)
-                )
-            else:
-                flag_, m, n = row
-                (resp if flag_ else old_resp).add(m, int(n))
+    for flag, m, n in session.execute(union_all(*r_branches)):
+        (resp if flag else old_resp).add(m, int(n))
     return cur, resp, old, old_resp
 
 
