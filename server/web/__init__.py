@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from ..errors import status_for
@@ -64,6 +73,14 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
     """Show an HTTP error (bad CSRF token, 404, 413) as a page, not JSON."""
     status = error.code or 500
     return render_template("dash/error.html", status=status, message=error.description), status
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> tuple[str, int]:
+    """Show a failure as a page (and log it), not the API's JSON body."""
+    current_app.logger.exception("dashboard page failed", exc_info=error)
+    message = "The page could not be shown. Nothing you saved before was lost."
+    return render_template("dash/error.html", status=500, message=message), 500
 
 
 def _root() -> Response:

@@ -21,7 +21,7 @@ def colour(index: int) -> str:
     return COLOURS[index % len(COLOURS)]
 
 
-def spark(values: Sequence[int | float], summary: str) -> Markup:
+def spark(values: Sequence[int | float], summary: str, css: str = "spark") -> Markup:
     """Return a small column chart of ``values`` (e.g. mentions per week), oldest first."""
     n = max(len(values), 1)
     top = max([*values, 1])
@@ -38,9 +38,11 @@ def spark(values: Sequence[int | float], summary: str) -> Markup:
         'stroke="#505a5f" stroke-width="0.5"/>'
     )
     return Markup(
-        '<svg class="spark" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" '
+        '<svg class="{css}" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" '
         'aria-label="{s}" xmlns="http://www.w3.org/2000/svg"><title>{s}</title>{b}{l}</svg>'
-    ).format(w=width, h=SPARK_HEIGHT, s=summary, b=Markup("".join(bars)), l=Markup(baseline))
+    ).format(
+        css=css, w=width, h=SPARK_HEIGHT, s=summary, b=Markup("".join(bars)), l=Markup(baseline)
+    )
 
 
 def bar(value: float, maximum: float, index: int = 0) -> Markup:

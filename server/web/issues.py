@@ -86,7 +86,7 @@ def _page(
         status_options=[(s, s.replace("_", " ")) for s in statuses],
         statuses=statuses,
         history=list(zip(parts, counts, strict=True)),
-        spark=charts.spark(counts, summary(label, parts, counts)),
+        spark=charts.spark(counts, summary(label, parts, counts), "spark spark-large"),
         provider=cat.provider if cat else "",
         remit=tax.remits.get(cat.remit, cat.remit) if cat else "",
         errors=extra.pop("errors", {}),

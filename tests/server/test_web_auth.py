@@ -158,3 +158,19 @@ def test_no_page_has_inline_script_or_style(seeded: FlaskClient):
     ):
         html = seeded.get(url).get_data(as_text=True)
         assert "<script" not in html and "<style" not in html and " style=" not in html, url
+
+
+def test_a_failing_page_shows_an_html_error(
+    app: Flask, seeded: FlaskClient, monkeypatch: pytest.MonkeyPatch
+):
+    sign_in(seeded, "cora")
+    from server.web import areas
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("network fault")
+
+    monkeypatch.setattr(areas, "priorities_doc", broken)
+    app.logger.disabled = True
+    resp = seeded.get("/dashboard/areas/abbey")
+    assert resp.status_code == 500 and resp.mimetype == "text/html"
+    assert "Nothing you saved before was lost" in resp.get_data(as_text=True)
