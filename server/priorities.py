@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
@@ -55,6 +56,41 @@ def split_months(p: Period) -> tuple[list[date], list[tuple[date, date]]]:
     return months, edges
 
 
+_TABLES = {
+    "day": (MentionDay, MentionDay.day, RespondentDay, RespondentDay.day),
+    "month": (MentionMonth, MentionMonth.month, RespondentMonth, RespondentMonth.month),
+}
+
+
+@lru_cache(maxsize=64)
+def _statements(shape: tuple[tuple[int, str], ...], by_method: bool) -> tuple[Any, Any]:
+    """Build (once per shape) the UNION ALL of one clean key range per branch, with bind params."""
+    m_branches, r_branches = [], []
+    for i, (flag, kind) in enumerate(shape):
+        mt, mcol, rt, rcol = _TABLES[kind]
+        lo, hi = bindparam(f"lo{i}"), bindparam(f"hi{i}")
+        q = (
+            select(
+                literal(flag),
+                mt.category,
+                mt.method,
+                func.sum(mt.mentions),
+                func.sum(mt.severity_sum),
+                func.sum(mt.severity_count),
+            )
+            .where(mt.area == bindparam("area"), mcol >= lo, mcol <= hi)
+            .group_by(mt.category, mt.method)
+        )
+        m_branches.append(q.where(mt.method == bindparam("method")) if by_method else q)
+        rq = (
+            select(literal(flag), rt.method, func.sum(rt.respondents))
+            .where(rt.area == bindparam("area"), rcol >= lo, rcol <= hi)
+            .group_by(rt.method)
+        )
+        r_branches.append(rq.where(rt.method == bindparam("method")) if by_method else rq)
+    return union_all(*m_branches), union_all(*r_branches)
+
+
 def tallies(
     session: Session, area: str, period: Period, method: str | None = None
 ) -> tuple[dict[str, Tally], Tally, dict[str, Tally], Tally]:
@@ -64,49 +100,23 @@ def tallies(
     range its own branch of one UNION ALL (a clean key range each), so a long period reads a
     few hundred rows however many responses are stored.
     """
-    m_branches, r_branches = [], []
+    shape: list[tuple[int, str]] = []
+    params: dict[str, Any] = {"area": area, "method": method}
     for flag, p in ((0, period.previous()), (1, period)):
         months, edges = split_months(p)
-        ranges = [
-            (MentionDay, MentionDay.day, a, b, RespondentDay, RespondentDay.day) for a, b in edges
-        ]
+        ranges = [("day", a, b) for a, b in edges]
         if months:
-            ranges.append(
-                (
-                    MentionMonth,
-                    MentionMonth.month,
-                    months[0],
-                    months[-1],
-                    RespondentMonth,
-                    RespondentMonth.month,
-                )
-            )
-        for mt, mcol, lo, hi, rt, rcol in ranges:
-            q = (
-                select(
-                    literal(flag),
-                    mt.category,
-                    mt.method,
-                    func.sum(mt.mentions),
-                    func.sum(mt.severity_sum),
-                    func.sum(mt.severity_count),
-                )
-                .where(mt.area == area, mcol >= lo, mcol <= hi)
-                .group_by(mt.category, mt.method)
-            )
-            m_branches.append(q.where(mt.method == method) if method else q)
-            rq = (
-                select(literal(flag), rt.method, func.sum(rt.respondents))
-                .where(rt.area == area, rcol >= lo, rcol <= hi)
-                .group_by(rt.method)
-            )
-            r_branches.append(rq.where(rt.method == method) if method else rq)
+            ranges.append(("month", months[0], months[-1]))
+        for kind, lo, hi in ranges:
+            params[f"lo{len(shape)}"], params[f"hi{len(shape)}"] = lo, hi
+            shape.append((flag, kind))
+    mentions_q, respondents_q = _statements(tuple(shape), method is not None)
     cur: dict[str, Tally] = {}
     old: dict[str, Tally] = {}
-    for flag, code, m, n, ssum, scount in session.execute(union_all(*m_branches)):
+    for flag, code, m, n, ssum, scount in session.execute(mentions_q, params):
         (cur if flag else old).setdefault(code, Tally()).add(m, int(n), int(ssum), int(scount))
     resp, old_resp = Tally(), Tally()
-    for flag, m, n in session.execute(union_all(*r_branches)):
+    for flag, m, n in session.execute(respondents_q, params):
         (resp if flag else old_resp).add(m, int(n))
     return cur, resp, old, old_resp
 
