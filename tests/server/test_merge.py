@@ -36,18 +36,42 @@ SURVEY = {
                 {"value": "other", "label": {"en": "Other"}},
             ],
         },
-        {"id": "how_bad", "type": "scale", "min": 1, "max": 5, "severity_for": "worries",
-         "label": {"en": "How bad?"}},
-        {"id": "main", "type": "single_choice", "label": {"en": "Worst?"},
-         "choices": [{"value": "cars", "label": {"en": "Cars"}, "category": "speeding"},
-                     {"value": "dogs", "label": {"en": "Dogs"}, "category": "dog-fouling"}]},
-        {"id": "else", "type": "text", "issue_text": True, "label": {"en": "What else?"},
-         "relevant": {"question": "worries", "includes": "other"}},
-        {"id": "age", "type": "single_choice", "label": {"en": "Age band"}, "x-equality": True,
-         "choices": [{"value": "18-34", "label": {"en": "18-34"}},
-                     {"value": "35+", "label": {"en": "35+"}}]},
+        {
+            "id": "how_bad",
+            "type": "scale",
+            "min": 1,
+            "max": 5,
+            "severity_for": "worries",
+            "label": {"en": "How bad?"},
+        },
+        {
+            "id": "main",
+            "type": "single_choice",
+            "label": {"en": "Worst?"},
+            "choices": [
+                {"value": "cars", "label": {"en": "Cars"}, "category": "speeding"},
+                {"value": "dogs", "label": {"en": "Dogs"}, "category": "dog-fouling"},
+            ],
+        },
+        {
+            "id": "else",
+            "type": "text",
+            "issue_text": True,
+            "label": {"en": "What else?"},
+            "relevant": {"question": "worries", "includes": "other"},
+        },
+        {
+            "id": "age",
+            "type": "single_choice",
+            "label": {"en": "Age band"},
+            "x-equality": True,
+            "choices": [
+                {"value": "18-34", "label": {"en": "18-34"}},
+                {"value": "35+", "label": {"en": "35+"}},
+            ],
+        },
     ],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -123,8 +147,11 @@ def test_rank_on_a_hand_computed_fixture() -> None:
 
 
 def test_method_filter_counts_only_that_method() -> None:
-    rows = [_row(11, "doorstep", {"speeding": None}), _row(11, "meeting", {"speeding": None}),
-            _row(12, "meeting", {})]  # fmt: skip
+    rows = [
+        _row(11, "doorstep", {"speeding": None}),
+        _row(11, "meeting", {"speeding": None}),
+        _row(12, "meeting", {}),
+    ]
     (sp,) = rank_rows(rows, "A1", Period(date(2024, 5, 11), date(2024, 5, 20)), method="meeting")
     assert (sp.mentions, sp.respondents, sp.share) == (1, 2, 0.5)
 
@@ -138,8 +165,11 @@ def test_ties_are_broken_by_category_code() -> None:
 
 def test_falling_share_is_a_downward_trend_and_lowers_the_score() -> None:
     period = Period(date(2024, 5, 11), date(2024, 5, 20))
-    rows = [_row(1, "doorstep", {"speeding": None}), _row(11, "doorstep", {"speeding": None}),
-            _row(12, "doorstep", {})]  # fmt: skip
+    rows = [
+        _row(1, "doorstep", {"speeding": None}),
+        _row(11, "doorstep", {"speeding": None}),
+        _row(12, "doorstep", {}),
+    ]
     (sp,) = rank_rows(rows, "A1", period)
     assert sp.trend == "down"
     flat = Weights(trend=0.0)
