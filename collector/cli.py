@@ -136,38 +136,61 @@ def serve(**values: Any) -> None:
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
     runtime = settings.data / RUNTIME_FILE
+    # systemd stops services with SIGTERM. Install the handler before anything else and keep
+    # everything after it inside the suppress, so a stop at any moment (even between the ready
+    # line and the server loop) leaves through the same cleanup as Ctrl-C and exits 0.
+    previous = signal.signal(signal.SIGTERM, StopOnSignal())
     try:
-        try:
-            app = create_app(settings)
-        except StorageError as exc:
-            raise click.ClickException(str(exc)) from None
-        try:
-            _check_kiosk(app, settings)
-            server = waitress.create_server(
-                app, host=settings.host, port=settings.port, threads=settings.threads
-            )
-            url = _url(settings.host, server.effective_port)  # type: ignore[union-attr]
-            _write_runtime(runtime, url, settings.local_key or "")
-            jobs = _start_jobs(app)
-            # systemd stops services with SIGTERM: leave through the same cleanup as Ctrl-C.
-            signal.signal(signal.SIGTERM, _exit_on_signal)
-            mode = f" (kiosk: {settings.kiosk})" if settings.kiosk else ""
-            click.echo(f"doorstep collector on {_shown_url(settings.host, url)}{mode}")
-            click.echo(f"data: {settings.data.resolve()} - press Ctrl-C to stop", err=True)
-            with contextlib.suppress(KeyboardInterrupt):
-                server.run()  # on Ctrl-C/SIGTERM waitress lets running requests finish
-            app.extensions["doorstep_stopping"].set()
-            for job in jobs:
-                job.join(timeout=JOB_STOP_SECONDS)  # let a sync finish its store writes
-        finally:
-            close_app(app)
+        with contextlib.suppress(KeyboardInterrupt):
+            _serve(settings, runtime)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         runtime.unlink(missing_ok=True)
         lock.release()
 
 
-def _exit_on_signal(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+class StopOnSignal:
+    """Signal handler: raise KeyboardInterrupt on the first signal, ignore repeats."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        """Ask the main thread to stop once; later signals must not cut the cleanup short."""
+        if self.requested:
+            return
+        self.requested = True
+        raise KeyboardInterrupt
+
+
+def _serve(settings: Settings, runtime: Path) -> None:
+    """Build the app, announce the address and serve until interrupted, then clean up."""
+    try:
+        app = create_app(settings)
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    jobs: list[threading.Thread] = []
+    server = None
+    try:
+        _check_kiosk(app, settings)
+        server = waitress.create_server(
+            app, host=settings.host, port=settings.port, threads=settings.threads
+        )
+        url = _url(settings.host, server.effective_port)  # type: ignore[union-attr]
+        _write_runtime(runtime, url, settings.local_key or "")
+        jobs = _start_jobs(app)
+        mode = f" (kiosk: {settings.kiosk})" if settings.kiosk else ""
+        click.echo(f"doorstep collector on {_shown_url(settings.host, url)}{mode}")
+        click.echo(f"data: {settings.data.resolve()} - press Ctrl-C to stop", err=True)
+        server.run()  # on Ctrl-C/SIGTERM waitress lets running requests finish
+    finally:
+        # Runs on an interrupt too: a background sync must finish its store writes first.
+        app.extensions["doorstep_stopping"].set()
+        for job in jobs:
+            job.join(timeout=JOB_STOP_SECONDS)
+        if server is not None:
+            server.close()
+        close_app(app)
 
 
 def _check_kiosk(app: Any, settings: Settings) -> None:
