@@ -238,7 +238,7 @@ def _start_jobs(app: Any) -> list[threading.Thread]:
 @setting_options("data")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status(data: Path, as_json: bool) -> None:
-    """Show how many responses are stored, unsynced and rejected, and the last sync."""
+    """Show stored, unsynced and rejected counts, the last sync, and why each was rejected."""
     running = find_running(data)
     if running is not None:
         counts = running.json("GET", "/api/v1/status")
@@ -247,7 +247,8 @@ def status(data: Path, as_json: bool) -> None:
         with exclusive_store(data) as store:
             counts, rejected = store.status(), store.rejected()
     if as_json:
-        click.echo(json.dumps(counts))
+        # The contract keys stay as they are (rejected is a count); the reasons sit beside them.
+        click.echo(json.dumps({**counts, "rejected_responses": rejected}))
         return
     last = counts["last_sync"] or "never"
     click.echo(

@@ -91,6 +91,7 @@ def test_status_without_serve_opens_the_store(tmp_path: Path) -> None:
         "rejected": 0,
         "conflicts": 0,
         "last_sync": None,
+        "rejected_responses": [],
     }
 
 
