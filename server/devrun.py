@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -54,6 +56,22 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise click.ClickException(
+                f"port {port} on {host} is in use (another doorstep still running?); "
+                "stop it or pick another with --server-port / --collector-port"
+            ) from None
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the children as Ctrl-C does
+
+
 @click.command()
 @click.option(
     "--dir",
@@ -73,6 +91,9 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 )
 def main(run_dir: Path, server_port: int, collector_port: int, collector_host: str) -> None:
     """Start a demo server and a collector enrolled to it; Ctrl-C stops both."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    _check_port_free("127.0.0.1", server_port)
+    _check_port_free(collector_host, collector_port)
     run_dir = run_dir.resolve()
     instance, data = run_dir / "server", run_dir / "collector"
     instance.mkdir(parents=True, exist_ok=True)
@@ -84,11 +105,21 @@ def main(run_dir: Path, server_port: int, collector_port: int, collector_host: s
     _run(["server", "init", "--demo"], env)
     admin_file = instance / "admin.json"
     if not admin_file.exists():
-        created = json.loads(
-            _run(["server", "create-user", "admin", "--role", "admin", "--json"], env)
-        )
-        admin_file.write_text(json.dumps(created))
+        password = secrets.token_urlsafe(9)
+        args = [
+            "server",
+            "create-user",
+            "admin",
+            "--role",
+            "admin",
+            "--password",
+            password,
+            "--json",
+        ]
+        created = json.loads(_run(args, env))
+        admin_file.write_text(json.dumps({**created, "password": password}))
         admin_file.chmod(0o600)
+    admin = json.loads(admin_file.read_text())
 
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -135,6 +166,8 @@ def main(run_dir: Path, server_port: int, collector_port: int, collector_host: s
         click.echo(
             f"\ndoorstep is running (data in {run_dir})\n"
             f"  collector (volunteers, kiosk, meetings): {collector_url}/\n"
+            f"  coordinator dashboard:                   {server_url}/dashboard/\n"
+            f"    sign in as admin, password {admin.get('password', '(see admin.json)')}\n"
             f"  server API:                              {server_url}/api/v1/health\n"
             f"  public 'you said, we did' page:          {server_url}/areas/abbey/public\n"
             f"  admin API token:                         in {admin_file}\n"
