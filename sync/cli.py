@@ -110,7 +110,7 @@ def sync_command(data: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result))
         return
-    keys = ("sent", "accepted", "duplicate", "conflict", "rejected", "pulled")
+    keys = ("sent", "accepted", "duplicate", "conflict", "rejected", "pulled", "visits")
     click.echo(", ".join(f"{k} {result[k]}" for k in keys) + f"; {result['unsynced']} unsynced")
 
 

@@ -5,12 +5,16 @@ says ``accepted`` or ``duplicate``. ``rejected`` stays on the device with the se
 ``conflict`` means the server already holds another response under that id; it has kept both
 and flagged them for a coordinator, so resending can never help: the response is marked
 ``conflict`` (not resent, counted in ``status``) and stays on the device. Nothing is deleted.
+
+After the pull, door visits and volunteer sessions go to ``POST /api/v1/sync/activity`` for the
+server's reach ledger; each is marked synced only when the server's answer names it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -20,6 +24,13 @@ from .errors import CursorExpired, RequestRejected, SyncError
 MAX_BATCH = 200
 MAX_BATCH_BYTES = 512 * 1024
 MAX_PULL_PAGES = 10_000
+VISIT_BATCH = 500
+MAX_VISIT_ROUNDS = 10_000
+# Only what the reach ledger counts leaves the device: no volunteer names, streets or houses.
+SESSION_FIELDS = ("id", "area", "mode", "started_at", "ended_at")
+DOOR_FIELDS = ("id", "session_id", "area", "outcome", "at")
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
 
@@ -41,11 +52,13 @@ class OutboxStore(Protocol):
         cursor: str | None = None,
     ) -> dict[str, int]: ...
     def set_last_sync(self) -> None: ...
+    def unsynced_visits(self, limit: int = ...) -> dict[str, list[dict[str, Any]]]: ...
+    def mark_visits_synced(self, session_ids: Iterable[str], door_ids: Iterable[str]) -> None: ...
 
 
 @dataclass
 class SyncSummary:
-    """What one sync did: responses sent and their outcomes, and server records pulled."""
+    """What one sync did: responses sent and their outcomes, records pulled, visits sent."""
 
     sent: int = 0
     accepted: int = 0
@@ -53,6 +66,7 @@ class SyncSummary:
     conflict: int = 0
     rejected: int = 0
     pulled: int = 0
+    visits: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """Return the summary as a JSON-able dict."""
@@ -172,6 +186,53 @@ def pull_updates(store: OutboxStore, client: SyncClient, summary: SyncSummary) -
     raise SyncError("the server kept sending pull pages; stopped", code="pull_runaway")
 
 
+def push_visits(store: OutboxStore, client: SyncClient, summary: SyncSummary) -> None:
+    """Send unsynced sessions and doors in batches; mark the ones the server names as synced.
+
+    The server leaves out items for areas the device may not see; those stay on the device
+    and are skipped for the rest of this sync. A server without the endpoint (404) or one
+    that refuses the batch keeps everything unsynced for a later sync, and the sync goes on.
+    """
+    skip: dict[str, set[str]] = {"sessions": set(), "doors": set()}
+    for _ in range(MAX_VISIT_ROUNDS):
+        extra = max(len(skip["sessions"]), len(skip["doors"]))
+        pending = store.unsynced_visits(VISIT_BATCH + extra)
+        body = {
+            "sessions": _trimmed(pending["sessions"], skip["sessions"], SESSION_FIELDS),
+            "doors": _trimmed(pending["doors"], skip["doors"], DOOR_FIELDS),
+        }
+        if not body["sessions"] and not body["doors"]:
+            return
+        try:
+            answer = _post_activity(client, body)
+        except RequestRejected as exc:
+            log.warning("the server did not take door visits (%s): kept for later", exc.status)
+            return
+        taken: dict[str, set[str]] = {}
+        for kind in ("sessions", "doors"):
+            sent = {str(item["id"]) for item in body[kind]}
+            taken[kind] = sent & {str(i) for i in answer.get(kind) or ()}
+            skip[kind] |= sent - taken[kind]
+        store.mark_visits_synced(taken["sessions"], taken["doors"])
+        summary.visits += len(taken["sessions"]) + len(taken["doors"])
+    raise SyncError("door visits kept coming back unsynced; stopped", code="visits_runaway")
+
+
+def _trimmed(
+    items: list[dict[str, Any]], skip: set[str], keep: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Return up to a batch of items not skipped, with only the fields the server reads."""
+    wanted = [item for item in items if str(item["id"]) not in skip][:VISIT_BATCH]
+    return [{k: item[k] for k in keep if k in item} for item in wanted]
+
+
+def _post_activity(client: SyncClient, body: dict[str, Any]) -> dict[str, Any]:
+    """POST one activity batch, retried like a push (storing it is idempotent by id)."""
+    # SyncClient has no public activity call yet; _call gives the same retries, gzip and
+    # error mapping as push and pull.
+    return client._call("POST", "/api/v1/sync/activity", payload=body)
+
+
 def sync_store(
     store: OutboxStore,
     client: SyncClient,
@@ -180,7 +241,7 @@ def sync_store(
     max_count: int = MAX_BATCH,
     max_bytes: int = MAX_BATCH_BYTES,
 ) -> SyncSummary:
-    """Push everything unsynced, then pull what changed; return what happened.
+    """Push everything unsynced, pull what changed, then send door visits; return what happened.
 
     Errors (:class:`~sync.errors.SyncError` and subclasses) propagate after the outcomes
     received so far are recorded; nothing unsynced is ever dropped.
@@ -189,6 +250,7 @@ def sync_store(
     try:
         push_outbox(store, client, summary, progress, max_count=max_count, max_bytes=max_bytes)
         pull_updates(store, client, summary)
+        push_visits(store, client, summary)
     except SyncError as exc:
         exc.summary = summary
         raise
@@ -202,5 +264,6 @@ __all__ = [
     "OutboxStore",
     "SyncSummary",
     "push_outbox",
+    "push_visits",
     "sync_store",
 ]
