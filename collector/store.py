@@ -2,7 +2,9 @@
 
 One :class:`ResponseStore` per data directory and process; it knows nothing of HTTP. Every
 write is on disk before the method returns (the storage layer fsyncs), so a caller may say
-"Saved" as soon as :meth:`ResponseStore.save_response` returns.
+"Saved" as soon as :meth:`ResponseStore.save_response` returns. Doors knocked live in
+`collector.visits` and data pulled from the server in `collector.pulled`; the store's methods
+for them hand over to those.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import logging
 import os
 import threading
 import uuid
@@ -23,11 +24,20 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from survey_schemas import SurveyError, SurveyRegistry, bundled_registry, check_response
+from survey_schemas import SurveyRegistry, check_response
 from survey_schemas.response import Response
 
-from .demo import demo_areas
+from .drafts import Drafts
+from .pulled import Pulled
 from .storage import open_database
+from .store_errors import (
+    InvalidResponse,
+    ResponseConflict,
+    StoreError,
+    UnknownDraft,
+    UnknownSession,
+)
+from .visits import OUTCOMES, Visits
 
 __all__ = [
     "OUTCOMES",
@@ -40,44 +50,10 @@ __all__ = [
     "UnknownSession",
 ]
 
-log = logging.getLogger(__name__)
-
 STORE_DIR = "store"
 TOKEN_FILE = "device-token"
-OUR_AREA_FILE = "our-area.json"
-OUTCOMES = ("no_answer", "refused", "come_back", "surveyed")
-# Someone came to the door: the contact rate counts these.
-CONTACT_OUTCOMES = frozenset({"refused", "come_back", "surveyed"})
 UNSYNCED, SYNCED, REJECTED, CONFLICT = "unsynced", "synced", "rejected", "conflict"
 _OPTIONAL = ("volunteer", "consent", "language", "street", "replaces")
-
-
-class StoreError(Exception):
-    """A domain error of the collector store."""
-
-
-class InvalidResponse(StoreError):
-    """The response failed validation; ``errors`` maps field names to messages."""
-
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        super().__init__("the response is not valid")
-        self.errors: dict[str, list[str]] = {k: list(v) for k, v in errors.items()}
-
-
-class ResponseConflict(StoreError):
-    """A response with this id is already stored with different content."""
-
-    def __init__(self, response_id: str) -> None:
-        super().__init__(f"response {response_id} is already stored with different content")
-        self.response_id = response_id
-
-
-class UnknownDraft(StoreError, LookupError):
-    """No draft with that id."""
-
-
-class UnknownSession(StoreError, LookupError):
-    """No doorstep session with that id."""
 
 
 @dataclass(frozen=True)
@@ -145,12 +121,6 @@ class ResponseStore:
         # Outbox rows are small, so opening a season's store decodes ~100 bytes a response.
         self._outbox = self._db.table("outbox")
         self._personal = self._db.table("personal")
-        self._drafts = self._db.table("drafts")
-        self._sessions = self._db.table("sessions")
-        self._doors = self._db.table("doors")
-        self._surveys = self._db.table("surveys")
-        self._areas = self._db.table("areas")
-        self._issues = self._db.table("issues")
         self._meta_table = self._db.table("meta")
         self._index: dict[str, _Entry] = {}
         self._states: Counter[str] = Counter()
@@ -164,8 +134,9 @@ class ResponseStore:
         self._drop_unacknowledged_rows()
         self._personal_ids = self._load_personal_index()
         self._meta = {doc["key"]: doc["value"] for doc in self._meta_table.all()}
-        self._registry = self._load_registry()
-        self._area_codes = frozenset(a["code"] for a in self.areas())
+        self._visits = Visits(self._db, self._lock, self._now)
+        self._pulled = Pulled(self._db, self._lock, self.data_dir)
+        self._drafts = Drafts(self._db, self._lock, self._now, self._pulled.registry)
 
     def close(self) -> None:
         """Close the underlying database."""
@@ -177,16 +148,6 @@ class ResponseStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- surveys and areas ---------------------------------------------------------------
-    def _load_registry(self) -> SurveyRegistry:
-        registry = bundled_registry()
-        for doc in self._surveys.all():
-            try:
-                registry.add(doc["definition"])
-            except SurveyError as exc:  # a pulled copy clashing with a bundled one: keep ours
-                log.warning("skipping stored survey: %s", "; ".join(exc.problems))
-        return registry
 
     def _drop_unacknowledged_rows(self) -> None:
         """Remove response rows written just before a crash, before their outbox row."""
@@ -210,37 +171,38 @@ class ResponseStore:
             self._personal.remove(doc_ids=orphans)
         return ids
 
+    # -- surveys and areas (collector.pulled) ---------------------------------------------
     @property
     def registry(self) -> SurveyRegistry:
         """Return the survey versions this collector can take (bundled and pulled)."""
-        return self._registry
+        return self._pulled.registry
 
     def surveys(self) -> list[Any]:
         """Return the latest version of each survey, ordered by id."""
-        return self._registry.latest_all()
+        return self._pulled.registry.latest_all()
 
     def areas(self) -> list[dict[str, Any]]:
         """Return the areas pulled from the server, or the demo set before any pull."""
-        pulled = sorted((dict(a) for a in self._areas.all()), key=lambda a: a["code"])
-        return pulled or demo_areas()
+        return self._pulled.areas()
 
     def area_issues(self, area: str) -> list[dict[str, Any]]:
         """Return the issues and "you said, we did" text last pulled for an area."""
-        issues = [dict(doc) for doc in self._issues.all()]
-        if not issues:
-            issues = self._issues_from_file()
-        return [i for i in issues if i.get("area") == area]
+        return self._pulled.area_issues(area)
 
-    def _issues_from_file(self) -> list[dict[str, Any]]:
-        path = self.data_dir / OUR_AREA_FILE
-        if not path.exists():
-            return []
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and "issues" in data:
-            data = data["issues"]
-        if isinstance(data, dict):  # {"area-code": [issue, ...]}
-            return [{**i, "area": code} for code, items in data.items() for i in items]
-        return [i for i in data if isinstance(i, dict)]
+    def set_pulled(
+        self,
+        *,
+        surveys: Iterable[Mapping[str, Any]] = (),
+        areas: Iterable[Mapping[str, Any]] = (),
+        issues: Iterable[Mapping[str, Any]] = (),
+        cursor: str | None = None,
+    ) -> dict[str, int]:
+        """Store what a pull brought; return counts of surveys added, areas, issues, skipped."""
+        with self._lock:
+            counts = self._pulled.add(surveys, areas, issues)
+            if cursor is not None:
+                self._set_meta("cursor", cursor)
+        return counts
 
     # -- responses -------------------------------------------------------------------------
     def save_response(self, data: Mapping[str, Any]) -> str:
@@ -260,7 +222,7 @@ class ResponseStore:
                 stored = self.get_response(str(data["id"]).lower())
                 data["collected_at"] = stored["collected_at"] if stored else self._now().isoformat()
             response, errors = check_response(
-                data, self._registry.find, allowed_areas=self._area_codes
+                data, self._pulled.registry.find, allowed_areas=self._pulled.area_codes
             )
             if response is None:
                 raise InvalidResponse(errors)
@@ -391,90 +353,41 @@ class ResponseStore:
         """Return a stored setting of the store (e.g. ``"cursor"``)."""
         return self._meta.get(key, default)
 
-    # -- drafts ----------------------------------------------------------------------------
+    # -- drafts (collector.drafts) -----------------------------------------------------------
     def save_draft(self, data: Mapping[str, Any], draft_id: str | None = None) -> str:
         """Save a partly filled response for later; return the draft id.
 
         A draft keeps the survey version it was started on, whatever later saves say.
         """
-        with self._lock:
-            draft_id = draft_id or str(uuid.uuid4())
-            old = self._drafts.get(Query().id == draft_id)
-            body = dict(data)
-            if old is not None:
-                body["survey_id"] = old["data"].get("survey_id")
-                body["survey_version"] = old["data"].get("survey_version")
-            elif body.get("survey_id") and body.get("survey_version") is None:
-                try:
-                    body["survey_version"] = self._registry.latest(body["survey_id"]).version
-                except LookupError:
-                    pass  # checked when the draft is submitted
-            body["id"] = draft_id
-            started = old["started_at"] if old else self._now().isoformat()
-            doc = {"id": draft_id, "data": body, "started_at": started}
-            self._drafts.upsert(
-                {**doc, "updated_at": self._now().isoformat()}, Query().id == draft_id
-            )
-            return draft_id
+        return self._drafts.save(data, draft_id)
 
     def get_draft(self, draft_id: str) -> dict[str, Any] | None:
         """Return a draft's data, or None."""
-        with self._lock:
-            doc = self._drafts.get(Query().id == draft_id)
-            return dict(doc["data"]) if doc else None
+        return self._drafts.get(draft_id)
 
     def drafts(self) -> list[dict[str, Any]]:
         """Return the open drafts: id, survey, version and when last saved."""
-        with self._lock:
-            return [
-                {
-                    "id": d["id"],
-                    "survey_id": d["data"].get("survey_id"),
-                    "survey_version": d["data"].get("survey_version"),
-                    "updated_at": d["updated_at"],
-                }
-                for d in self._drafts.all()
-            ]
+        return self._drafts.summaries()
 
     def submit_draft(self, draft_id: str) -> str:
         """Submit a draft as a response (its id becomes the response id) and remove it."""
         with self._lock:
-            data = self.get_draft(draft_id)
+            data = self._drafts.get(draft_id)
             if data is None:
                 raise UnknownDraft(f"no draft {draft_id}")
             # The draft id is the response id, so a submit retried after a crash is idempotent.
             response_id = self.save_response({**data, "id": draft_id})
-            self._drafts.remove(Query().id == draft_id)
+            self._drafts.discard(draft_id)
             return response_id
 
     def discard_draft(self, draft_id: str) -> None:
         """Delete a draft (nothing happens if it is already gone)."""
-        with self._lock:
-            self._drafts.remove(Query().id == draft_id)
+        self._drafts.discard(draft_id)
 
-    # -- doorstep sessions and doors (the reach ledger) -------------------------------------
+    # -- doorstep sessions and doors (the reach ledger, collector.visits) --------------------
     def start_session(self, volunteer: str, area: str, mode: str = "doorstep") -> str:
         """Start a volunteer's session in an area; return its id."""
-        with self._lock:
-            session_id = str(uuid.uuid4())
-            self._sessions.insert(
-                {
-                    "id": session_id,
-                    "volunteer": volunteer,
-                    "area": area,
-                    "mode": mode,
-                    "started_at": self._now().isoformat(),
-                    "ended_at": None,
-                    "state": UNSYNCED,
-                }
-            )
-            return session_id
-
-    def _session(self, session_id: str) -> Any:
-        doc = self._sessions.get(Query().id == session_id)
-        if doc is None:
-            raise UnknownSession(f"no session {session_id}")
-        return doc
+        return self._visits.start_session(volunteer, area, mode)
 
     def record_door(
         self,
@@ -485,102 +398,23 @@ class ResponseStore:
         response_id: str | None = None,
     ) -> str:
         """Record one door's outcome (no_answer, refused, come_back, surveyed); return its id."""
-        if outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
-        with self._lock:
-            session = self._session(session_id)
-            door_id = str(uuid.uuid4())
-            self._doors.insert(
-                {
-                    "id": door_id,
-                    "session_id": session_id,
-                    "area": session["area"],
-                    "street": street,
-                    "house": house,
-                    "outcome": outcome,
-                    "response_id": response_id,
-                    "at": self._now().isoformat(),
-                    "state": UNSYNCED,
-                }
-            )
-            return door_id
+        return self._visits.record_door(session_id, street, house, outcome, response_id)
 
     def end_session(self, session_id: str) -> None:
         """Close a session (its time spent stops counting)."""
-        with self._lock:
-            self._session(session_id)
-            fields = {"ended_at": self._now().isoformat(), "state": UNSYNCED}
-            self._sessions.update(fields, Query().id == session_id)
+        self._visits.end_session(session_id)
 
     def session_summary(self, session_id: str) -> dict[str, int]:
         """Return ``{"doors", "contacts", "surveys", "minutes"}`` for a session."""
-        with self._lock:
-            session = self._session(session_id)
-            doors = self._doors.search(Query().session_id == session_id)
-        end = datetime.fromisoformat(session["ended_at"]) if session["ended_at"] else self._now()
-        seconds = (end - datetime.fromisoformat(session["started_at"])).total_seconds()
-        return {
-            "doors": len(doors),
-            "contacts": sum(d["outcome"] in CONTACT_OUTCOMES for d in doors),
-            "surveys": sum(d["outcome"] == "surveyed" for d in doors),
-            "minutes": max(0, round(seconds / 60)),
-        }
+        return self._visits.session_summary(session_id)
 
     def unsynced_visits(self, limit: int = 500) -> dict[str, list[dict[str, Any]]]:
         """Return unsynced sessions and doors for the server's reach ledger."""
-        with self._lock:
-            pending = Query().state == UNSYNCED
-            strip = ("state",)
-            return {
-                "sessions": [
-                    {k: v for k, v in d.items() if k not in strip}
-                    for d in self._sessions.search(pending)[:limit]
-                ],
-                "doors": [
-                    {k: v for k, v in d.items() if k not in strip}
-                    for d in self._doors.search(pending)[:limit]
-                ],
-            }
+        return self._visits.unsynced(limit)
 
     def mark_visits_synced(self, session_ids: Iterable[str], door_ids: Iterable[str]) -> None:
         """Mark sessions and doors as received by the server."""
-        with self._lock:
-            self._sessions.update({"state": SYNCED}, Query().id.one_of(list(session_ids)))
-            self._doors.update({"state": SYNCED}, Query().id.one_of(list(door_ids)))
-
-    # -- data pulled from the server -------------------------------------------------------
-    def set_pulled(
-        self,
-        *,
-        surveys: Iterable[Mapping[str, Any]] = (),
-        areas: Iterable[Mapping[str, Any]] = (),
-        issues: Iterable[Mapping[str, Any]] = (),
-        cursor: str | None = None,
-    ) -> dict[str, int]:
-        """Store what a pull brought; return counts of surveys added, areas, issues, skipped."""
-        counts = {"surveys": 0, "areas": 0, "issues": 0, "skipped": 0}
-        with self._lock:
-            for definition in surveys:
-                try:
-                    added = self._registry.add(dict(definition))
-                except SurveyError as exc:
-                    log.warning("pulled survey skipped: %s", "; ".join(exc.problems))
-                    counts["skipped"] += 1
-                    continue
-                if added:
-                    self._surveys.insert({"definition": dict(definition)})
-                    counts["surveys"] += 1
-            for area in areas:
-                self._areas.upsert(dict(area), Query().code == area["code"])
-                counts["areas"] += 1
-            for issue in issues:
-                key = str(issue.get("id") or f"{issue.get('area')}/{issue.get('category')}")
-                self._issues.upsert({**issue, "key": key}, Query().key == key)
-                counts["issues"] += 1
-            if cursor is not None:
-                self._set_meta("cursor", cursor)
-            self._area_codes = frozenset(a["code"] for a in self.areas())
-        return counts
+        self._visits.mark_synced(session_ids, door_ids)
 
     # -- device enrollment ------------------------------------------------------------------
     def device(self) -> Device | None:
