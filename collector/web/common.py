@@ -6,28 +6,17 @@ import secrets
 import uuid
 from typing import Any
 
-from flask import abort, current_app, g, request, session
+from flask import abort, g, request, session
 from werkzeug.datastructures import MultiDict
 
 from survey_schemas import Survey
 
-from ..settings import Settings
-from ..store import ResponseStore
+# The pages call these by their short names; collector.app defines them once for the API too.
+from ..app import get_settings as settings
+from ..app import get_store as store
 from . import i18n
 
 CSRF_FIELD = "csrf_token"
-
-
-def store() -> ResponseStore:
-    """Return the app's store."""
-    found: ResponseStore = current_app.extensions["doorstep_store"]
-    return found
-
-
-def settings() -> Settings:
-    """Return the app's settings."""
-    found: Settings = current_app.config["DOORSTEP_SETTINGS"]
-    return found
 
 
 def kiosk_mode() -> bool:
