@@ -2,9 +2,10 @@
 
 One :class:`ResponseStore` per data directory and process; it knows nothing of HTTP. Every
 write is on disk before the method returns (the storage layer fsyncs), so a caller may say
-"Saved" as soon as :meth:`ResponseStore.save_response` returns. Doors knocked live in
-`collector.visits` and data pulled from the server in `collector.pulled`; the store's methods
-for them hand over to those.
+"Saved" as soon as :meth:`ResponseStore.save_response` returns. Drafts live in
+`collector.drafts`, doors knocked in `collector.visits`, data pulled from the server in
+`collector.pulled` and the enrollment token in `collector.enrollment`; the store's methods for
+them hand over to those.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from survey_schemas import SurveyRegistry, check_response
 from survey_schemas.response import Response
 
 from .drafts import Drafts
+from .enrollment import Device, read_device, write_token
 from .pulled import Pulled
 from .storage import open_database
 from .store_errors import (
@@ -51,18 +52,8 @@ __all__ = [
 ]
 
 STORE_DIR = "store"
-TOKEN_FILE = "device-token"
 UNSYNCED, SYNCED, REJECTED, CONFLICT = "unsynced", "synced", "rejected", "conflict"
 _OPTIONAL = ("volunteer", "consent", "language", "street", "replaces")
-
-
-@dataclass(frozen=True)
-class Device:
-    """This collector's enrollment with a server; the token is never shown in a repr."""
-
-    server_url: str
-    device_id: str
-    token: str = field(repr=False)
 
 
 def open_tables(path: Path) -> TinyDB:
@@ -419,21 +410,9 @@ class ResponseStore:
     # -- device enrollment ------------------------------------------------------------------
     def device(self) -> Device | None:
         """Return this collector's enrollment, or None if it is not enrolled."""
-        info = self._meta.get("device")
-        token_path = self.data_dir / TOKEN_FILE
-        if not info or not token_path.exists():
-            return None
-        token = token_path.read_text(encoding="utf-8").strip()
-        return Device(info["server_url"], info["device_id"], token)
+        return read_device(self.data_dir, self._meta.get("device"))
 
     def set_device(self, server_url: str, device_id: str, token: str) -> None:
         """Record an enrollment; the token goes to its own file readable by the owner only."""
-        path = self.data_dir / TOKEN_FILE
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(token)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_token(self.data_dir, token)
         self._set_meta("device", {"server_url": server_url, "device_id": device_id})
