@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .merge import Weights
+
+# The score's defaults live with the formula; the settings table only names them.
+_SCORE = Weights()
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -57,6 +62,61 @@ SETTINGS: tuple[Setting, ...] = (
         "Days consented contact details are kept before they are due for deletion (0: no limit)",
     ),
     Setting("PULL_PAGE_SIZE", 500, int, "Default and largest number of changes in one pull page"),
+    Setting(
+        "SECURE_COOKIES",
+        False,
+        bool,
+        "Send the sign-in session cookie only over HTTPS (turn on behind TLS)",
+    ),
+    Setting(
+        "SIGNIN_MAX_FAILURES",
+        5,
+        int,
+        "Failed sign-ins one username may have per window before sign-in is refused (429)",
+    ),
+    Setting(
+        "SIGNIN_MAX_ADDRESS_FAILURES",
+        20,
+        int,
+        "Failed sign-ins one client address may have per window before it is refused (429)",
+    ),
+    Setting("SIGNIN_FAILURE_WINDOW", 15 * 60, int, "Seconds of the sign-in failure window"),
+    Setting(
+        "PRIORITY_WEIGHT_SHARE",
+        _SCORE.share,
+        float,
+        "Weight of the share of respondents mentioning an issue in its priority score",
+    ),
+    Setting(
+        "PRIORITY_WEIGHT_SEVERITY",
+        _SCORE.severity,
+        float,
+        "Weight of the mean severity (scaled 0-1) in the priority score",
+    ),
+    Setting(
+        "PRIORITY_WEIGHT_TREND",
+        _SCORE.trend,
+        float,
+        "Weight of the change in share against the previous period in the priority score",
+    ),
+    Setting(
+        "PRIORITY_CONFIDENCE",
+        _SCORE.confidence,
+        float,
+        "k in confidence = mentions / (mentions + k): damps the score of issues few people raise",
+    ),
+    Setting(
+        "PRIORITY_NEUTRAL_SEVERITY",
+        _SCORE.neutral_severity,
+        float,
+        "Severity (0-1) assumed for an issue nobody rated",
+    ),
+    Setting(
+        "PRIORITY_TREND_THRESHOLD",
+        _SCORE.trend_threshold,
+        float,
+        "Smallest change in share shown as a rising or falling trend",
+    ),
     Setting("HOST", "127.0.0.1", str, "Address `doorstep server serve` listens on"),
     Setting("PORT", 5000, int, "Port `doorstep server serve` listens on"),
     Setting("THREADS", 8, int, "Worker threads of the waitress server"),
