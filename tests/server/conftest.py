@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -158,18 +159,37 @@ def runner(app: Flask, database_url: str, tmp_path: Any) -> CliRunner:
     )
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """Yield the base URL of the app served by waitress on a loopback port, in a thread."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+@contextlib.contextmanager
+def serve_in_thread(app: Flask) -> Iterator[str]:
+    """Serve ``app`` with waitress on a loopback port in a thread; yield its base URL."""
+    sockets: dict[int, Any] = {}
+    server = create_server(app, map=sockets, host="127.0.0.1", port=0, threads=8)
     port = server.socket.getsockname()[1]  # type: ignore[union-attr]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.close()
+        # Workers first: one finishing a request pulls the trigger, which must still be open.
+        server.task_dispatcher.shutdown()
+        # Then close every socket in the loop's own thread; closing them from here races its
+        # select() (OSError: Bad file descriptor). An empty map ends the loop.
+        server.trigger.pull_trigger(lambda: _close_sockets(server, sockets))
         thread.join(timeout=10)
+
+
+def _close_sockets(server: Any, sockets: dict[int, Any]) -> None:
+    """Close the listener, the trigger and every open connection of a waitress server."""
+    server.close()
+    for channel in list(sockets.values()):
+        channel.close()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Yield the base URL of the app served by waitress on a loopback port, in a thread."""
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def device_token(app: Flask, group: str | None = None, label: str = "laptop") -> tuple[str, str]:
