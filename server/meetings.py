@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from .exceptions import InvalidInput, NotFound
 from .feed import record_change
-from .models import Area, Group, Issue
+from .models import Area, Group, Issue, User
 from .models.meetings import IssueNote, IssuePlan, Meeting
 
 ACTIVE = ("agreed", "in_progress")
@@ -31,6 +31,29 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 REPORT_WINDOW = timedelta(days=14)
 MAX_SHORTLIST = 3
+
+
+def visible_issue(session: Session, user: User, issue_id: int) -> Issue:
+    """Return an issue the user may see: any for an admin, a coordinator's areas, a provider's own.
+
+    Anything else is :class:`NotFound`, never 403, so ids of other groups' issues leak nothing.
+    """
+    issue = session.get(Issue, issue_id)
+    if issue is not None and _may_see(session, user, issue):
+        return issue
+    raise NotFound(f"no issue {issue_id}", details={"id": issue_id})
+
+
+def _may_see(session: Session, user: User, issue: Issue) -> bool:
+    if user.role == "admin":
+        return True
+    if user.role == "coordinator":
+        groups = {group.id for group in user.groups}
+        area = session.scalar(select(Area).where(Area.code == issue.area))
+        return area is not None and area.group_id in groups
+    if user.role == "provider" and user.provider and issue.owner:
+        return issue.owner.strip().lower() == user.provider.strip().lower()
+    return False
 
 
 def issue_for(session: Session, area: str, category: str, *, create: bool = False) -> Issue:

@@ -14,10 +14,10 @@ from survey_schemas import default_taxonomy
 
 from ..agenda import build_agenda
 from ..agenda_render import FORMATS, render
-from ..auth import area_for, current_user, group_for, roles_required, visible_areas
+from ..auth import area_for, current_user, group_for, roles_required
 from ..clock import now
 from ..db import db
-from ..exceptions import Forbidden, InvalidInput, NotFound
+from ..exceptions import Forbidden, InvalidInput
 from ..meetings import (
     add_action,
     agree,
@@ -26,8 +26,9 @@ from ..meetings import (
     set_public_text,
     set_status,
     tracked,
+    visible_issue,
 )
-from ..models import Issue, User
+from ..models import Issue
 from ..models.meetings import Meeting
 from ..priorities import weights_from
 from .priorities import load_body, load_query
@@ -98,20 +99,6 @@ def _meeting_json(m: Meeting) -> dict[str, Any]:
         "aob": m.aob,
         "next_date": m.next_date.isoformat() if m.next_date else None,
     }
-
-
-def _issue_for(user: User, issue_id: int) -> Issue:
-    """Return an issue the user may see: a coordinator's areas, a provider's own issues."""
-    issue = db.session.get(Issue, issue_id)
-    if issue is not None:
-        if user.role == "admin":
-            return issue
-        if user.role == "coordinator" and issue.area in {a.code for a in visible_areas(user)}:
-            return issue
-        if user.role == "provider" and user.provider and issue.owner:
-            if issue.owner.strip().lower() == user.provider.strip().lower():
-                return issue
-    raise NotFound(f"no issue {issue_id}", details={"id": issue_id})
 
 
 def _iso(value: Any) -> Any:
@@ -206,7 +193,7 @@ def agree_priority(code: str) -> tuple[dict[str, Any], int]:
 def change_status(issue_id: int) -> dict[str, Any]:
     """Move an issue to a new status with a dated note (providers: in progress or resolved)."""
     user = current_user()
-    issue = _issue_for(user, issue_id)
+    issue = visible_issue(db.session, user, issue_id)
     data = load_body(StatusSchema())
     if user.role == "provider" and data["status"] not in PROVIDER_STATUSES:
         raise Forbidden("a provider may mark its issues in progress or resolved")
@@ -228,7 +215,7 @@ def change_status(issue_id: int) -> dict[str, Any]:
 def log_action(issue_id: int) -> tuple[dict[str, Any], int]:
     """Log a dated action on an issue (an update that keeps it from being overdue)."""
     user = current_user()
-    issue = _issue_for(user, issue_id)
+    issue = visible_issue(db.session, user, issue_id)
     data = load_body(ActionSchema())
     add_action(db.session, issue, on=data["date"] or _today(), text=data["text"], user_id=user.id)
     db.session.commit()
@@ -240,7 +227,7 @@ def log_action(issue_id: int) -> tuple[dict[str, Any], int]:
 def publish(issue_id: int) -> dict[str, Any]:
     """Publish the issue's "you said, we did" statement (public page and collectors)."""
     user = current_user()
-    issue = _issue_for(user, issue_id)
+    issue = visible_issue(db.session, user, issue_id)
     data = load_body(PublicSchema())
     set_public_text(db.session, issue, data["text"], on=_today(), user_id=user.id)
     db.session.commit()

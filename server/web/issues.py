@@ -17,7 +17,6 @@ from ..api.meetings import (
     AgreeSchema,
     PublicSchema,
     StatusSchema,
-    _issue_for,
 )
 from ..auth import area_for
 from ..clock import now
@@ -31,6 +30,7 @@ from ..meetings import (
     set_public_text,
     set_status,
     tracked,
+    visible_issue,
 )
 from ..merge import Period
 from ..models import Area, Issue, User
@@ -53,7 +53,7 @@ def _find(me: User, code: str, category: str) -> tuple[Area, Issue | None]:
         return area, issue
     if issue is None:
         raise NotFound(f"no issue {category!r} in {code!r}")
-    _issue_for(me, issue.id)  # the API's rule: a provider sees only the issues it owns
+    visible_issue(db.session, me, issue.id)  # a provider sees only the issues it owns
     area = db.session.scalar(select(Area).where(Area.code == code))
     assert area is not None
     return area, issue
