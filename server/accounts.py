@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -71,9 +73,18 @@ def user_for_token(session: Session, token: str, now: datetime) -> User:
     return row.user
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash of a random password, made like every real one (same method and cost)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def check_password(session: Session, name: str, password: str) -> User | None:
     """Return the user if the password is theirs, else None."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None or not user.password_hash:
+        # Hash anyway, so the answer takes as long as for a real user and so does not tell
+        # which usernames exist.
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
