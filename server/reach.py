@@ -1,7 +1,7 @@
 """The reach ledger: doors knocked, contacts, surveys, contact rate, hours, who was reached.
 
 Collectors send their sessions and door outcomes with ``POST /api/v1/sync/activity`` (the
-shape of ``collector.store.Store.unsynced_visits()``; docs/meetings.md). Storing them is
+shape of ``collector.store.ResponseStore.unsynced_visits()``; docs/meetings.md). Storing them is
 idempotent by id; a session sent again (e.g. once it has ended) updates its end time.
 No Flask here.
 """
