@@ -271,6 +271,26 @@ def import_command(config: Config, file: str, as_json: bool) -> None:
     )
 
 
+@server.command("purge-personal")
+@json_option
+@pass_config
+def purge_personal(config: Config, as_json: bool) -> None:
+    """Delete consented contact details past their retention (PERSONAL_RETENTION_DAYS)."""
+    from .db import db, utcnow
+    from .retention import purge_expired_personal
+
+    with config.context() as app, domain_errors():
+        deleted = purge_expired_personal(db.session, utcnow())
+        db.session.commit()
+        days = app.config["PERSONAL_RETENTION_DAYS"]
+    emit(
+        as_json,
+        {"deleted": deleted, "retention_days": days},
+        f"deleted {deleted} expired contact details (retention: "
+        + (f"{days} days)" if days else "no limit)"),
+    )
+
+
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DOORSTEP"}
 )

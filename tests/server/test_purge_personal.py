@@ -1,0 +1,64 @@
+"""``doorstep server purge-personal`` deletes contact details past their retention, no others."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from server.cli import main
+from server.db import db
+from server.models import PersonalDetail, Response
+from server.surveys import add_survey
+
+from .conftest import TEST_SURVEY, Clock, bearer, make_response
+
+PERSONAL_SURVEY = {
+    **TEST_SURVEY,
+    "version": 2,
+    "questions": [
+        *TEST_SURVEY["questions"],
+        {"id": "ok", "type": "consent", "label": {"en": "May we call you back?"}},
+        {
+            "id": "contact",
+            "type": "text",
+            "personal": True,
+            "relevant": {"question": "ok", "equals": True},
+            "label": {"en": "Phone?"},
+        },
+    ],
+}
+
+
+def push_with_contact(client: FlaskClient, device: str, phone: str) -> str:
+    """Push one response with a consented phone number; return its id."""
+    answers = {"concerns": ["speeding"], "ok": True}
+    item = make_response(survey_version=2, answers=answers, personal={"contact": phone})
+    reply = client.post("/api/v1/sync/push", json={"responses": [item]}, headers=bearer(device))
+    assert reply.get_json()["results"][0]["status"] == "accepted"
+    return item["id"]
+
+
+def test_purge_deletes_only_expired_contact_details(
+    app: Flask, client: FlaskClient, device: str, clock: Clock, runner: CliRunner
+) -> None:
+    with app.app_context():
+        add_survey(db.session, PERSONAL_SURVEY)
+        db.session.commit()
+    clock.now = datetime(2020, 1, 1, tzinfo=UTC)  # its year of retention is long over
+    old = push_with_contact(client, device, "0700 000001")
+    clock.now = datetime.now(UTC)
+    fresh = push_with_contact(client, device, "0700 000002")
+    result = runner.invoke(main, ["server", "purge-personal", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"deleted": 1, "retention_days": 365}
+    with app.app_context():
+        kept = db.session.scalars(select(PersonalDetail.response_id)).all()
+        assert kept == [fresh]
+        assert db.session.get(Response, old) is not None  # the answers stay
+    again = runner.invoke(main, ["server", "purge-personal"])
+    assert "deleted 0 expired contact details (retention: 365 days)" in again.output
