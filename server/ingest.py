@@ -10,9 +10,10 @@ not go in are then classified by content hash.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Insert, select, update
@@ -59,39 +60,82 @@ def _insert(session: Session) -> Any:
     return (postgresql if name == "postgresql" else sqlite).insert
 
 
-def insert_many(session: Session, stmt: Insert, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Run an INSERT for many rows (all with the same keys) through the driver's executemany.
+@dataclass(frozen=True)
+class _Plan:
+    """How to hand one INSERT's rows to the driver: its SQL, value order and bind processors."""
 
-    SQLAlchemy's executemany rebuilds every row's parameters and costs more per row than the
-    database does; here the statement is compiled once per call and each value only passes
-    its column type's bind processor. A statement that needs more (defaults filled in,
-    RETURNING, expanding parameters) goes through ``session.execute`` as usual.
-    """
-    if not rows:
-        return
-    conn = session.connection()
-    dialect = conn.dialect
-    keys = list(rows[0])
-    compiled = stmt.compile(dialect=dialect, column_keys=keys)
-    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
-    if (
+    sql: str
+    names: tuple[str, ...]
+    procs: tuple[tuple[int, str, Callable[[Any], Any]], ...]
+    positional: bool
+    direct: bool
+
+
+_PLANS: dict[Hashable, _Plan] = {}
+
+
+def _plan(stmt: Insert, dialect: Any, keys: tuple[str, ...]) -> _Plan:
+    """Compile ``stmt`` for rows with ``keys``; say whether the driver can take them as they are."""
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+    direct = not (
         compiled.insert_prefetch
         or compiled.returning
         or compiled.literal_execute_params
         or compiled.post_compile_params
         or set(names) != set(keys)
-    ):
+    )
+    procs = []
+    for i, name in enumerate(names if direct else ()):
+        proc = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if proc is not None:
+            procs.append((i, name, proc))
+    return _Plan(compiled.string, names, tuple(procs), bool(compiled.positional), direct)
+
+
+def insert_many(
+    session: Session, stmt: Insert, rows: Sequence[Mapping[str, Any]], *, key: Hashable = None
+) -> None:
+    """Run an INSERT for many rows (all with the same keys) through the driver's executemany.
+
+    SQLAlchemy's executemany rebuilds every row's parameters and costs more per row than the
+    database does; here each value only passes its column type's bind processor, and the
+    compiled statement is kept under ``key`` (which must name the statement's shape). A
+    statement that needs more (defaults filled in, RETURNING, expanding parameters) goes
+    through ``session.execute`` as usual.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    keys = tuple(rows[0])
+    cache = (type(dialect), dialect.paramstyle, key, keys) if key is not None else None
+    plan = _PLANS.get(cache) if cache is not None else None
+    if plan is None:
+        plan = _plan(stmt, dialect, keys)
+        if cache is not None:
+            _PLANS[cache] = plan
+    if not plan.direct:
         session.execute(stmt, rows)
         return
-    binds = compiled.binds
-    procs = [(n, binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names]
-    if compiled.positional:
-        params: list[Any] = [
-            tuple(row[n] if p is None else p(row[n]) for n, p in procs) for row in rows
-        ]
+    params: list[Any]
+    if plan.positional:
+        get = itemgetter(*plan.names)
+        params = [get(row) for row in rows] if len(plan.names) > 1 else [(get(r),) for r in rows]
+        if plan.procs:
+            params = [_processed(list(values), plan) for values in params]
     else:
-        params = [{n: row[n] if p is None else p(row[n]) for n, p in procs} for row in rows]
-    conn.exec_driver_sql(compiled.string, params)
+        params = [{n: row[n] for n in plan.names} for row in rows]
+        for values in params:
+            for _, name, proc in plan.procs:
+                values[name] = proc(values[name])
+    conn.exec_driver_sql(plan.sql, params)
+
+
+def _processed(values: list[Any], plan: _Plan) -> tuple[Any, ...]:
+    for i, _, proc in plan.procs:
+        values[i] = proc(values[i])
+    return tuple(values)
 
 
 def _id_of(item: Any) -> str | None:
@@ -212,7 +256,7 @@ def ingest_batch(
         if rid in inserted
     ]
     if personal_rows:
-        insert_many(session, PersonalDetail.__table__.insert(), personal_rows)
+        insert_many(session, PersonalDetail.__table__.insert(), personal_rows, key="personal")
     if accepted_rows:
         for hook in [*ACCEPTED_HOOKS, *hooks]:
             hook(session, accepted_rows)

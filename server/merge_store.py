@@ -212,7 +212,7 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], counters: 
         index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counters}
     )
     # executemany: one compiled statement for every row (a multi-VALUES insert recompiles)
-    insert_many(session, stmt, rows)
+    insert_many(session, stmt, rows, key=("upsert", table.name, tuple(counters)))
 
 
 def _rules(session: Session, hashes: Iterable[str]) -> dict[str, str | None]:
@@ -317,7 +317,7 @@ def _contribute(
                     }
                 )
         if triage:
-            insert_many(session, TriageItem.__table__.insert(), triage)
+            insert_many(session, TriageItem.__table__.insert(), triage, key="triage")
     else:
         q = select(TriageItem.response_id, TriageItem.category, TriageItem.severity).where(
             TriageItem.response_id.in_([it.id for it in items]), TriageItem.status == "mapped"
@@ -344,7 +344,7 @@ def _contribute(
                 }
             )
     if mention_rows:
-        insert_many(session, ResponseMention.__table__.insert(), mention_rows)
+        insert_many(session, ResponseMention.__table__.insert(), mention_rows, key="mentions")
     if into is None:
         deltas.apply(session)
 
