@@ -17,6 +17,7 @@ from survey_schemas import (
     load_survey,
     load_survey_file,
 )
+from survey_schemas.readiness import unready_problems
 
 from .exceptions import AlreadyExists, InvalidInput
 from .feed import record_change
@@ -61,6 +62,13 @@ def add_survey(session: Session, definition: dict[str, Any]) -> tuple[SurveyVers
     session.flush()
     record_change(session, "survey", row.id)
     return row, True
+
+
+def check_ready(definition: dict[str, Any]) -> None:
+    """Raise :class:`InvalidInput` if a survey may not be used yet (a placeholder purpose)."""
+    problems = unready_problems(definition)
+    if problems:
+        raise InvalidInput("the survey is not ready to be used", details={"problems": problems})
 
 
 def add_bundled_surveys(session: Session) -> list[SurveyVersion]:
