@@ -129,13 +129,18 @@ def init(config: Config, areas_csv: str | None, demo: bool, as_json: bool) -> No
 @json_option
 @pass_config
 def add_survey_command(config: Config, path: str, as_json: bool) -> None:
-    """Add a released survey version (the same version again is a no-op)."""
+    """Add a released survey version (the same version again is a no-op).
+
+    A survey whose purpose is still an XLSForm import's placeholder is refused.
+    """
     from .db import db
     from .deployment import load_definition
-    from .surveys import add_survey
+    from .surveys import add_survey, check_ready
 
     with config.context(), domain_errors():
-        row, new = add_survey(db.session, load_definition(path))
+        definition = load_definition(path)
+        row, new = add_survey(db.session, definition)  # validity problems first
+        check_ready(definition)  # then e.g. an XLSForm purpose nobody wrote; nothing committed
         db.session.commit()
         data = {"survey_id": row.survey_id, "version": row.version, "added": new}
     emit(

@@ -10,6 +10,7 @@ import click
 
 from .definition import SurveyError, load_survey_file
 from .model import METHODS
+from .readiness import unready_problems
 from .registry import SurveyRegistry
 
 
@@ -22,20 +23,21 @@ def survey() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
 def validate_cmd(paths: tuple[Path, ...], as_json: bool) -> None:
-    """Check survey definitions (files or folders of *.json); exit 1 listing each problem."""
+    """Check survey definitions (files or folders of *.json); exit 1 listing each problem.
+
+    A valid survey whose purpose is still an XLSForm import's placeholder is a problem too.
+    """
     problems: list[str] = []
     checked: list[str] = []
     for path in paths:
         try:
-            if path.is_dir():
-                reg = SurveyRegistry()
-                added = reg.load_dir(path)
-                checked.extend(f"{s.id} v{s.version}" for s in added)
-            else:
-                s = load_survey_file(path)
-                checked.append(f"{s.id} v{s.version}")
+            surveys = SurveyRegistry().load_dir(path) if path.is_dir() else [load_survey_file(path)]
         except SurveyError as exc:
             problems.extend(exc.problems)
+            continue
+        for s in surveys:
+            checked.append(f"{s.id} v{s.version}")
+            problems.extend(unready_problems(s.definition or {}))
     if as_json:
         click.echo(json.dumps({"ok": not problems, "surveys": checked, "problems": problems}))
     else:
