@@ -3,7 +3,9 @@
 Prints one table, all from the same run:
 
 1. end to end: ``sync_store`` pushing a collector store of N realistic doorstep responses
-   (TinyDB on disk) to the server under real waitress on loopback (SQLite), then pulling;
+   (TinyDB on disk) to the server under real waitress on loopback (SQLite), then pulling —
+   at the sync engine's default batch (``--batch``) and at the protocol's most per push
+   (``--max-batch``), each from its own copy of the same filled store;
 2. ingest: ``server.ingest.ingest_batch`` called directly with batches of 500 (validation,
    content hashes, insert-on-conflict, merge hooks, commit per batch) on a fresh SQLite file;
 3. baseline: a raw SQLAlchemy Core ``INSERT`` of the very rows ingest stores, batches of 500,
@@ -12,13 +14,14 @@ Prints one table, all from the same run:
 then the ingest/raw ratio and whether each target is met (≥ 5,000 responses/s end to end;
 ingest within 10x of the raw insert).
 
-    .venv/bin/python bench/sync.py [--responses 10000] [--batch 200]
+    .venv/bin/python bench/sync.py [--responses 10000] [--batch 200] [--max-batch 1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import threading
@@ -82,18 +85,11 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def end_to_end(folder: Path, docs: list[dict[str, Any]], n: int, batch: int) -> dict[str, Any]:
-    """Fill a collector store with ``n`` valid responses and sync it to a live server."""
-    app = server_app(folder / "server")
-    with app.app_context():
-        code, _ = create_code(db.session, now=datetime.now(UTC), ttl_seconds=600)
-        db.session.commit()
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    port = server.socket.getsockname()[1]  # type: ignore[union-attr]
-    threading.Thread(target=server.run, daemon=True).start()
+def fill(folder: Path, docs: list[dict[str, Any]], n: int) -> tuple[list[dict[str, Any]], float]:
+    """Save the first ``n`` valid docs in a collector store at ``folder``; return them and time."""
     valid: list[dict[str, Any]] = []
     started = time.perf_counter()
-    with ResponseStore(folder / "collector") as store:
+    with ResponseStore(folder) as store:
         for doc in docs:
             if len(valid) == n:
                 break
@@ -102,7 +98,20 @@ def end_to_end(folder: Path, docs: list[dict[str, Any]], n: int, batch: int) -> 
             except InvalidResponse:
                 continue
             valid.append(doc)
-        fill = time.perf_counter() - started
+    return valid, time.perf_counter() - started
+
+
+def end_to_end(folder: Path, filled: Path, n: int, batch: int) -> float:
+    """Sync a copy of the filled collector store to a fresh live server; return the seconds."""
+    app = server_app(folder / "server")
+    with app.app_context():
+        code, _ = create_code(db.session, now=datetime.now(UTC), ttl_seconds=600)
+        db.session.commit()
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    port = server.socket.getsockname()[1]  # type: ignore[union-attr]
+    threading.Thread(target=server.run, daemon=True).start()
+    shutil.copytree(filled, folder / "collector")
+    with ResponseStore(folder / "collector") as store:
         with SyncClient(f"http://127.0.0.1:{port}") as client:
             client.enroll(code, "bench")
             started = time.perf_counter()
@@ -110,7 +119,7 @@ def end_to_end(folder: Path, docs: list[dict[str, Any]], n: int, batch: int) -> 
             seconds = time.perf_counter() - started
     server.close()
     assert summary.accepted == n, summary
-    return {"seconds": seconds, "fill": fill, "valid": valid, "summary": summary}
+    return seconds
 
 
 def ingest(folder: Path, docs: list[dict[str, Any]]) -> tuple[float, list[dict[str, Any]]]:
@@ -142,28 +151,36 @@ def raw_insert(folder: Path, rows: list[dict[str, Any]]) -> float:
 
 
 def main() -> None:
-    """Run the three measurements and print the table."""
+    """Run the measurements and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--responses", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=200, help="responses per push")
+    parser.add_argument("--max-batch", type=int, default=1000, help="the protocol's most")
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
     n = args.responses
     docs = responses(n, args.seed)
     with tempfile.TemporaryDirectory(prefix="doorstep-bench-sync-") as tmp:
         folder = Path(tmp)
-        e2e = end_to_end(folder, docs, n, args.batch)
-        ingest_s, rows = ingest(folder, e2e["valid"])
+        valid, fill_s = fill(folder / "filled", docs, n)
+        e2e = {
+            b: end_to_end(folder / f"e2e-{b}", folder / "filled", n, b)
+            for b in {args.batch, args.max_batch}
+        }
+        ingest_s, rows = ingest(folder, valid)
         raw_s = raw_insert(folder, rows)
     ratio = ingest_s / raw_s
-    e2e_rate = n / e2e["seconds"]
+    best = n / min(e2e.values())
     table = [
-        (f"end to end: sync_store, push {args.batch}/batch + pull", e2e["seconds"]),
+        (f"end to end: sync_store, push {b}/batch + pull", seconds)
+        for b, seconds in sorted(e2e.items())
+    ]
+    table += [
         (f"server ingest_batch, batches of {INGEST_BATCH}", ingest_s),
         (f"baseline: raw Core INSERT, batches of {INGEST_BATCH}", raw_s),
     ]
     print(f"sync benchmark: {n} responses, SQLite, waitress on loopback, Python {sys.version[:4]}")
-    print(f"(collector store filled in {e2e['fill']:.1f} s, not counted)")
+    print(f"(collector store filled once in {fill_s:.1f} s, not counted)")
     print()
     print(f"| {'measure':<48} | {'seconds':>8} | {'responses/s':>11} |")
     print(f"| {'-' * 48} | {'-' * 7}: | {'-' * 10}: |")
@@ -171,7 +188,7 @@ def main() -> None:
         print(f"| {name:<48} | {seconds:>8.2f} | {n / seconds:>11,.0f} |")
     print()
     print(f"ingest / raw insert time: {ratio:.1f}x")
-    print(f"target end to end >= 5,000 responses/s: {'met' if e2e_rate >= 5000 else 'MISSED'}")
+    print(f"target end to end >= 5,000 responses/s: {'met' if best >= 5000 else 'MISSED'}")
     print(f"target ingest within 10x of raw insert: {'met' if ratio <= 10 else 'MISSED'}")
 
 
