@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UTCDateTime, db, utcnow
@@ -15,11 +15,17 @@ class Response(db.Model):
     """One response as first received; never changed afterwards except the conflict flag."""
 
     __tablename__ = "responses"
+    # GET /api/v1/responses pages oldest first on (received_at, id), for one area or several:
+    # one area walks the first index in order; many areas walk the second and filter.
+    __table_args__ = (
+        Index("ix_responses_area_received_at_id", "area", "received_at", "id"),
+        Index("ix_responses_received_at_id", "received_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     survey_id: Mapped[str] = mapped_column(String(64))
     survey_version: Mapped[int] = mapped_column(Integer)
-    area: Mapped[str] = mapped_column(String(64), index=True)
+    area: Mapped[str] = mapped_column(String(64))  # indexed with received_at, id above
     method: Mapped[str] = mapped_column(String(16))
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
