@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -203,16 +204,22 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], counters: 
     """Insert rows or add their counters to the existing ones."""
     if not rows:
         return
-    table = model.__table__
     dialect = session.get_bind().dialect.name
+    # executemany: one compiled statement for every row (a multi-VALUES insert recompiles)
+    key = ("upsert", model.__table__.name, tuple(counters))
+    insert_many(session, _upsert_stmt(model, dialect, tuple(counters)), rows, key=key)
+
+
+@cache
+def _upsert_stmt(model: Any, dialect: str, counters: tuple[str, ...]) -> Any:
+    """Return the table's add-to-counters upsert (built once: ``excluded`` is slow to set up)."""
+    table = model.__table__
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     keys = [c.name for c in table.primary_key.columns]
     stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counters}
     )
-    # executemany: one compiled statement for every row (a multi-VALUES insert recompiles)
-    insert_many(session, stmt, rows, key=("upsert", table.name, tuple(counters)))
 
 
 def _rules(session: Session, hashes: Iterable[str]) -> dict[str, str | None]:
