@@ -94,7 +94,11 @@ def _plan(stmt: Insert, dialect: Any, keys: tuple[str, ...]) -> _Plan:
 
 
 def insert_many(
-    session: Session, stmt: Insert, rows: Sequence[Mapping[str, Any]], *, key: Hashable = None
+    session: Session,
+    stmt: Insert,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Hashable | None = None,
 ) -> None:
     """Run an INSERT for many rows (all with the same keys) through the driver's executemany.
 
