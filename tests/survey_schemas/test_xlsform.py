@@ -619,6 +619,14 @@ def test_cli_writes_out_with_methods(tmp_path: Path) -> None:
         ["event", "kiosk"],
     )
     assert f"wrote {out}" in result.stderr
+    # The import is valid but not ready: its purpose must be written before it is used.
+    unready = CliRunner().invoke(main, ["survey", "validate", str(out)])
+    assert unready.exit_code == 1
+    assert "purpose" in unready.output
+    written["purpose"] = {lang: "Why we ask, who sees it, what we can change." for lang in
+                          written["languages"]}  # fmt: skip
+    written.pop("x-xlsform")
+    out.write_text(json.dumps(written), "utf-8")
     assert CliRunner().invoke(main, ["survey", "validate", str(out)]).exit_code == 0
 
 
