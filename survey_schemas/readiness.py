@@ -12,7 +12,7 @@ from typing import Any
 
 from .xlsform_languages import PURPOSE_PLACEHOLDER
 
-__all__ = ["unready_problems"]
+__all__ = ["unready_problems", "write_purpose"]
 
 PLACEHOLDER_START = PURPOSE_PLACEHOLDER.split(":", 1)[0]
 
@@ -32,3 +32,27 @@ def unready_problems(definition: Mapping[str, Any]) -> list[str]:
         "answers and what the group can change, in every language, then remove "
         "x-xlsform.purpose_placeholder"
     ]
+
+
+def write_purpose(definition: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """Return a copy whose placeholder purpose texts are replaced by ``text``, mark removed.
+
+    For an imported XLSForm, which has no purpose statement of its own. Languages whose purpose
+    was already written keep it.
+    """
+    out = dict(definition)
+    purpose = definition.get("purpose")
+    texts = dict(purpose) if isinstance(purpose, Mapping) else {}
+    for lang in definition.get("languages") or ["en"]:
+        current = str(texts.get(lang, ""))
+        if not current.strip() or current.startswith(PLACEHOLDER_START):
+            texts[lang] = text
+    out["purpose"] = texts
+    marks = definition.get("x-xlsform")
+    if isinstance(marks, Mapping):
+        rest = {k: v for k, v in marks.items() if k != "purpose_placeholder"}
+        if rest:
+            out["x-xlsform"] = rest
+        else:
+            out.pop("x-xlsform")
+    return out

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from survey_schemas.readiness import write_purpose
 from survey_schemas.xlsform import XLSFormError, convert_xlsform
 
 from ..db import db
 from ..exceptions import AlreadyExists, InvalidInput
 from ..models import SurveyVersion
-from ..surveys import add_survey
+from ..surveys import add_survey, check_ready
 from . import auth
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
@@ -97,8 +98,13 @@ def upload() -> Any:
     upload = request.files.get("survey")
     if upload is None or not upload.filename:
         return _page(["Choose a survey file (.json or .xlsx)"], 400)
+    purpose = request.form.get("purpose", "").strip()
     try:
-        row, new = add_survey(db.session, _definition(upload))
+        definition = _definition(upload)
+        if purpose:
+            definition = write_purpose(definition, purpose)
+        check_ready(definition)
+        row, new = add_survey(db.session, definition)
     except (InvalidInput, AlreadyExists) as error:
         db.session.rollback()
         problems = error.details.get("problems") if isinstance(error.details, dict) else None

@@ -12,7 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
+from sqlalchemy import select
 
+from server.db import db
+from server.models import SurveyVersion
 from tests.server.conftest import TEST_SURVEY, bearer
 from tests.server.test_web_data import HOSTILE, post_form, seed, sign_in
 
@@ -248,12 +251,12 @@ def test_coordinator_cannot_make_codes_for_another_group(seeded: FlaskClient):
     assert resp.status_code == 400 and "Choose one of your groups" in resp.get_data(as_text=True)
 
 
-def upload(client: FlaskClient, name: str, content: bytes):
+def upload(client: FlaskClient, name: str, content: bytes, purpose: str = ""):
     return post_form(
         client,
         "/dashboard/surveys/",
         "/dashboard/surveys/",
-        {"survey": (io.BytesIO(content), name)},
+        {"survey": (io.BytesIO(content), name), "purpose": purpose},
     )
 
 
@@ -299,13 +302,29 @@ def test_survey_upload_problems_show_next_to_the_file(
     assert errors and problem in errors.group(1)
 
 
-def test_survey_upload_converts_an_xlsform(seeded: FlaskClient):
+def test_survey_upload_refuses_an_xlsform_without_a_purpose(seeded: FlaskClient):
     sign_in(seeded, "cora")
-    resp = upload(
-        seeded, "yes_or_no_question.xlsx", (XLSFORMS / "yes_or_no_question.xlsx").read_bytes()
-    )
+    form = (XLSFORMS / "yes_or_no_question.xlsx").read_bytes()
+    resp = upload(seeded, "yes_or_no_question.xlsx", form)
+    assert resp.status_code == 400
+    errors = re.search(r'id="survey-error">(.*?)</div>', resp.get_data(as_text=True), re.S)
+    assert errors and "purpose" in errors.group(1)
+    assert "yes_or_no_question" not in seeded.get("/dashboard/surveys/").get_data(as_text=True)
+
+
+def test_survey_upload_converts_an_xlsform_with_its_purpose(seeded: FlaskClient, app: Flask):
+    sign_in(seeded, "cora")
+    form = (XLSFORMS / "yes_or_no_question.xlsx").read_bytes()
+    purpose = "We ask so the group can agree its priorities; only coordinators see answers."
+    resp = upload(seeded, "yes_or_no_question.xlsx", form, purpose)
     assert resp.status_code == 302
     assert "yes_or_no_question" in seeded.get("/dashboard/surveys/").get_data(as_text=True)
+    with app.app_context():
+        row = db.session.execute(
+            select(SurveyVersion).where(SurveyVersion.survey_id == "yes_or_no_question")
+        ).scalar_one()
+        assert set(row.definition["purpose"].values()) == {purpose}
+        assert "purpose_placeholder" not in row.definition.get("x-xlsform", {})
 
 
 def test_reach_shows_doors_contacts_surveys_and_hours(seeded: FlaskClient, app: Flask):
