@@ -179,6 +179,10 @@ class SyncClient:
         params = {} if since in (None, "") else {"since": str(since)}
         return self._call("GET", "/api/v1/sync/pull", params=params)
 
+    def push_activity(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Send door visits and sessions for the reach ledger; safe to retry (by id)."""
+        return self._call("POST", "/api/v1/sync/activity", payload=body)
+
     def _call(
         self,
         method: str,

@@ -204,7 +204,7 @@ def push_visits(store: OutboxStore, client: SyncClient, summary: SyncSummary) ->
         if not body["sessions"] and not body["doors"]:
             return
         try:
-            answer = _post_activity(client, body)
+            answer = client.push_activity(body)
         except RequestRejected as exc:
             log.warning("the server did not take door visits (%s): kept for later", exc.status)
             return
@@ -224,13 +224,6 @@ def _trimmed(
     """Return up to a batch of items not skipped, with only the fields the server reads."""
     wanted = [item for item in items if str(item["id"]) not in skip][:VISIT_BATCH]
     return [{k: item[k] for k in keep if k in item} for item in wanted]
-
-
-def _post_activity(client: SyncClient, body: dict[str, Any]) -> dict[str, Any]:
-    """POST one activity batch, retried like a push (storing it is idempotent by id)."""
-    # SyncClient has no public activity call yet; _call gives the same retries, gzip and
-    # error mapping as push and pull.
-    return client._call("POST", "/api/v1/sync/activity", payload=body)
 
 
 def sync_store(
