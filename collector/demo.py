@@ -101,8 +101,3 @@ def demo_areas() -> list[dict[str, Any]]:
     for area in areas:
         area["group_name"] = GROUPS[area["group"]]
     return areas
-
-
-def demo_groups() -> list[dict[str, str]]:
-    """Return the demo groups (CSGs) as ``{"code", "name"}``."""
-    return [{"code": code, "name": name} for code, name in GROUPS.items()]

@@ -56,14 +56,6 @@ def create_user(
     return user, token
 
 
-def add_api_token(session: Session, user: User) -> str:
-    """Give a user another API token; return it (shown only once)."""
-    token = new_token()
-    session.add(ApiToken(user=user, token_hash=hash_secret(token)))
-    session.flush()
-    return token
-
-
 def user_for_token(session: Session, token: str, now: datetime) -> User:
     """Return the user an API token belongs to, or raise :class:`InvalidToken`."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))

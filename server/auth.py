@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import g, request, session
 from sqlalchemy import select
@@ -120,8 +120,3 @@ def device_area_codes(device: Device) -> set[str] | None:
     if device.group_id is None:
         return None
     return set(db.session.scalars(select(Area.code).where(Area.group_id == device.group_id)))
-
-
-def auth_of(view: Any) -> tuple[str, ...]:
-    """Return the roles a view was declared with (for the OpenAPI document)."""
-    return getattr(view, "doorstep_roles", ())

@@ -13,7 +13,6 @@ Ranking (:func:`rank`) follows docs/priorities.md. No Flask, no database.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -301,16 +300,3 @@ def rank_rows(
     cur, resp = tally_rows(rows, area, period, method)
     prev, prev_resp = tally_rows(rows, area, period.previous(), method)
     return rank(cur, resp, prev, prev_resp, weights)
-
-
-def is_finite_weights(weights: Weights) -> bool:
-    """Return True when every weight is a finite number and the confidence is not negative."""
-    vals = [
-        weights.share,
-        weights.severity,
-        weights.trend,
-        weights.confidence,
-        weights.neutral_severity,
-        weights.trend_threshold,
-    ]
-    return all(math.isfinite(v) for v in vals) and weights.confidence >= 0

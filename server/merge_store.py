@@ -18,7 +18,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -449,11 +449,6 @@ def rebuild(session: Session, batch: int = 5000, progress: Callable[[int], Any] 
     if progress and chunk:
         progress(len(chunk))
     return total
-
-
-def respondents_total(session: Session) -> int:
-    """Return every counted response (the sum of respondent days)."""
-    return int(session.scalar(select(func.coalesce(func.sum(RespondentDay.respondents), 0))))
 
 
 @on_accepted
