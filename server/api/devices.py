@@ -2,51 +2,28 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
-
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
 
 from sync.wire import EnrollRequestSchema, EnrollResponseSchema
 
-from .. import clock
+from .. import clock, throttle
 from ..db import db
 from ..enrollment import enroll
+from ..errors import error_response, status_for
 from ..exceptions import DoorstepError, InvalidInput, TooManyAttempts
 from .body import json_body
 
 bp = Blueprint("devices", __name__, url_prefix="/api/v1/devices")
+KIND = "enroll-address"
 
 
-class FailureLimiter:
-    """Count failed attempts per client address in a sliding window (one process's memory)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def check(self, address: str, limit: int, window: float, now: float) -> None:
-        """Raise :class:`TooManyAttempts` if the address failed ``limit`` times in the window."""
-        with self._lock:
-            recent = self._failures[address]
-            while recent and recent[0] <= now - window:
-                recent.popleft()
-            if len(recent) >= limit:
-                raise TooManyAttempts(
-                    "too many wrong enrollment codes from this address; wait and try again",
-                    details={"retry_after": int(recent[0] + window - now) + 1},
-                )
-
-    def fail(self, address: str, now: float) -> None:
-        """Record one failed attempt."""
-        with self._lock:
-            self._failures[address].append(now)
-
-
-def _limiter() -> FailureLimiter:
-    return current_app.extensions.setdefault("doorstep_enroll_limiter", FailureLimiter())
+@bp.errorhandler(TooManyAttempts)
+def _too_many(error: TooManyAttempts) -> Response:
+    """Answer 429 with ``Retry-After``, so a client knows when to try again."""
+    reply = error_response(status_for(error), error.code, error.message, error.details)
+    reply.headers["Retry-After"] = str(error.details.get("retry_after", 1))
+    return reply
 
 
 @bp.post("/enroll")
@@ -54,18 +31,26 @@ def enroll_device() -> tuple[dict[str, str], int]:
     """Enroll a device with a single-use code; answer its id and bearer token."""
     address = request.remote_addr or "unknown"
     config = current_app.config
-    # A monotonic clock: the window must not jump when the wall clock does.
-    mono = time.monotonic()
-    _limiter().check(address, config["ENROLL_MAX_FAILURES"], config["ENROLL_FAILURE_WINDOW"], mono)
+    limit, window = config["ENROLL_MAX_FAILURES"], config["ENROLL_FAILURE_WINDOW"]
+    now = clock.now()
+    try:
+        throttle.check(db.session, KIND, address, limit, window, now)
+    except TooManyAttempts as error:
+        raise TooManyAttempts(
+            "too many wrong enrollment codes from this address; wait and try again",
+            details=error.details,
+        ) from None
     try:
         body = EnrollRequestSchema().load(json_body())
     except ValidationError as error:
         raise InvalidInput("the enrollment request is not valid", details=error.messages) from None
     try:
-        device_id, token = enroll(db.session, body["code"], body["label"], now=clock.now())
+        device_id, token = enroll(db.session, body["code"], body["label"], now=now)
     except DoorstepError:
         db.session.rollback()
-        _limiter().fail(address, mono)
+        # Counted in the database: every worker process sees the same failures.
+        throttle.fail(db.session, KIND, address, window, now)
+        db.session.commit()
         raise
     db.session.commit()
     return EnrollResponseSchema().dump({"device_id": device_id, "token": token}), 201

@@ -13,6 +13,7 @@ from .core import ApiToken, Area, Group, SurveyVersion, User, user_groups
 from .devices import Device, EnrollmentCode
 from .feed import ChangeLog, Issue, ServerState
 from .responses import PersonalDetail, Response, ResponseConflict
+from .throttle import FailedAttempt
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
@@ -23,6 +24,7 @@ __all__ = [
     "ChangeLog",
     "Device",
     "EnrollmentCode",
+    "FailedAttempt",
     "Group",
     "Issue",
     "PersonalDetail",

@@ -1,8 +1,8 @@
-"""Sign-in and sign-out, the signed-in user, role checks, and the failed sign-in limiter."""
+"""Sign-in and sign-out, the signed-in user, role checks, and the failed sign-in limits."""
 
 from __future__ import annotations
 
-import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,8 +19,8 @@ from flask import (
 )
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .. import clock, throttle
 from ..accounts import check_password
-from ..api.devices import FailureLimiter
 from ..db import db
 from ..exceptions import Forbidden, TooManyAttempts
 from ..models import User
@@ -82,10 +82,6 @@ def require_sign_in() -> Response | None:
     return redirect(url_for("web.auth.sign_in", next=request.full_path))
 
 
-def _limiter() -> FailureLimiter:
-    return current_app.extensions.setdefault("doorstep_signin_limiter", FailureLimiter())
-
-
 def _limits() -> tuple[int, int, float]:
     cfg = current_app.config
     return (
@@ -95,17 +91,21 @@ def _limits() -> tuple[int, int, float]:
     )
 
 
-def _keys(username: str) -> tuple[str, str]:
-    return f"user:{username.strip().lower()}", f"addr:{request.remote_addr or 'unknown'}"
+def _keys(username: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Return the (kind, key) pairs a failed sign-in counts against: the username, the address."""
+    return (
+        ("signin-user", username.strip().lower()),
+        ("signin-address", request.remote_addr or "unknown"),
+    )
 
 
-def _check_limits(username: str, now: float) -> None:
+def _check_limits(username: str, now: datetime) -> None:
     """Raise :class:`TooManyAttempts` with a message people understand."""
     per_user, per_address, window = _limits()
-    user_key, address_key = _keys(username)
+    (user_kind, user_key), (address_kind, address_key) = _keys(username)
     try:
-        _limiter().check(user_key, per_user, window, now)
-        _limiter().check(address_key, per_address, window, now)
+        throttle.check(db.session, user_kind, user_key, per_user, window, now)
+        throttle.check(db.session, address_kind, address_key, per_address, window, now)
     except TooManyAttempts as error:
         wait = max(1, round(int(error.details.get("retry_after", window)) / 60))
         raise TooManyAttempts(
@@ -128,7 +128,7 @@ def sign_in() -> Any:
     """Show the sign-in form; sign the user in with a username and password."""
     errors: dict[str, str] = {}
     form = {"username": request.form.get("username", "")}
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         raw = {k: v for k, v in request.form.items() if k in ("username", "password") and v}
         try:
@@ -137,16 +137,19 @@ def sign_in() -> Any:
             errors = {k: v[0] for k, v in error.messages_dict.items()}
             status = 400
         else:
-            now = time.monotonic()
+            now = clock.now()
             try:
                 _check_limits(data["username"], now)
             except TooManyAttempts as error:
                 errors, status = {"username": error.message}, 429
+                headers["Retry-After"] = str(error.details.get("retry_after", 1))
             else:
                 found = check_password(db.session, data["username"], data["password"])
                 if found is None:
-                    for key in _keys(data["username"]):
-                        _limiter().fail(key, now)
+                    # In the database, so every worker process counts the same failures.
+                    for kind, key in _keys(data["username"]):
+                        throttle.fail(db.session, kind, key, _limits()[2], now)
+                    db.session.commit()
                     errors = {"username": "The username or password is not right"}
                     status = 400
                 else:
@@ -157,7 +160,7 @@ def sign_in() -> Any:
                     csrf.rotate()
                     return redirect(safe_next(request.args.get("next")))
     page = render_template("dash/sign_in.html", errors=errors, form=form)
-    return page, status
+    return page, status, headers
 
 
 @bp.post("/sign-out")
