@@ -1,0 +1,58 @@
+"""Failed sign-ins and enrollments are counted in the database, so two workers share one limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.server.conftest import Clock
+from tests.server.test_enroll import enroll, make_code
+from tests.server.test_web_data import seed, sign_in
+
+
+def test_wrong_enrollment_codes_are_limited_across_two_workers(
+    app: Flask, twin: Flask, clock: Clock
+) -> None:
+    app.config["ENROLL_MAX_FAILURES"] = twin.config["ENROLL_MAX_FAILURES"] = 4
+    first, second = app.test_client(), twin.test_client()
+    for n in range(4):  # alternate workers: each sees only two failures of its own
+        assert enroll((first, second)[n % 2], "AAAA-BBBB-CCCC").status_code == 401
+    good = make_code(app)
+    for worker in (first, second):
+        refused = enroll(worker, good)
+        assert refused.status_code == 429
+        assert refused.get_json()["error"]["code"] == "too_many_attempts"
+        wait = int(refused.headers["Retry-After"])
+        assert 0 < wait <= app.config["ENROLL_FAILURE_WINDOW"]
+    clock.now += timedelta(seconds=app.config["ENROLL_FAILURE_WINDOW"] + 1)
+    assert enroll(second, good).status_code == 201
+
+
+def test_retry_after_counts_down_from_the_oldest_failure(app: Flask, clock: Clock) -> None:
+    app.config["ENROLL_MAX_FAILURES"] = 2
+    client = app.test_client()
+    enroll(client, "AAAA-BBBB-CCCC")
+    clock.now += timedelta(seconds=100)
+    enroll(client, "AAAA-BBBB-CCCC")
+    window = app.config["ENROLL_FAILURE_WINDOW"]
+    assert int(enroll(client, "x").headers["Retry-After"]) == window - 100
+    clock.now += timedelta(seconds=window - 100 + 1)  # the first failure has left the window
+    assert enroll(client, "AAAA-BBBB-CCCC").status_code == 401
+
+
+def test_wrong_passwords_are_limited_across_two_workers(
+    app: Flask, twin: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    seed(app, client)
+    other = twin.test_client()
+    for n in range(5):  # SIGNIN_MAX_FAILURES wrong passwords, spread over both workers
+        assert sign_in((client, other)[n % 2], "cora", "wrong").status_code == 400
+    for worker in (client, other):
+        refused = sign_in(worker, "cora")  # even the right password waits
+        assert refused.status_code == 429
+        assert "Too many failed sign-ins" in refused.get_data(as_text=True)
+        assert 0 < int(refused.headers["Retry-After"]) <= app.config["SIGNIN_FAILURE_WINDOW"]
+    clock.now += timedelta(seconds=app.config["SIGNIN_FAILURE_WINDOW"] + 1)
+    assert sign_in(other, "cora").status_code == 302
