@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
 
 from .settings import SETTINGS, Settings
 from .store import ResponseStore
@@ -17,6 +18,29 @@ from .store import ResponseStore
 __all__ = ["CollectorFlask", "close_app", "create_app", "get_settings", "get_store"]
 
 _SETTING_NAMES = frozenset(s.name for s in SETTINGS) | {"local_key"}
+# Script only from the app's own files (app.js, sw.js): no inline script, no framing.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 
 class CollectorFlask(Flask):
@@ -57,6 +81,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> CollectorF
         SECRET_KEY=settings.secret_key(),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
         DOORSTEP_SETTINGS=settings,
     )
     app.config.update(extra)
@@ -66,8 +91,16 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> CollectorF
     from . import api
 
     app.register_blueprint(api.bp)
+    app.after_request(_security_headers)
     _register_web(app)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    """Put the security headers on every answer: pages, API JSON, errors and files."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _register_web(app: Flask) -> None:

@@ -2,13 +2,59 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 from . import settings
+
+# Self-contained pages (the public notice, the printable agenda) carry their own <style>, so
+# they print offline; the CSP names each block by its hash instead of allowing inline style.
+_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _style_hashes() -> list[str]:
+    """Return a CSP source for each fixed <style> block of the server's own page templates."""
+    found = []
+    for template in sorted(_TEMPLATES.glob("*.html")):
+        for block in _STYLE_BLOCK.findall(template.read_text(encoding="utf-8")):
+            digest = base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode()
+            found.append(f"'sha256-{digest}'")
+    return found
+
+
+def content_security_policy() -> str:
+    """Return the one CSP of every server answer: no script at all, no framing."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            " ".join(("style-src 'self'", *_style_hashes())),
+            "img-src 'self' data:",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def _security_headers(app: Flask) -> None:
+    """Put the security headers on every answer: dashboard pages, API JSON, errors, files."""
+    csp = content_security_policy()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
 
 def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
@@ -41,6 +87,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     dbmod.init_app(app)
     migrate.init_app(app, dbmod.db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     errors.register(app)
+    _security_headers(app)
 
     from .api import register_blueprints
 

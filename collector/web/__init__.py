@@ -1,6 +1,6 @@
 """The collector's web pages for phones and touchscreens: doorstep, kiosk, meeting, our area.
 
-``register(app)`` adds the blueprints, the HTML error pages, the security headers and the
+``register(app)`` adds the blueprints, the HTML error pages, the cache rules and the
 kiosk lock. Pages are plain server-rendered forms that work without JavaScript; ``app.js``
 adds live relevance and offline safety, ``sw.js`` keeps the page when Wi-Fi drops.
 """
@@ -27,21 +27,6 @@ from . import area, common, doorstep, forms, i18n, kiosk, meeting, shell
 
 __all__ = ["register"]
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 # Pages a locked kiosk may show: its own screens, the files they need and the language switch.
 KIOSK_OPEN = frozenset(
     {
@@ -56,7 +41,7 @@ KIOSK_OPEN = frozenset(
 
 
 def register(app: Flask) -> None:
-    """Add the web pages, error pages, security headers and kiosk lock to the collector app."""
+    """Add the web pages, error pages, cache rules and kiosk lock to the collector app."""
     for module in (shell, doorstep, kiosk, meeting, area):
         app.register_blueprint(module.bp)
     app.before_request(_kiosk_lock)
@@ -88,12 +73,7 @@ def _csrf() -> None:
 
 
 def _headers(response: WerkzeugResponse) -> WerkzeugResponse:
-    """Add the security headers, and say which pages may be kept for offline use."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    """Say which pages may be kept for offline use (security headers: see collector/app.py)."""
     if response.mimetype == "text/html":
         # A page with a one-off message ("Saved") or a kiosk page must never come back from
         # a cache: an old "Saved" would be a lie, and a kiosk must not replay anyone's screen.

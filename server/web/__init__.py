@@ -1,7 +1,7 @@
 """The coordinator dashboard: server-rendered pages over the same services as the API.
 
 One parent blueprint (``web``) carries what every page shares: sign-in required, CSRF checked on
-every POST, security headers, and HTML error pages; each page area is a child blueprint module.
+every POST, no caching, and HTML error pages; each page area is a child blueprint module.
 """
 
 from __future__ import annotations
@@ -33,26 +33,13 @@ bp = Blueprint(
 )
 
 # No inline script or style anywhere: charts are inline SVG with presentation attributes only.
-CSP = "; ".join(
-    (
-        "default-src 'none'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    )
-)
+# The security headers (CSP, nosniff, framing) are set app-wide, in server/__init__.py.
 SESSION_HOURS = 12
 
 
 @bp.after_request
-def _security_headers(response: Response) -> Response:
-    """Set the headers every dashboard page carries."""
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
+def _no_store(response: Response) -> Response:
+    """Keep dashboard pages out of caches."""
     if request.endpoint != "web.static":
         # Pages show people's issues: keep them out of shared caches and the back-button cache.
         response.headers["Cache-Control"] = "no-store"
