@@ -22,7 +22,7 @@ from tests.server.conftest import (  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
-def twin(app: Flask, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+def twin(app: Flask, tmp_path: Path, clock: Clock) -> Iterator[Flask]:  # noqa: F811
     """Yield a second app on the first one's database, as a second worker process would be."""
     other = create_app(
         {
