@@ -153,24 +153,30 @@ def add_survey_command(config: Config, path: str, as_json: bool) -> None:
 @server.command()
 @click.option("--host", envvar="DOORSTEP_HOST", help="Address to listen on [127.0.0.1].")
 @click.option("--port", envvar="DOORSTEP_PORT", type=int, help="Port [5000].")
-@click.option("--threads", envvar="DOORSTEP_THREADS", type=int, help="Worker threads [8].")
+@click.option("--threads", envvar="DOORSTEP_THREADS", type=int, help="Threads per process [8].")
+@click.option(
+    "--workers",
+    envvar="DOORSTEP_WORKERS",
+    type=click.IntRange(min=1),
+    help="Server processes [1]; above 1 serves with gunicorn.",
+)
 @pass_config
-def serve(config: Config, host: str | None, port: int | None, threads: int | None) -> None:
-    """Serve the API with waitress (a production WSGI server)."""
-    from waitress import serve as waitress_serve
+def serve(
+    config: Config, host: str | None, port: int | None, threads: int | None, workers: int | None
+) -> None:
+    """Serve the API: waitress in one process, or gunicorn with --workers above 1."""
+    from .serving import serve as serve_app
 
-    app = config.app(HOST=host, PORT=port, THREADS=threads)
+    app = config.app(HOST=host, PORT=port, THREADS=threads, WORKERS=workers)
     cfg = app.config
-    click.echo(f"doorstep server on http://{cfg['HOST']}:{cfg['PORT']}/ (Ctrl-C stops)")
-    waitress_serve(
+    how = f"gunicorn, {cfg['WORKERS']} workers" if cfg["WORKERS"] > 1 else "waitress"
+    click.echo(f"doorstep server on http://{cfg['HOST']}:{cfg['PORT']}/ ({how}; Ctrl-C stops)")
+    serve_app(
         app,
         host=cfg["HOST"],
         port=cfg["PORT"],
         threads=cfg["THREADS"],
-        # A little above the app's limit, so the app answers 413 with the JSON error body;
-        # waitress refuses anything larger before buffering it.
-        max_request_body_size=cfg["MAX_BODY_BYTES"] + 65536,
-        ident="doorstep",
+        workers=cfg["WORKERS"],
     )
 
 

@@ -119,7 +119,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HOST", "127.0.0.1", str, "Address `doorstep server serve` listens on"),
     Setting("PORT", 5000, int, "Port `doorstep server serve` listens on"),
-    Setting("THREADS", 8, int, "Worker threads of the waitress server"),
+    Setting("THREADS", 8, int, "Threads of each `doorstep server serve` process"),
+    Setting(
+        "WORKERS",
+        1,
+        int,
+        "Processes of `doorstep server serve`: 1 serves with waitress; more serve with "
+        "gunicorn (gthread workers of THREADS threads each), using more than one core",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
