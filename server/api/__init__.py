@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
+
+# The largest id a 32-bit INTEGER column holds (PostgreSQL's; SQLite's are wider).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` that only matches ids a database column can hold; a larger one is 404."""
+
+    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every API blueprint on the app."""
+    """Register every API blueprint on the app (after bounding ``<int:>`` for every route)."""
     from . import areas, devices, health, openapi, sync
 
+    # Before any rule is added, so the dashboard's <int:> routes are bounded too.
+    app.url_map.converters["int"] = IdConverter
     for module in (health, openapi, devices, sync, areas):
         app.register_blueprint(module.bp)
