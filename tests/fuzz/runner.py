@@ -1,0 +1,156 @@
+"""Run schemathesis against a live API and count what it finds (tests and bench/fuzz.py share it).
+
+Every operation of the document gets ``examples`` positive cases (data the document allows) and
+``examples`` negative ones (data it forbids), sent over real HTTP. A case fails on a server
+error (5xx) or an answer that breaks the document: undocumented status, wrong content type,
+a body that does not match its schema.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup, ServerError
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+
+
+@dataclass
+class Finding:
+    """One failed check: where, what was sent, what came back."""
+
+    operation: str
+    mode: str
+    check: str
+    status: int
+    detail: str
+
+
+@dataclass
+class Report:
+    """What one fuzz run of one API found."""
+
+    api: str
+    operations: int = 0
+    cases: int = 0
+    server_errors: int = 0
+    violations: int = 0
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Return the findings, one a line, for an assertion message."""
+        return "\n".join(
+            f"{f.operation} [{f.mode}] {f.check} -> {f.status}: {f.detail[:300]}"
+            for f in self.findings
+        )
+
+
+def fuzz(
+    api: str,
+    base_url: str,
+    headers_for: Callable[[Any], Mapping[str, str]],
+    examples: int,
+    *,
+    derandomize: bool = True,
+) -> Report:
+    """Fuzz every operation of the document at ``base_url/api/v1/openapi.json``."""
+    started = time.perf_counter()
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json", timeout=30)
+    report = Report(api)
+    with requests.Session() as session:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            report.operations += 1
+            for mode in MODES:
+                _run(
+                    operation,
+                    mode,
+                    base_url,
+                    session,
+                    dict(headers_for(operation)),
+                    examples,
+                    derandomize,
+                    report,
+                )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run(
+    operation: Any,
+    mode: GenerationMode,
+    base_url: str,
+    session: requests.Session,
+    headers: dict[str, str],
+    examples: int,
+    derandomize: bool,
+    report: Report,
+) -> None:
+    """Send ``examples`` cases of one mode to one operation, recording every failed check."""
+
+    @settings(
+        max_examples=examples,
+        derandomize=derandomize,
+        database=None,
+        deadline=None,
+        # Failures are counted, not raised: no shrinking, and no health check stops a run.
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def one(case: Any) -> None:
+        report.cases += 1
+        # The generated headers stay (negative cases may forge them); auth goes on top.
+        response = case.call(base_url=base_url, session=session, headers=headers, timeout=60)
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                server = isinstance(failure, ServerError) or response.status_code >= 500
+                if server:
+                    report.server_errors += 1
+                else:
+                    report.violations += 1
+                report.findings.append(
+                    Finding(
+                        operation.label,
+                        mode.value,
+                        type(failure).__name__,
+                        response.status_code,
+                        f"{failure.title}: {case.method} {case.formatted_path} "
+                        f"query={case.query!r} body={_short(case.body)} -> {response.text[:300]}",
+                    )
+                )
+
+    try:
+        one()
+    except Unsatisfiable:
+        # Nothing to negate (an operation with no parameters and no body): no negative cases.
+        if mode is GenerationMode.POSITIVE:
+            raise
+
+
+def _short(body: Any) -> str:
+    text = repr(body)
+    return text if len(text) < 300 else text[:300] + "..."
