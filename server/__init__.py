@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response
 
 from . import settings
+from .priorities import weights_from
 
 # Self-contained pages (the public notice, the printable agenda) carry their own <style>, so
 # they print offline; the CSP names each block by its hash instead of allowing inline style.
@@ -69,6 +70,8 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.persistent_secret(app.instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    # Refuse a NaN, infinite or negative PRIORITY_* weight now, not at the first ranking.
+    weights_from(app.config)
     # Flask checks Content-Length against this before a view runs (413 for honest clients).
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
 

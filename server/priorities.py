@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
@@ -27,11 +28,30 @@ WEIGHT_SETTINGS = {
 QUOTES = 3
 
 
+# A severity is scaled 0-1, so an assumed one above 1 would outrank every rated issue.
+_AT_MOST_ONE = frozenset({"PRIORITY_NEUTRAL_SEVERITY"})
+
+
 def weights_from(config: Mapping[str, Any]) -> Weights:
-    """Return the score weights, taking any ``PRIORITY_*`` settings present in ``config``."""
-    given = {
-        attr: float(config[k]) for k, attr in WEIGHT_SETTINGS.items() if config.get(k) is not None
-    }
+    """Return the score weights from any ``PRIORITY_*`` settings in ``config``.
+
+    Raise ``ValueError`` naming the setting when one is not a finite number >= 0 (or, for the
+    neutral severity, above 1): a NaN or infinite weight would rank every issue alike, and a
+    negative one would rank the least raised issues first.
+    """
+    given = {}
+    for name, attr in WEIGHT_SETTINGS.items():
+        if config.get(name) is None:
+            continue
+        try:
+            value = float(config[name])
+        except (TypeError, ValueError):
+            value = math.nan
+        top = 1.0 if name in _AT_MOST_ONE else math.inf
+        if not (math.isfinite(value) and 0 <= value <= top):
+            bound = "between 0 and 1" if name in _AT_MOST_ONE else "a finite number of 0 or more"
+            raise ValueError(f"DOORSTEP_{name}: {config[name]!r} must be {bound}")
+        given[attr] = value
     return Weights(**given)
 
 
