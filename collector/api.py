@@ -15,11 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, session
+from flask import Blueprint, Response, current_app, jsonify, request, session
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from . import hooks
+from .api_spec import build_document
 from .app import get_settings, get_store
 from .bundle import write_bundle
 from .storage import StorageError, StorageFull
@@ -92,6 +93,12 @@ def _json_body() -> Any:
 def health() -> Any:
     """Say the collector is up."""
     return jsonify({"status": "ok"})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """Return the OpenAPI document of the contract endpoints."""
+    return jsonify(build_document(current_app))
 
 
 @bp.post("/responses")

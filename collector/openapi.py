@@ -72,7 +72,10 @@ class Converter:
                 continue
             key = f.data_key or name
             props[key] = self.field(f, request=request)
-            if f.required:
+            partial = schema.partial is True or (
+                isinstance(schema.partial, tuple | list | set) and name in schema.partial
+            )
+            if f.required and not partial:
                 required.append(key)
         out: dict[str, Any] = {"type": "object", "properties": props}
         if required:
