@@ -13,13 +13,15 @@ from pathlib import Path
 
 from collector.storage import open_database
 
+# A tiny journal that is always folded into the snapshot: compaction runs every few saves.
+COMPACT_OPTIONS = {"compact_min_bytes": 16 * 1024, "compact_ratio": 0.0}
 PAD = "Street lighting on the corner has been out for weeks; residents feel unsafe. " * 11
 
 
 def main() -> None:
     """Open the store and save until killed."""
     store, mode = Path(sys.argv[1]), sys.argv[2]
-    options = {"compact_min_bytes": 16 * 1024, "compact_ratio": 0.0} if mode == "compact" else {}
+    options = COMPACT_OPTIONS if mode == "compact" else {}
     db = open_database(store, **options)
     responses = db.table("responses")
     sys.stdout.write("ready\n")
