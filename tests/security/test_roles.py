@@ -1,0 +1,349 @@
+"""Every route of the server, called as every role: each answers only what that role may see.
+
+The table ``POLICY`` classifies every endpoint of the URL map; a new route fails
+``test_every_route_is_classified`` until it is added here, and so is checked by the others.
+Group A is Northfield (areas Abbey, Bell Green); the intruding coordinator is Riverside's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from server.accounts import create_user
+from server.db import db
+from server.deployment import upsert_areas
+from server.models import ApiToken, Device
+from server.models.merge import TriageItem
+from tests.security.routes import requests_of
+from tests.server.conftest import bearer, device_token, user_token
+from tests.server.test_web_data import csrf_of, seed, sign_in
+
+PUBLIC, DEVICE, SCOPED, LISTING, PROVIDER, MANAGERS = (
+    "public",
+    "device",
+    "scoped",
+    "listing",
+    "provider",
+    "managers",
+)
+# public: anyone (aggregates only); device: enrolled devices only; scoped: names one group's
+# area, group, issue, item or device; listing: lists what the caller's groups hold; provider:
+# a provider's own issues; managers: any admin or coordinator (global or checked in the form).
+POLICY = {
+    "web_root": PUBLIC,
+    "static": PUBLIC,
+    "health.health": PUBLIC,
+    "openapi.openapi": PUBLIC,
+    "devices.enroll_device": PUBLIC,
+    "public.area_public": PUBLIC,
+    "web.static": PUBLIC,
+    "web.auth.sign_in": PUBLIC,
+    "web.auth.sign_out": PUBLIC,
+    "sync.push": DEVICE,
+    "sync.pull": DEVICE,
+    "reach.push_activity": DEVICE,
+    "areas.list_areas": LISTING,
+    "responses.list_responses": LISTING,
+    "triage.triage_queue": LISTING,
+    "web.home.index": LISTING,
+    "web.devices.index": LISTING,
+    "web.meetings.index": LISTING,
+    "web.reach.index": LISTING,
+    "web.triage.queue_page": LISTING,
+    "priorities.area_priorities": SCOPED,
+    "reach.area_reach": SCOPED,
+    "meetings.area_issues": SCOPED,
+    "meetings.agree_priority": SCOPED,
+    "meetings.list_meetings": SCOPED,
+    "meetings.save_meeting": SCOPED,
+    "meetings.group_agenda": SCOPED,
+    "meetings.change_status": SCOPED,
+    "meetings.log_action": SCOPED,
+    "meetings.publish": SCOPED,
+    "triage.triage_decide": SCOPED,
+    "web.areas.show": SCOPED,
+    "web.issues.show": SCOPED,
+    "web.issues.agree_priority": SCOPED,
+    "web.issues.change_status": SCOPED,
+    "web.issues.log_action": SCOPED,
+    "web.issues.publish": SCOPED,
+    "web.meetings.group": SCOPED,
+    "web.meetings.save": SCOPED,
+    "web.meetings.meeting": SCOPED,
+    "web.meetings.decide": SCOPED,
+    "web.meetings.agenda": SCOPED,
+    "web.triage.decide_item": SCOPED,
+    "web.devices.revoke": SCOPED,
+    "meetings.my_issues": PROVIDER,
+    "web.devices.new_code": MANAGERS,
+    "web.surveys.index": MANAGERS,
+    "web.surveys.upload": MANAGERS,
+}
+# Valid bodies, so a refusal is the role check and not the validation (API: JSON; pages: forms).
+BODIES: dict[str, dict[str, Any]] = {
+    "meetings.agree_priority": {
+        "category": "litter",
+        "owner": "Council",
+        "report_back": "2025-05-01",
+    },
+    "meetings.save_meeting": {"date": "2025-03-08"},
+    "meetings.change_status": {"status": "in_progress", "note": "x"},
+    "meetings.log_action": {"text": "x"},
+    "meetings.publish": {"text": "x"},
+    "triage.triage_decide": {"category": "drugs"},
+    "web.issues.agree_priority": {"owner": "Council", "report_back": "2025-05-01"},
+    "web.issues.change_status": {"status": "in_progress", "note": "x"},
+    "web.issues.log_action": {"text": "x"},
+    "web.issues.publish": {"text": "x"},
+    "web.meetings.save": {"date": "2025-03-08"},
+    "web.meetings.decide": {
+        "area": "abbey",
+        "category": "litter",
+        "owner": "Council",
+        "report_back": "2025-05-01",
+    },
+    "web.triage.decide_item": {"action": "dismiss"},
+    "web.devices.new_code": {"group": "northfield", "label": "intruder"},
+}
+# What group A holds; none of it may reach another group's coordinator or the provider.
+NORTH_MINUTES = "NORTH-MINUTES-7731"
+NORTH_ACTION = "NORTH-ACTION-5521"
+GROUP_A = ('"abbey"', "/abbey", "abbeygate", "bell green", "bell-green", "broken glass",
+           "northfield", "north-pi", NORTH_MINUTES.lower(), NORTH_ACTION.lower())  # fmt: skip
+# Tables a refused call must leave as they were (tokens' last-used time and failures may move).
+BOOKKEEPING = {"api_tokens", "failed_attempts", "alembic_version"}
+
+
+@dataclass
+class World:
+    """Group A's records and a client per role."""
+
+    values: dict[str, str]
+    api: dict[str, dict[str, str]]  # role -> headers for the API
+    pages: dict[str, FlaskClient]  # role -> a browser session for the dashboard
+
+
+def _api_user(name: str, role: str, **kw: Any) -> str:
+    _, token = create_user(db.session, name, role, **kw)
+    return token
+
+
+@pytest.fixture
+def world(app: Flask, client: FlaskClient) -> World:
+    """Seed two groups' data: responses, an issue each, a meeting, a device, users per role."""
+    seed(app, client)  # dashboard users ada, cora (northfield), rita (riverside), pc (Police)
+    with app.app_context():
+        # A name no page prints for its own reasons (a form hint says "Abbey Pi 2").
+        upsert_areas(db.session, [{"code": "abbey", "name": "Abbeygate", "group": "northfield"}])
+        tokens = {
+            "admin": _api_user("ada-api", "admin"),
+            "coordinator": _api_user("cora-api", "coordinator", groups=["northfield"]),
+            "other": _api_user("rita-api", "coordinator", groups=["riverside"]),
+            "provider": _api_user("pc-api", "provider", provider="Police"),
+        }
+        db.session.commit()
+    device_id, device = device_token(app, group="northfield", label="north-pi")
+    cora, rita = bearer(tokens["coordinator"]), bearer(tokens["other"])
+    north = client.post(
+        "/api/v1/areas/abbey/issues",
+        headers=cora,
+        json={"category": "speeding", "owner": "Abbey Council roads", "report_back": "2025-04-01"},
+    ).get_json()
+    client.post(f"/api/v1/issues/{north['id']}/actions", headers=cora, json={"text": NORTH_ACTION})
+    client.post(
+        "/api/v1/areas/elm-park/issues",
+        headers=rita,
+        json={"category": "litter", "owner": "Police", "report_back": "2025-04-01"},
+    )
+    meeting = {"date": "2025-03-01", "minutes": NORTH_MINUTES}
+    assert (
+        client.put("/api/v1/groups/northfield/meetings", headers=cora, json=meeting).status_code
+        == 200
+    )
+    with app.app_context():
+        item = db.session.scalars(
+            sa.select(TriageItem.id).where(TriageItem.area == "abbey")
+        ).first()
+    values = {
+        "code": "abbey",
+        "group": "northfield",
+        "issue_id": str(north["id"]),
+        "item_id": str(item),
+        "category": "speeding",
+        "day": "2025-03-01",
+        "device_id": device_id,
+        "filename": "dash.css",
+    }
+    api = {
+        "anonymous": {},
+        "device": bearer(device),
+        "other": rita,
+        "provider": bearer(tokens["provider"]),
+        "coordinator": cora,
+    }
+    pages = {}
+    for role, name in (("anonymous", None), ("device", None), ("other", "rita"),
+                       ("provider", "pc"), ("coordinator", "cora")):  # fmt: skip
+        browser = app.test_client()
+        if name:
+            assert sign_in(browser, name).status_code == 302
+        pages[role] = browser
+    return World(values, api, pages)
+
+
+def snapshot(app: Flask) -> dict[str, list[str]]:
+    """Return every row of every table but the bookkeeping ones, as sorted JSON text."""
+    out = {}
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            if table.name not in BOOKKEEPING:
+                rows = db.session.execute(sa.select(table)).all()
+                out[table.name] = sorted(json.dumps(list(r), default=str) for r in rows)
+    return out
+
+
+def call(world: World, role: str, endpoint: str, method: str, url: str) -> TestResponse:
+    """Call one route as ``role``: the API with its token, a page with its browser session."""
+    if url.startswith("/api/"):
+        client = world.pages["anonymous"]  # no cookies sent: only the token speaks
+        body = BODIES.get(endpoint, {}) if method != "GET" else None
+        return client.open(url, method=method, json=body, headers=world.api[role])
+    browser = world.pages[role]
+    if method == "GET":
+        signed_in = role in ("other", "provider", "coordinator")
+        # A signed-in list page may forward to the one thing it lists: follow, and see that.
+        reply = browser.open(url, headers=world.api[role], follow_redirects=signed_in)
+        assert not (signed_in and reply.request.path.startswith("/dashboard/sign-in")), url
+        return reply
+    where = "/dashboard/" if role in ("other", "provider", "coordinator") else "/dashboard/sign-in"
+    token = csrf_of(browser.get(where).get_data(as_text=True))
+    form = {**BODIES.get(endpoint, {}), "csrf_token": token}
+    return browser.open(url, method=method, data=form, headers=world.api[role])
+
+
+def assert_error_body(reply: TestResponse, statuses: set[int], where: str) -> None:
+    """Check an API refusal: one of ``statuses``, with the one error body."""
+    assert reply.status_code in statuses, (where, reply.status_code, reply.get_data(as_text=True))
+    body = reply.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, where
+
+
+def assert_nothing_of_group_a(reply: TestResponse, where: str) -> None:
+    """Check an answer shows none of group A's areas, responses, issues, meetings or devices."""
+    text = reply.get_data(as_text=True).lower()
+    leaked = [marker for marker in GROUP_A if marker in text]
+    assert not leaked, (where, leaked)
+
+
+def routes(app: Flask, world: World) -> Iterator[tuple[str, str, str, str]]:
+    """Yield ``(endpoint, kind, method, url)`` for every non-public route."""
+    for endpoint, method, url in requests_of(app, world.values):
+        if POLICY[endpoint] != PUBLIC:
+            yield endpoint, POLICY[endpoint], method, url
+
+
+def test_every_route_is_classified(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(POLICY) == set(), "classify the new route in POLICY"
+    assert set(POLICY) - endpoints == set(), "a route in POLICY no longer exists"
+
+
+def test_without_a_user_every_user_route_is_refused(app: Flask, world: World) -> None:
+    for (endpoint, kind, method, url), role in itertools.product(
+        routes(app, world), ("anonymous", "device")
+    ):
+        if kind == DEVICE and role == "device":
+            continue
+        before = snapshot(app) if method != "GET" else None
+        reply = call(world, role, endpoint, method, url)
+        where = f"{role} {method} {url}"
+        if url.startswith("/api/"):
+            assert_error_body(reply, {401}, where)
+            assert reply.get_json()["error"]["code"] == "invalid_token", where
+        else:
+            assert reply.status_code == 302, (where, reply.status_code)
+            assert reply.location.startswith("/dashboard/sign-in"), where
+        if before is not None:
+            assert snapshot(app) == before, where
+
+
+def test_another_groups_coordinator_sees_nothing_of_group_a(app: Flask, world: World) -> None:
+    for endpoint, kind, method, url in routes(app, world):
+        before = snapshot(app) if method != "GET" else None
+        reply = call(world, "other", endpoint, method, url)
+        where = f"other {method} {url}"
+        api = url.startswith("/api/")
+        if kind == SCOPED:
+            assert reply.status_code == 404, (where, reply.status_code)
+            if api:
+                assert_error_body(reply, {404}, where)
+                assert reply.get_json()["error"]["code"] == "not_found", where
+        elif kind == LISTING:
+            assert reply.status_code == 200, (where, reply.status_code)
+            assert_nothing_of_group_a(reply, where)
+        elif kind in (DEVICE, PROVIDER):
+            assert_error_body(reply, {401} if kind == DEVICE else {403}, where)
+        else:  # MANAGERS: the page is open to any coordinator, but not group A's part of it
+            assert reply.status_code in (200, 400), (where, reply.status_code)
+            if method == "GET":
+                assert_nothing_of_group_a(reply, where)
+        if before is not None:
+            assert snapshot(app) == before, where
+
+
+def test_a_provider_sees_only_its_own_issues(app: Flask, world: World) -> None:
+    for endpoint, kind, method, url in routes(app, world):
+        before = snapshot(app) if method != "GET" else None
+        reply = call(world, "provider", endpoint, method, url)
+        where = f"provider {method} {url}"
+        if kind == PROVIDER or (kind == LISTING and reply.status_code == 200):
+            assert reply.status_code == 200, where
+            assert_nothing_of_group_a(reply, where)
+        elif url.startswith("/api/"):
+            assert_error_body(reply, {401} if kind == DEVICE else {403, 404}, where)
+        else:
+            assert reply.status_code in (403, 404), (where, reply.status_code)
+        if before is not None:
+            assert snapshot(app) == before, where
+    mine = call(world, "provider", "meetings.my_issues", "GET", "/api/v1/provider/issues")
+    assert [i["area"] for i in mine.get_json()["issues"]] == ["elm-park"]  # its own, Police's
+
+
+def test_group_as_coordinator_is_let_through_every_route(app: Flask, world: World) -> None:
+    for endpoint, kind, method, url in routes(app, world):
+        role = {DEVICE: "device", PROVIDER: "provider"}.get(kind, "coordinator")
+        reply = call(world, role, endpoint, method, url)
+        where = f"{role} {method} {url}"
+        assert reply.status_code not in (401, 403, 404, 500), (where, reply.status_code)
+        if method == "GET" and kind in (SCOPED, LISTING):
+            text = reply.get_data(as_text=True).lower()
+            assert any(marker in text for marker in GROUP_A), where
+
+
+def test_admin_lists_see_every_group(app: Flask, client: FlaskClient) -> None:
+    got = client.get("/api/v1/areas", headers=bearer(user_token(app, "root", "admin")))
+    assert {a["group"] for a in got.get_json()["areas"]} == {"northfield", "riverside"}
+
+
+def test_revoked_device_and_revoked_token_are_refused(app: Flask, client: FlaskClient) -> None:
+    device = bearer(device_token(app, group="northfield")[1])
+    user = bearer(user_token(app, "cora", group="northfield"))
+    assert client.get("/api/v1/sync/pull", headers=device).status_code == 200
+    assert client.get("/api/v1/areas", headers=user).status_code == 200
+    with app.app_context():
+        now = app.config["CLOCK"]()
+        db.session.execute(sa.update(Device).values(revoked_at=now))
+        db.session.execute(sa.update(ApiToken).values(revoked_at=now))
+        db.session.commit()
+    assert_error_body(client.get("/api/v1/sync/pull", headers=device), {401}, "revoked device")
+    assert_error_body(client.get("/api/v1/areas", headers=user), {401}, "revoked API token")
