@@ -51,6 +51,7 @@ class ServerProcess:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.kills = 0
 
     def run(self, *args: str) -> str:
         """Run a ``doorstep server`` command to completion; return its output."""
@@ -85,6 +86,7 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=30)
+            self.kills += 1
 
 
 def free_port() -> int:
@@ -194,7 +196,7 @@ def _killer(
             time.sleep(rng.uniform(0.0, MAX_JITTER))
             report.kills_mid_push += session.in_flight > 0
             server.kill()
-            report.kills += 1
+            report.kills = server.kills
             server.start()
             server.wait_ready()
     except Exception as exc:  # reported, never silently lost with the thread

@@ -4,68 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from sync.client import RetryPolicy, SyncClient
 from sync.engine import sync_store
+from tests.reliability.server_loops import ServerProcess
 
 from .conftest import TEST_SURVEY, collector_hashes, fill
 
-DOORSTEP = [sys.executable, "-c", "from server.cli import main; main()"]
 N = 500
 KILL_AT = (100, 250, 400)
-
-
-class ServerProcess:
-    """``doorstep server serve`` as a child process that a test may kill and start again."""
-
-    def __init__(self, env: dict[str, str], port: int) -> None:
-        self.env = env
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run(
-            [*DOORSTEP, "server", *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [*DOORSTEP, "server", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        pytest.fail("the server did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self.kills += 1
 
 
 @pytest.fixture
