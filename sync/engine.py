@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -23,6 +25,10 @@ from .errors import CursorExpired, RequestRejected, SyncError
 
 MAX_BATCH = 200
 MAX_BATCH_BYTES = 512 * 1024
+# Pushes under way at once: while the server stores one batch, the next is on its way.
+IN_FLIGHT = 2
+# How many batches' worth of the outbox to read from the store at a time.
+WINDOW_BATCHES = 5
 MAX_PULL_PAGES = 10_000
 VISIT_BATCH = 500
 MAX_VISIT_ROUNDS = 10_000
@@ -81,26 +87,50 @@ def _encode(response: Mapping[str, Any]) -> bytes:
     return json.dumps(response, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _batches(
-    store: OutboxStore, skip: set[str], max_count: int, max_bytes: int
-) -> Iterator[tuple[list[dict[str, Any]], list[bytes]]]:
-    """Yield outbox batches of at most ``max_count`` responses and about ``max_bytes``."""
-    while True:
-        # Fetch a few extra so responses left in the outbox this run cannot fill a batch.
-        pending = [r for r in store.unsynced(max_count + len(skip)) if str(r["id"]) not in skip]
-        if not pending:
-            return
+class _Outbox:
+    """Hand out the store's unsynced responses in batches, each at most once per sync.
+
+    The store is read a window at a time (oldest first), so responses still in flight are
+    decoded again only when the window is refilled, not for every batch.
+    """
+
+    def __init__(self, store: OutboxStore, window: int) -> None:
+        self.store = store
+        self.window = window
+        self.unsettled: set[str] = set()  # handed out, and not yet synced, rejected or conflict
+        self._ready: deque[tuple[dict[str, Any], bytes]] = deque()
+
+    def settle(self, ids: Iterable[str]) -> None:
+        """Note that these responses left the outbox (their outcome is recorded)."""
+        self.unsettled.difference_update(ids)
+
+    def take(self, max_count: int, max_bytes: int) -> tuple[list[dict[str, Any]], list[bytes]]:
+        """Return the next batch of at most ``max_count`` responses and about ``max_bytes``."""
+        if not self._ready:
+            self._refill(max(self.window, max_count))
         batch: list[dict[str, Any]] = []
         parts: list[bytes] = []
         size = 0
-        for response in pending[:max_count]:
-            part = _encode(response)
+        while self._ready and len(batch) < max_count:
+            response, part = self._ready[0]
             if batch and size + len(part) > max_bytes:
                 break
+            self._ready.popleft()
             batch.append(response)
             parts.append(part)
             size += len(part) + 1
-        yield batch, parts
+        self.unsettled.update(str(r["id"]) for r in batch)
+        return batch, parts
+
+    def _refill(self, count: int) -> None:
+        # Ask for extra: the oldest unsynced may be the ones in flight or left unsettled.
+        pending = self.store.unsynced(count + len(self.unsettled))
+        self._ready.extend((r, _encode(r)) for r in pending if str(r["id"]) not in self.unsettled)
+
+
+# What one push brought: (batch, the server's results), or (one response, None) when even
+# that one alone was too large for the server (413).
+Sent = list[tuple[list[dict[str, Any]], list[dict[str, Any]] | None]]
 
 
 def push_outbox(
@@ -111,59 +141,86 @@ def push_outbox(
     *,
     max_count: int = MAX_BATCH,
     max_bytes: int = MAX_BATCH_BYTES,
+    in_flight: int = IN_FLIGHT,
 ) -> None:
-    """Push every unsynced response in batches and record each outcome in the store."""
-    skip: set[str] = set()
-    for batch, parts in _batches(store, skip, max_count, max_bytes):
-        _push_batch(store, client, batch, parts, summary, skip)
-        if progress is not None:
-            progress(len(batch))
+    """Push every unsynced response in batches and record each outcome in the store.
+
+    Up to ``in_flight`` pushes are under way at once (on worker threads: the store is only
+    touched here), so the collector reads and records batches while the server stores
+    others. A response is marked synced only from the server's answer naming it; after an
+    error, the answers already received are recorded before the error propagates.
+    """
+    outbox = _Outbox(store, WINDOW_BATCHES * max_count)
+    flying: deque[tuple[list[dict[str, Any]], Future[Sent]]] = deque()
+    with ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="doorstep-push") as pool:
+        try:
+            while True:
+                while len(flying) < max(1, in_flight):
+                    batch, parts = outbox.take(max_count, max_bytes)
+                    if not batch:
+                        break
+                    flying.append((batch, pool.submit(_send, client, batch, parts)))
+                if not flying:
+                    return
+                batch, future = flying.popleft()
+                _record(store, future.result(), summary, outbox)
+                if progress is not None:
+                    progress(len(batch))
+        finally:
+            # An error stops new pushes; answers to the ones under way are still recorded.
+            for _, future in flying:
+                try:
+                    sent = future.result()
+                except Exception:  # the error already on its way says enough
+                    continue
+                _record(store, sent, summary, outbox)
 
 
-def _push_batch(
-    store: OutboxStore,
-    client: SyncClient,
-    batch: list[dict[str, Any]],
-    parts: list[bytes],
-    summary: SyncSummary,
-    skip: set[str],
-) -> None:
-    """Push one batch, halving it when the server finds it too large (413)."""
+def _send(client: SyncClient, batch: list[dict[str, Any]], parts: list[bytes]) -> Sent:
+    """Push one batch (on a worker thread), halving it when the server finds it too large."""
     try:
-        results = client.push(batch, encoded=parts)
+        return [(batch, client.push(batch, encoded=parts))]
     except RequestRejected as exc:
         if exc.status != 413:
             raise
         if len(batch) == 1:
-            summary.sent += 1
+            return [(batch, None)]
+        half = len(batch) // 2
+        return _send(client, batch[:half], parts[:half]) + _send(client, batch[half:], parts[half:])
+
+
+def _record(store: OutboxStore, sent: Sent, summary: SyncSummary, outbox: _Outbox) -> None:
+    """Record the server's answers to one pushed batch in the store and the summary."""
+    for batch, results in sent:
+        summary.sent += len(batch)
+        if results is None:
             summary.rejected += 1
             reason = "too large for the server to accept (HTTP 413)"
             store.mark_rejected(str(batch[0]["id"]), {"_": [reason]})
-            return
-        half = len(batch) // 2
-        _push_batch(store, client, batch[:half], parts[:half], summary, skip)
-        _push_batch(store, client, batch[half:], parts[half:], summary, skip)
-        return
-    summary.sent += len(batch)
-    synced: list[str] = []
-    conflicts: list[str] = []
-    for result in results:
-        rid, status = str(result["id"]), result.get("status")
-        if status in ("accepted", "duplicate"):
-            synced.append(rid)
-            setattr(summary, status, getattr(summary, status) + 1)
-        elif status == "conflict":
-            conflicts.append(rid)
-            summary.conflict += 1
-        elif status == "rejected":
-            store.mark_rejected(rid, result.get("errors") or {"_": ["rejected by the server"]})
-            summary.rejected += 1
-        else:  # an outcome this client does not know: keep it unsynced, try next time
-            skip.add(rid)
-    if synced:
-        store.mark_synced(synced)
-    if conflicts:
-        store.mark_conflict(conflicts)
+            outbox.settle([str(batch[0]["id"])])
+            continue
+        synced: list[str] = []
+        conflicts: list[str] = []
+        for result in results:
+            rid, status = str(result["id"]), result.get("status")
+            if status in ("accepted", "duplicate"):
+                synced.append(rid)
+                setattr(summary, status, getattr(summary, status) + 1)
+            elif status == "conflict":
+                conflicts.append(rid)
+                summary.conflict += 1
+            elif status == "rejected":
+                store.mark_rejected(rid, result.get("errors") or {"_": ["rejected by the server"]})
+                summary.rejected += 1
+                outbox.settle([rid])
+            # an outcome this client does not know: it stays unsynced (and unsettled, so it
+            # is not sent again in this sync) for the next time
+        if synced:
+            store.mark_synced(synced)
+            outbox.settle(synced)
+        if conflicts:
+            store.mark_conflict(conflicts)
+            outbox.settle(conflicts)
 
 
 def pull_updates(store: OutboxStore, client: SyncClient, summary: SyncSummary) -> None:
@@ -233,6 +290,7 @@ def sync_store(
     *,
     max_count: int = MAX_BATCH,
     max_bytes: int = MAX_BATCH_BYTES,
+    in_flight: int = IN_FLIGHT,
 ) -> SyncSummary:
     """Push everything unsynced, pull what changed, then send door visits; return what happened.
 
@@ -241,7 +299,15 @@ def sync_store(
     """
     summary = SyncSummary()
     try:
-        push_outbox(store, client, summary, progress, max_count=max_count, max_bytes=max_bytes)
+        push_outbox(
+            store,
+            client,
+            summary,
+            progress,
+            max_count=max_count,
+            max_bytes=max_bytes,
+            in_flight=in_flight,
+        )
         pull_updates(store, client, summary)
         push_visits(store, client, summary)
     except SyncError as exc:
@@ -253,6 +319,7 @@ def sync_store(
 
 __all__ = [
     "MAX_BATCH",
+    "IN_FLIGHT",
     "MAX_BATCH_BYTES",
     "OutboxStore",
     "SyncSummary",
