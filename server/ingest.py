@@ -10,7 +10,9 @@ not go in are then classified by content hash.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -142,6 +144,22 @@ def _processed(values: list[Any], plan: _Plan) -> tuple[Any, ...]:
     return tuple(values)
 
 
+# One ingest writes at a time per process on SQLite. A second writer would otherwise wait in
+# SQLite's busy handler, which polls with sleeps of up to 100 ms; this lock hands over the
+# moment the first commits, so a device's next push can be checked while this one commits.
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def _one_writer(session: Session, commit: bool) -> Iterator[None]:
+    """Hold the process's SQLite write turn from the first write to the commit."""
+    if commit and session.get_bind().dialect.name == "sqlite":
+        with _SQLITE_WRITER:
+            yield
+    else:
+        yield
+
+
 def _id_of(item: Any) -> str | None:
     value = item.get("id") if isinstance(item, Mapping) else None
     return str(value) if isinstance(value, str) else None
@@ -208,67 +226,68 @@ def ingest_batch(
         )
         if response.personal:
             personal[response.id] = dict(response.personal)
-    inserted: set[str] = set()
-    if rows:
-        table = Response.__table__
-        # a Core insert of the table: the ORM's bulk path costs a third more per row
-        stmt = (
-            _insert(session)(table)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(table.c.id)
-        )
-        inserted = set(session.scalars(stmt, rows))
-    accepted_rows = [row for row in rows if row["id"] in inserted]
-    for row in accepted_rows:
-        outcomes[first[row["id"]][0]] = Outcome(row["id"], "accepted")
-    stored = _stored_hashes(session, [r["id"] for r in rows if r["id"] not in inserted])
-    stored.update({row["id"]: row["content_hash"] for row in accepted_rows})
-    conflicts: list[dict[str, Any]] = []
-    checks = [
-        (first[r["id"]][0], r["id"], r["content_hash"], items[first[r["id"]][0]]) for r in rows
-    ]
-    for index, rid, digest, item in [c for c in checks if c[1] not in inserted] + repeats:
-        if stored.get(rid) == digest:
-            outcomes[index] = Outcome(rid, "duplicate")
-        else:
-            outcomes[index] = Outcome(rid, "conflict")
-            conflicts.append(
-                {
-                    "response_id": rid,
-                    "content_hash": digest,
-                    "envelope": wire_content(item),
-                    "device_id": origin,
-                    "received_at": now,
-                }
+    with _one_writer(session, commit):
+        inserted: set[str] = set()
+        if rows:
+            table = Response.__table__
+            # a Core insert of the table: the ORM's bulk path costs a third more per row
+            stmt = (
+                _insert(session)(table)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(table.c.id)
             )
-    if conflicts:
-        session.execute(
-            _insert(session)(ResponseConflict).on_conflict_do_nothing(
-                index_elements=["response_id", "content_hash"]
-            ),
-            conflicts,
-        )
-        session.execute(
-            update(Response)
-            .where(Response.id.in_({c["response_id"] for c in conflicts}))
-            .values(conflict=True)
-        )
-    expires = now + personal_retention if personal_retention else None
-    personal_rows = [
-        {"response_id": rid, "data": data, "consent": True, "expires_at": expires}
-        for rid, data in personal.items()
-        if rid in inserted
-    ]
-    if personal_rows:
-        insert_many(session, PersonalDetail.__table__.insert(), personal_rows, key="personal")
-    if accepted_rows:
-        for hook in [*ACCEPTED_HOOKS, *hooks]:
-            hook(session, accepted_rows)
-    done = [o for o in outcomes if o is not None]
-    if device is not None:
-        _count(device, done, now)
-    if commit:
-        session.commit()
+            inserted = set(session.scalars(stmt, rows))
+        accepted_rows = [row for row in rows if row["id"] in inserted]
+        for row in accepted_rows:
+            outcomes[first[row["id"]][0]] = Outcome(row["id"], "accepted")
+        stored = _stored_hashes(session, [r["id"] for r in rows if r["id"] not in inserted])
+        stored.update({row["id"]: row["content_hash"] for row in accepted_rows})
+        conflicts: list[dict[str, Any]] = []
+        checks = [
+            (first[r["id"]][0], r["id"], r["content_hash"], items[first[r["id"]][0]]) for r in rows
+        ]
+        for index, rid, digest, item in [c for c in checks if c[1] not in inserted] + repeats:
+            if stored.get(rid) == digest:
+                outcomes[index] = Outcome(rid, "duplicate")
+            else:
+                outcomes[index] = Outcome(rid, "conflict")
+                conflicts.append(
+                    {
+                        "response_id": rid,
+                        "content_hash": digest,
+                        "envelope": wire_content(item),
+                        "device_id": origin,
+                        "received_at": now,
+                    }
+                )
+        if conflicts:
+            session.execute(
+                _insert(session)(ResponseConflict).on_conflict_do_nothing(
+                    index_elements=["response_id", "content_hash"]
+                ),
+                conflicts,
+            )
+            session.execute(
+                update(Response)
+                .where(Response.id.in_({c["response_id"] for c in conflicts}))
+                .values(conflict=True)
+            )
+        expires = now + personal_retention if personal_retention else None
+        personal_rows = [
+            {"response_id": rid, "data": data, "consent": True, "expires_at": expires}
+            for rid, data in personal.items()
+            if rid in inserted
+        ]
+        if personal_rows:
+            insert_many(session, PersonalDetail.__table__.insert(), personal_rows, key="personal")
+        if accepted_rows:
+            for hook in [*ACCEPTED_HOOKS, *hooks]:
+                hook(session, accepted_rows)
+        done = [o for o in outcomes if o is not None]
+        if device is not None:
+            _count(session, device, done, now)
+        if commit:
+            session.commit()
     return done
 
 
@@ -282,13 +301,23 @@ def _stored_hashes(session: Session, ids: list[str]) -> dict[str, str]:
     return out
 
 
-def _count(device: Device, outcomes: list[Outcome], now: datetime) -> None:
+def _count(session: Session, device: Device, outcomes: list[Outcome], now: datetime) -> None:
     """Add a batch's outcomes to the device's counters and note when it last synced."""
     tally = {status: 0 for status in ("accepted", "duplicate", "conflict", "rejected")}
     for outcome in outcomes:
         tally[outcome.status] += 1
-    device.accepted += tally["accepted"]
-    device.duplicates += tally["duplicate"]
-    device.conflicts += tally["conflict"]
-    device.rejected += tally["rejected"]
-    device.last_sync_at = now
+    # Added in SQL, not in Python: a device may have two pushes under way at once, and a
+    # read-add-write of the loaded values would lose one of them.
+    session.execute(
+        update(Device)
+        .where(Device.id == device.id)
+        .values(
+            accepted=Device.accepted + tally["accepted"],
+            duplicates=Device.duplicates + tally["duplicate"],
+            conflicts=Device.conflicts + tally["conflict"],
+            rejected=Device.rejected + tally["rejected"],
+            last_sync_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(device, ["accepted", "duplicates", "conflicts", "rejected", "last_sync_at"])

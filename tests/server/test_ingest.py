@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from server.db import db, utcnow
 from server.ingest import ingest_batch
-from server.models import Response, ResponseConflict
+from server.models import Device, Response, ResponseConflict
 
 from .conftest import device_token, make_response
 
@@ -75,6 +75,24 @@ def test_concurrent_conflicting_pushes_keep_one_original_and_the_other_apart(
         assert sorted(o[position] for o in outcomes) == ["accepted", "conflict"]
     assert stored(app) == 50
     assert stored(app, ResponseConflict) == 50
+
+
+def test_one_device_pushing_twice_at_once_keeps_both_counts(app: Flask) -> None:
+    device_id = device_token(app)[0]
+    batches = [[make_response() for _ in range(n)] for n in (3, 4)]
+    with app.app_context():
+        # Two requests of one device, each with the device loaded before the other commits.
+        sessions = [db.session, db.Session(bind=db.engine)]
+        try:
+            devices = [s.get(Device, device_id) for s in sessions]
+            assert [d.accepted for d in devices] == [0, 0]
+            for session, device, batch in zip(sessions, devices, batches, strict=True):
+                ingest_batch(session, batch, now=utcnow(), device=device)
+        finally:
+            sessions[1].close()
+        device = db.session.get(Device, device_id)
+        assert (device.accepted, device.duplicates) == (7, 0)
+        assert device.last_sync_at is not None
 
 
 def test_ingest_keeps_request_order_and_commits(app: Flask) -> None:
