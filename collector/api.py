@@ -9,7 +9,6 @@ kiosk mode only ``health`` answers without that key, so a kiosk shows no stored 
 from __future__ import annotations
 
 import hmac
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ from . import hooks
 from .api_spec import build_document
 from .app import get_settings, get_store
 from .bundle import write_bundle
+from .json_text import loads
 from .storage import StorageError, StorageFull
 from .store import InvalidResponse, ResponseConflict
 
@@ -84,7 +84,7 @@ def _json_body() -> Any:
         return None, error("unsupported_media_type", "send Content-Type: application/json", 415)
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 from werkzeug
     try:
-        return json.loads(raw), None
+        return loads(raw), None
     except ValueError as exc:
         return None, error("malformed_json", f"the body is not valid JSON: {exc}", 400)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import exceptions as exc
@@ -92,8 +92,27 @@ def _is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+def refuse_nul() -> None:
+    """Refuse a URL, query or form value holding a NUL: PostgreSQL text cannot store one.
+
+    JSON bodies are checked as they are parsed (``collector.json_text``).
+    """
+    values = [*request.args.values(), *(request.view_args or {}).values()]
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in _FORMS:
+        values += request.form.values()
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        message = "a value holds a NUL character"
+        if _is_api():
+            raise ApiError(400, ErrorCode.INVALID_INPUT, message)
+        abort(400, message)
+
+
+_FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def register(app: Flask) -> None:
-    """Install the handlers that give every API error the one body."""
+    """Install the handlers that give every API error the one body, and refuse NUL input."""
+    app.before_request(refuse_nul)
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
 from flask import current_app, request
+
+from collector.json_text import loads
 
 from ..errors import ApiError, ErrorCode
 
@@ -55,8 +56,8 @@ def json_body() -> Any:
             415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"Content-Encoding {encoding!r} is not supported"
         )
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+        return loads(raw)
+    except ValueError as error:
         raise ApiError(
             400, ErrorCode.MALFORMED_JSON, f"the body is not valid JSON: {error}"
         ) from None

@@ -1,0 +1,347 @@
+"""Every write endpoint of the server, with a valid request to carry each hostile payload.
+
+``targets(app, url)`` prepares a world (an admin signed in to the dashboard, a device, an
+issue, a triage text, a meeting) and returns one :class:`Target` per write route; the tests
+check the URL map has no write route without one.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from flask import Flask
+from sqlalchemy import func, select
+
+from server.accounts import create_user
+from server.db import db
+from server.enrollment import create_code
+from server.surveys import add_survey
+from tests.hostile.corpus import SLOT
+from tests.server.conftest import bearer, device_token
+from tests.server.test_web_data import WEB_SURVEY, answer
+
+PASSWORD = "correct horse battery"
+TIMEOUT = 60
+# Sign-in failures are counted on purpose (rate limits); they are not stored input.
+UNCOUNTED = frozenset({"failed_attempts", "api_tokens", "devices", "change_log"})
+
+
+@dataclass
+class Target:
+    """A write endpoint: how to reach it and a valid body whose slots take the payload."""
+
+    method: str
+    rule: str
+    path: str
+    kind: str  # "json", "form" or "multipart"
+    template: Callable[[], dict[str, Any]]
+    headers: dict[str, str] = field(default_factory=dict)
+    shown: tuple[str, ...] = ()  # pages that show what it stores
+
+
+def write_rules(app: Flask, prefixes: tuple[str, ...] = ("/api/", "/dashboard/")) -> set[tuple]:
+    """Return ``(method, rule)`` of every state-changing route under ``prefixes``."""
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(prefixes)
+        for method in (rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}
+    }
+
+
+def row_counts(app: Flask) -> dict[str, int]:
+    """Return the number of rows of every table (what "nothing half-stored" compares)."""
+    with app.app_context():
+        return {
+            t.name: db.session.scalar(select(func.count()).select_from(t))
+            for t in db.metadata.sorted_tables
+            if t.name not in UNCOUNTED
+        }
+
+
+def dashboard_session(url: str) -> tuple[requests.Session, str]:
+    """Return a requests session signed in as the admin, and its CSRF token."""
+    s = requests.Session()
+    page = s.get(f"{url}/dashboard/sign-in", timeout=TIMEOUT).text
+    s.post(
+        f"{url}/dashboard/sign-in",
+        data={"username": "ada", "password": PASSWORD, "csrf_token": _csrf(page)},
+        timeout=TIMEOUT,
+    )
+    token = _csrf(s.get(f"{url}/dashboard/devices/", timeout=TIMEOUT).text)
+    return s, token
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def _world(app: Flask, url: str) -> dict[str, Any]:
+    """Make the rows the targets write to; return their ids and tokens."""
+    with app.app_context():
+        add_survey(db.session, dict(WEB_SURVEY))
+        _, admin = create_user(db.session, "ada", "admin", password=PASSWORD)
+        db.session.commit()
+    device = bearer(device_token(app)[1])
+    admin_h = bearer(admin)
+    issue = requests.post(
+        f"{url}/api/v1/areas/abbey/issues",
+        json={"category": "speeding", "owner": "Police", "report_back": "2025-04-01"},
+        headers=admin_h,
+        timeout=TIMEOUT,
+    ).json()["id"]
+    requests.post(
+        f"{url}/api/v1/sync/push",
+        json={"responses": [answer("abbey", ["other"], "the bench is broken")]},
+        headers=device,
+        timeout=TIMEOUT,
+    ).raise_for_status()
+    triage = requests.get(f"{url}/api/v1/triage", headers=admin_h, timeout=TIMEOUT).json()
+    requests.put(
+        f"{url}/api/v1/groups/northfield/meetings",
+        json={"date": "2025-03-01"},
+        headers=admin_h,
+        timeout=TIMEOUT,
+    ).raise_for_status()
+    spare = device_token(app, label="spare")[0]
+    return {
+        "admin": admin_h,
+        "device": device,
+        "issue": issue,
+        "triage": triage["items"][0]["id"],
+        "spare_device": spare,
+    }
+
+
+def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
+    """Return a target per write route, and the signed-in dashboard session they use."""
+    w = _world(app, url)
+    dash, csrf = dashboard_session(url)
+    issue_page = "/dashboard/areas/abbey/issues/speeding"
+    meeting_page = "/dashboard/groups/northfield/meetings/2025-03-01"
+
+    def code() -> str:
+        with app.app_context():
+            c, _ = create_code(db.session, now=app.config["CLOCK"](), ttl_seconds=3600)
+            db.session.commit()
+        return c
+
+    def form(**fields: str) -> Callable[[], dict[str, Any]]:
+        return lambda: {"csrf_token": csrf, **fields}
+
+    def pushed() -> dict[str, Any]:
+        return {"responses": [answer("abbey", ["other"], SLOT, street=SLOT)]}
+
+    def activity() -> dict[str, Any]:
+        sid = str(uuid.uuid4())
+        return {
+            "sessions": [
+                {"id": sid, "area": SLOT, "started_at": "2025-03-01T10:00:00+00:00"},
+            ],
+            "doors": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "session_id": sid,
+                    "area": "abbey",
+                    "outcome": SLOT,
+                    "at": "2025-03-01T10:05:00+00:00",
+                }
+            ],
+        }
+
+    i = w["issue"]
+    api = [
+        Target(
+            "POST",
+            "/api/v1/devices/enroll",
+            "/api/v1/devices/enroll",
+            "json",
+            lambda: {"code": code(), "label": SLOT},
+            shown=("/dashboard/devices/",),
+        ),
+        Target(
+            "POST",
+            "/api/v1/sync/push",
+            "/api/v1/sync/push",
+            "json",
+            pushed,
+            w["device"],
+            ("/dashboard/triage/",),
+        ),
+        Target(
+            "POST", "/api/v1/sync/activity", "/api/v1/sync/activity", "json", activity, w["device"]
+        ),
+        Target(
+            "POST",
+            "/api/v1/areas/<code>/issues",
+            "/api/v1/areas/abbey/issues",
+            "json",
+            lambda: {
+                "category": "litter",
+                "owner": SLOT,
+                "report_back": "2025-04-01",
+                "note": SLOT,
+            },
+            w["admin"],
+            ("/dashboard/areas/abbey/issues/litter",),
+        ),
+        Target(
+            "POST",
+            "/api/v1/issues/<int:issue_id>/status",
+            f"/api/v1/issues/{i}/status",
+            "json",
+            lambda: {"status": "in_progress", "note": SLOT},
+            w["admin"],
+            (issue_page,),
+        ),
+        Target(
+            "POST",
+            "/api/v1/issues/<int:issue_id>/actions",
+            f"/api/v1/issues/{i}/actions",
+            "json",
+            lambda: {"text": SLOT},
+            w["admin"],
+            (issue_page,),
+        ),
+        Target(
+            "PUT",
+            "/api/v1/issues/<int:issue_id>/public",
+            f"/api/v1/issues/{i}/public",
+            "json",
+            lambda: {"text": SLOT},
+            w["admin"],
+            ("/areas/abbey/public", issue_page),
+        ),
+        Target(
+            "PUT",
+            "/api/v1/groups/<group>/meetings",
+            "/api/v1/groups/northfield/meetings",
+            "json",
+            lambda: {"date": "2025-03-01", "minutes": SLOT, "aob": [SLOT], "apologies": [SLOT]},
+            w["admin"],
+            (meeting_page, "/api/v1/groups/northfield/agenda?format=html"),
+        ),
+        Target(
+            "POST",
+            "/api/v1/triage/<int:item_id>",
+            f"/api/v1/triage/{w['triage']}",
+            "json",
+            lambda: {"category": SLOT},
+            w["admin"],
+        ),
+    ]
+    base = "/dashboard/areas/<code>/issues/<category>"
+    web = [
+        Target(
+            "POST",
+            f"{base}/agree",
+            f"{issue_page}/agree",
+            "form",
+            form(owner=SLOT, report_back="2025-04-01", note=SLOT),
+            shown=(issue_page,),
+        ),
+        Target(
+            "POST",
+            f"{base}/status",
+            f"{issue_page}/status",
+            "form",
+            form(status="in_progress", note=SLOT),
+            shown=(issue_page,),
+        ),
+        Target(
+            "POST",
+            f"{base}/actions",
+            f"{issue_page}/actions",
+            "form",
+            form(text=SLOT),
+            shown=(issue_page,),
+        ),
+        Target(
+            "POST",
+            f"{base}/public",
+            f"{issue_page}/public",
+            "form",
+            form(text=SLOT, action="publish"),
+            shown=("/areas/abbey/public", issue_page),
+        ),
+        Target(
+            "POST",
+            "/dashboard/devices/codes",
+            "/dashboard/devices/codes",
+            "form",
+            form(label=SLOT, group=""),
+        ),
+        Target(
+            "POST",
+            "/dashboard/devices/<device_id>/revoke",
+            f"/dashboard/devices/{w['spare_device']}/revoke",
+            "form",
+            form(note=SLOT),
+        ),
+        Target(
+            "POST",
+            "/dashboard/groups/<group>/meetings",
+            "/dashboard/groups/northfield/meetings",
+            "form",
+            form(date="2025-03-01", minutes=SLOT, aob=SLOT, apologies=SLOT),
+            shown=(meeting_page,),
+        ),
+        Target(
+            "POST",
+            "/dashboard/groups/<group>/meetings/<day>/decisions",
+            f"{meeting_page}/decisions",
+            "form",
+            form(
+                area="abbey", category="graffiti", owner=SLOT, report_back="2025-04-01", note=SLOT
+            ),
+            shown=("/dashboard/areas/abbey/issues/graffiti",),
+        ),
+        Target(
+            "POST",
+            "/dashboard/surveys/",
+            "/dashboard/surveys/",
+            "multipart",
+            form(purpose=SLOT, survey=SLOT),
+        ),
+        Target(
+            "POST",
+            "/dashboard/triage/<int:item_id>",
+            f"/dashboard/triage/{w['triage']}",
+            "form",
+            form(action="map", category=SLOT, area="abbey"),
+        ),
+        # Last: these two end or endanger the session the others use.
+        Target(
+            "POST",
+            "/dashboard/sign-in",
+            "/dashboard/sign-in",
+            "form",
+            form(username=SLOT, password=SLOT),
+        ),
+        Target("POST", "/dashboard/sign-out", "/dashboard/sign-out", "form", form(next=SLOT)),
+    ]
+    return api + web, dash
+
+
+PAGES = (
+    "/dashboard/",
+    "/dashboard/devices/",
+    "/dashboard/triage/",
+    "/dashboard/meetings",
+    "/dashboard/reach/",
+    "/dashboard/surveys/",
+    "/dashboard/areas/abbey",
+    "/dashboard/areas/abbey/issues/speeding",
+    "/dashboard/areas/abbey/issues/litter",
+    "/dashboard/groups/northfield/meetings",
+    "/dashboard/groups/northfield/meetings/2025-03-01",
+    "/dashboard/groups/northfield/agenda",
+    "/areas/abbey/public",
+)

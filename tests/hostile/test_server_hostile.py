@@ -1,0 +1,36 @@
+"""The hostile corpus through every write endpoint of a live server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import requests
+from flask import Flask
+
+from tests.hostile.corpus import SMALL, gzip_bomb
+from tests.hostile.run import run, table
+from tests.hostile.server_targets import row_counts, targets, write_rules
+
+
+def test_every_write_endpoint_has_corpus_coverage(app: Flask, live_server: str) -> None:
+    covered, _ = targets(app, live_server)
+    missing = write_rules(app) - {(t.method, t.rule) for t in covered}
+    assert not missing, f"write endpoints with no hostile-input target: {sorted(missing)}"
+
+
+def test_hostile_inputs_are_rejected_or_stored_and_shown_escaped(
+    app: Flask, live_server: str
+) -> None:
+    covered, dashboard = targets(app, live_server)
+    api = requests.Session()
+    corpus = (*SMALL, gzip_bomb(app.config["MAX_BODY_BYTES"]))
+    rows = run(
+        covered,
+        corpus,
+        live_server,
+        lambda t: api if t.path.startswith("/api/") else dashboard,
+        lambda: row_counts(app),
+        lambda: requests.get(f"{live_server}/api/v1/health", timeout=10).ok,
+        viewer=dashboard,
+    )
+    problems = [p for r in rows for p in r.problems]
+    assert not problems, "\n".join(problems) + "\n" + table("server", rows)
+    assert sum(r.stored for r in rows) > 0 and sum(r.rejected for r in rows) > 0
