@@ -292,12 +292,32 @@ class ResponseStore:
             return len(entries)
 
     def mark_synced(self, ids: Iterable[str]) -> int:
-        """Mark responses as received by the server (accepted or duplicate); return the count."""
-        return self._set_state(ids, SYNCED)
+        """Mark responses as received by the server (accepted or duplicate); return the count.
+
+        Their contact details are deleted here: the server holds them under its retention.
+        """
+        ids = [str(i) for i in ids]
+        count = self._set_state(ids, SYNCED)
+        self._forget_personal(ids)
+        return count
 
     def mark_conflict(self, ids: Iterable[str]) -> int:
         """Mark responses the server kept but flagged as conflicting; they are not resent."""
-        return self._set_state(ids, CONFLICT)
+        ids = [str(i) for i in ids]
+        count = self._set_state(ids, CONFLICT)
+        self._forget_personal(ids)  # the server kept this copy too, details and all
+        return count
+
+    def _forget_personal(self, ids: list[str]) -> None:
+        """Delete these responses' contact details from memory and from the files on disk."""
+        with self._lock:
+            doomed = [self._personal_ids.pop(i) for i in ids if i in self._personal_ids]
+            if not doomed:
+                return
+            self._personal.remove(doc_ids=doomed)
+            # The journal still holds each detail's insert until it is folded into a snapshot:
+            # fold now, so a lost device carries none (0.2-0.6 s at 50k responses, once a sync).
+            self._db.compact()
 
     def mark_rejected(self, response_id: str, errors: Mapping[str, Any]) -> int:
         """Keep a response the server rejected, with its reasons; it is not resent."""
