@@ -70,6 +70,10 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.persistent_secret(app.instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    # A database error's message (which the 500 handler logs) and SQL echo would otherwise
+    # carry the statement's parameters: residents' contact details, token hashes.
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options.setdefault("hide_parameters", True)
     # Refuse a NaN, infinite or negative PRIORITY_* weight now, not at the first ranking.
     weights_from(app.config)
     # Flask checks Content-Length against this before a view runs (413 for honest clients).

@@ -17,6 +17,7 @@ from tests.server.conftest import (  # noqa: F401 (fixtures)
     clock,
     database_url,
     device,
+    live_server,
     runner,
 )
 
