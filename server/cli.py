@@ -291,9 +291,10 @@ def purge_personal(config: Config, as_json: bool) -> None:
     from .retention import purge_expired_personal
 
     with config.context() as app, domain_errors():
-        deleted = purge_expired_personal(db.session, utcnow())
-        db.session.commit()
         days = app.config["PERSONAL_RETENTION_DAYS"]
+        retention = timedelta(days=days) if days else None
+        deleted = purge_expired_personal(db.session, utcnow(), retention)
+        db.session.commit()
     emit(
         as_json,
         {"deleted": deleted, "retention_days": days},
