@@ -94,7 +94,7 @@ def main() -> int:
     parser.add_argument("--http-kills", type=int, default=20, help="collector serve kills [20]")
     parser.add_argument("--server-kills", type=int, default=100, help="server kills [100]")
     parser.add_argument("--responses", type=int, default=5000, help="responses to push [5000]")
-    parser.add_argument("--batch", type=int, default=20, help="responses per push [20]")
+    parser.add_argument("--batch", type=int, default=10, help="responses per push [10]")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     started = time.perf_counter()

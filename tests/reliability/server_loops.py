@@ -10,7 +10,6 @@ exactly once, with the content the collector holds, and the collector must call 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import signal
@@ -21,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -230,8 +230,35 @@ def _check_database(url: str, store: ResponseStore, report: ServerKillReport) ->
     report.unsynced_left = int(store.status()["unsynced"])
 
 
+def prepare_server(url: str, instance: str) -> str:
+    """Do what ``doorstep server init --demo``, ``add-survey`` and ``enroll-code`` do, in-process.
+
+    Three CLI processes would cost seconds of imports; return the enrollment code.
+    """
+    from flask_migrate import upgrade
+
+    from server import create_app
+    from server.db import db
+    from server.deployment import init_deployment
+    from server.enrollment import create_code
+    from server.surveys import add_survey
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": instance, "SECRET_KEY": "reliability"})
+    with app.app_context():
+        try:
+            upgrade()
+            init_deployment(db.session, areas_csv=None, demo=True)
+            add_survey(db.session, dict(TEST_SURVEY))
+            code, _ = create_code(db.session, now=datetime.now(UTC), ttl_seconds=3600)
+            db.session.commit()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    return code
+
+
 def server_kill_loop(
-    workdir: Path, db: str, kills: int, responses: int, batch: int = 20, seed: int = 13
+    workdir: Path, db: str, kills: int, responses: int, batch: int = 10, seed: int = 13
 ) -> ServerKillReport:
     """Push ``responses`` through a server killed ``kills`` times; check exactly-once after."""
     rng = random.Random(seed)
@@ -246,11 +273,7 @@ def server_kill_loop(
             "DOORSTEP_SECRET_KEY": "reliability",
         }
         server = ServerProcess(env, free_port())
-        server.run("init", "--demo")
-        survey = workdir / "test-survey.json"
-        survey.write_text(json.dumps(TEST_SURVEY))
-        server.run("add-survey", str(survey))
-        code = json.loads(server.run("enroll-code", "--json"))["code"]
+        code = prepare_server(url, env["DOORSTEP_INSTANCE"])
         new_collector(workdir / "collector")
         with ResponseStore(workdir / "collector") as store:
             for _ in range(responses):
@@ -277,8 +300,10 @@ def _sync_through_kills(
 ) -> None:
     """Sync until the outbox is empty while a killer thread kills and restarts the server."""
     total = int(store.status()["unsynced"])
-    # Kill marks spread at random over the first 90% of the outbox.
-    marks = sorted(rng.randrange(total * 9 // 10) for _ in range(kills))
+    # One kill mark at random in each of ``kills`` equal slices of the first 90% of the outbox,
+    # so the kills spread over the whole sync and each has batches to cut into.
+    step = total * 0.9 / kills
+    marks = [int((n + rng.random()) * step) for n in range(kills)]
     done = threading.Event()
     session = CountingSession()
     with SyncClient(server.url, retry=PATIENT, timeouts=(2.0, 10.0), session=session) as client:
