@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .exceptions import AlreadyExists, InvalidInput, InvalidToken, NotFound
-from .models import ApiToken, Group, User
+from .models import ApiToken, Group, SessionEpoch, User
 from .models.core import ROLES
 from .tokens import hash_secret, matches, new_token
 
@@ -80,3 +80,19 @@ def check_password(session: Session, name: str, password: str) -> User | None:
         check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def session_epoch(session: Session, user_id: int) -> int:
+    """Return the epoch a user's dashboard sessions must carry to count."""
+    row = session.get(SessionEpoch, user_id)
+    return row.epoch if row is not None else 0
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every dashboard session of a user, in every browser (the signed cookies stay void)."""
+    row = session.get(SessionEpoch, user_id)
+    if row is None:
+        session.add(SessionEpoch(user_id=user_id, epoch=1))
+    else:
+        row.epoch += 1
+    session.flush()

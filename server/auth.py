@@ -10,7 +10,7 @@ from flask import g, request, session
 from sqlalchemy import select
 
 from . import clock
-from .accounts import user_for_token
+from .accounts import session_epoch, user_for_token
 from .db import db
 from .enrollment import device_for_token
 from .exceptions import Forbidden, InvalidToken, NotFound
@@ -45,8 +45,8 @@ def current_user() -> User:
             db.session.commit()
         elif session.get("user_id") is not None:
             user = db.session.get(User, session["user_id"])
-            if user is None:
-                raise InvalidToken("the session's user no longer exists; sign in again")
+            if user is None or session.get("epoch") != session_epoch(db.session, user.id):
+                raise InvalidToken("the session has ended; sign in again")
             g.user = user
         else:
             raise InvalidToken("sign in, or send an API token as 'Authorization: Bearer <token>'")

@@ -13,6 +13,7 @@ from .core import ApiToken, Area, Group, SurveyVersion, User, user_groups
 from .devices import Device, EnrollmentCode
 from .feed import ChangeLog, Issue, ServerState
 from .responses import PersonalDetail, Response, ResponseConflict
+from .sessions import SessionEpoch
 from .throttle import FailedAttempt
 
 for _module in pkgutil.iter_modules(__path__):
@@ -31,6 +32,7 @@ __all__ = [
     "Response",
     "ResponseConflict",
     "ServerState",
+    "SessionEpoch",
     "SurveyVersion",
     "User",
     "user_groups",

@@ -20,7 +20,7 @@ from flask import (
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import clock, throttle
-from ..accounts import check_password
+from ..accounts import check_password, end_sessions, session_epoch
 from ..db import db
 from ..exceptions import Forbidden, TooManyAttempts
 from ..models import User
@@ -49,11 +49,19 @@ class SignInSchema(Schema):
     )
 
 
+def session_user() -> User | None:
+    """Return the user of the browser session if it is still live (not signed out anywhere)."""
+    uid = session.get("user_id")
+    user = db.session.get(User, uid) if isinstance(uid, int) else None
+    if user is not None and session.get("epoch") != session_epoch(db.session, user.id):
+        return None
+    return user
+
+
 def web_user() -> User | None:
     """Return the user signed in through the browser session, if any."""
     if "web_user" not in g:
-        uid = session.get("user_id")
-        user = db.session.get(User, uid) if isinstance(uid, int) else None
+        user = session_user()
         g.web_user = user
         if user is not None:
             g.user = user  # server.auth.current_user() then agrees with the dashboard
@@ -157,6 +165,7 @@ def sign_in() -> Any:
                     session.clear()
                     session.permanent = True
                     session["user_id"] = found.id
+                    session["epoch"] = session_epoch(db.session, found.id)
                     csrf.rotate()
                     return redirect(safe_next(request.args.get("next")))
     page = render_template("dash/sign_in.html", errors=errors, form=form)
@@ -165,7 +174,12 @@ def sign_in() -> Any:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    """Sign out and forget the session."""
+    """Sign out everywhere: end every session of this user, then forget this one."""
+    found = web_user()
+    if found is not None:
+        # A signed cookie copied elsewhere would outlive session.clear(); the epoch ends it.
+        end_sessions(db.session, found.id)
+        db.session.commit()
     session.clear()
     return redirect(url_for("web.auth.sign_in", signed_out=1))
 

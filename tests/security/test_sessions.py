@@ -1,0 +1,47 @@
+"""Signing out ends every dashboard session of the user, even a copied session cookie."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server.accounts import end_sessions
+from server.db import db
+from server.models import User
+from tests.server.test_web_data import post_form, seed, sign_in
+
+
+def cookie_of(browser: FlaskClient) -> str:
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_signing_out_voids_every_copy_of_the_session(app: Flask, client: FlaskClient) -> None:
+    seed(app, client)
+    laptop, thief, phone = app.test_client(), app.test_client(), app.test_client()
+    assert sign_in(laptop, "cora").status_code == 302
+    assert sign_in(phone, "cora").status_code == 302
+    thief.set_cookie("session", cookie_of(laptop))  # a copied, still validly signed cookie
+    assert thief.get("/dashboard/").status_code == 200
+    assert post_form(laptop, "/dashboard/", "/dashboard/sign-out", {}).status_code == 302
+    for browser in (laptop, thief, phone):
+        reply = browser.get("/dashboard/")
+        assert reply.status_code == 302 and reply.location.startswith("/dashboard/sign-in")
+    assert sign_in(thief, "cora").status_code == 302  # signing in again works
+    assert thief.get("/dashboard/").status_code == 200
+
+
+def test_ended_sessions_get_nothing_from_the_api_either(app: Flask, client: FlaskClient) -> None:
+    seed(app, client)
+    browser, other = app.test_client(), app.test_client()
+    sign_in(browser, "cora")
+    sign_in(other, "rita")
+    assert browser.get("/api/v1/areas").status_code == 200  # the API takes the session too
+    with app.app_context():
+        cora = db.session.query(User).filter_by(name="cora").one()
+        end_sessions(db.session, cora.id)  # e.g. after a password or role change
+        db.session.commit()
+    reply = browser.get("/api/v1/areas")
+    assert reply.status_code == 401 and reply.get_json()["error"]["code"] == "invalid_token"
+    assert other.get("/api/v1/areas").status_code == 200  # other users' sessions go on
