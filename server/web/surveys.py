@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from collector.json_text import loads
 from survey_schemas.readiness import write_purpose
 from survey_schemas.xlsform import XLSFormError, convert_xlsform
 
@@ -76,8 +76,8 @@ def _definition(upload: FileStorage) -> dict[str, Any]:
                     "the XLSForm cannot be imported", details={"problems": error.problems}
                 ) from None
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+        data = loads(raw)  # a RecursionError from deep nesting is a ValueError here
+    except ValueError as error:
         raise InvalidInput(f"{name}: not a JSON file: {error}") from None
     if not isinstance(data, dict):
         raise InvalidInput(f"{name}: a survey definition is a JSON object")
