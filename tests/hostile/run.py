@@ -119,11 +119,15 @@ def run(
         row = Row(f"{target.method} {target.rule}")
         http = sessions(target)
         started = time.perf_counter()
-        for payload in corpus:
-            if payload.xss:  # a tag per endpoint, so the escaped text found is this one's
-                payload = dataclasses.replace(payload, text=f"{payload.text} t{n}x")
+        for k, payload in enumerate(corpus):
+            # A tag right after the script, per endpoint and payload, so the escaped text
+            # found on a page is this case's and not an earlier one's.
+            tag = f"t{n}p{k}x"
+            if payload.xss and payload.text:
+                tagged = payload.text.replace(XSS, f"{XSS} {tag}", 1)
+                payload = dataclasses.replace(payload, text=tagged)
             row.cases += 1
-            problem = _one(http, viewer or http, base, target, payload, counts)
+            problem = _one(http, viewer or http, base, target, payload, counts, tag)
             if problem is None:
                 continue
             if problem == "stored":
@@ -146,6 +150,7 @@ def _one(
     target: Any,
     payload: Payload,
     counts: Callable[[], dict[str, int]],
+    tag: str,
 ) -> str | None:
     """Send one case; return "stored", "rejected" or what went wrong."""
     template = target.template()  # first: making it may write rows (an enrollment code)
@@ -168,7 +173,6 @@ def _one(
             return f"{reply.status_code} but rows changed: {changed}"
         return "rejected"
     if payload.xss and target.shown:
-        tag = payload.text.rsplit(" ", 1)[1] if payload.text else ""
         pages = [viewer.get(base + page, timeout=TIMEOUT).text for page in target.shown]
         if any(f"{XSS} {tag}" in page for page in pages):
             return "shown raw on " + ", ".join(target.shown)
