@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from server import create_app
+from server.accounts import create_user
 from server.db import db
 from tests.server.conftest import (  # noqa: F401 (fixtures)
     Clock,
@@ -20,6 +21,19 @@ from tests.server.conftest import (  # noqa: F401 (fixtures)
     live_server,
     runner,
 )
+from tests.server.test_web_data import PASSWORD, USERS
+
+
+def add_users(server: Flask, *names: str) -> None:
+    """Create some of the dashboard test users, with their password (each costs a slow hash)."""
+    with server.app_context():
+        for name, role, group, provider in USERS:
+            if name in names:
+                groups = [group] if group else None
+                create_user(
+                    db.session, name, role, groups=groups, password=PASSWORD, provider=provider
+                )
+        db.session.commit()
 
 
 @pytest.fixture

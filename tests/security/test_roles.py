@@ -258,7 +258,8 @@ def test_every_route_is_classified(app: Flask) -> None:
     assert set(POLICY) - endpoints == set(), "a route in POLICY no longer exists"
 
 
-def test_without_a_user_every_user_route_is_refused(app: Flask, world: World) -> None:
+def check_without_a_user_every_user_route_is_refused(app: Flask, world: World) -> None:
+    """Check no one and a device get 401 (API) or the sign-in page, and change nothing."""
     for (endpoint, kind, method, url), role in itertools.product(
         routes(app, world), ("anonymous", "device")
     ):
@@ -277,7 +278,8 @@ def test_without_a_user_every_user_route_is_refused(app: Flask, world: World) ->
             assert snapshot(app) == before, where
 
 
-def test_another_groups_coordinator_sees_nothing_of_group_a(app: Flask, world: World) -> None:
+def check_another_groups_coordinator_sees_nothing_of_group_a(app: Flask, world: World) -> None:
+    """Check another group's coordinator gets 404 for group A's things, lists without them."""
     for endpoint, kind, method, url in routes(app, world):
         before = snapshot(app) if method != "GET" else None
         reply = call(world, "other", endpoint, method, url)
@@ -301,7 +303,8 @@ def test_another_groups_coordinator_sees_nothing_of_group_a(app: Flask, world: W
             assert snapshot(app) == before, where
 
 
-def test_a_provider_sees_only_its_own_issues(app: Flask, world: World) -> None:
+def check_a_provider_sees_only_its_own_issues(app: Flask, world: World) -> None:
+    """Check a provider gets 403/404 but for its own issues, and sees nothing of group A."""
     for endpoint, kind, method, url in routes(app, world):
         before = snapshot(app) if method != "GET" else None
         reply = call(world, "provider", endpoint, method, url)
@@ -319,7 +322,8 @@ def test_a_provider_sees_only_its_own_issues(app: Flask, world: World) -> None:
     assert [i["area"] for i in mine.get_json()["issues"]] == ["elm-park"]  # its own, Police's
 
 
-def test_group_as_coordinator_is_let_through_every_route(app: Flask, world: World) -> None:
+def check_group_as_coordinator_is_let_through_every_route(app: Flask, world: World) -> None:
+    """Check the positive control: group A's coordinator (or a device) is let through."""
     for endpoint, kind, method, url in routes(app, world):
         role = {DEVICE: "device", PROVIDER: "provider"}.get(kind, "coordinator")
         reply = call(world, role, endpoint, method, url)
@@ -328,6 +332,15 @@ def test_group_as_coordinator_is_let_through_every_route(app: Flask, world: Worl
         if method == "GET" and kind in (SCOPED, LISTING):
             text = reply.get_data(as_text=True).lower()
             assert any(marker in text for marker in GROUP_A), where
+
+
+def test_every_route_answers_each_role_only_what_it_may_see(app: Flask, world: World) -> None:
+    # One world for all roles (building it costs password hashes); the writes that succeed run
+    # last, after every refusal was checked against the unchanged rows.
+    check_without_a_user_every_user_route_is_refused(app, world)
+    check_another_groups_coordinator_sees_nothing_of_group_a(app, world)
+    check_a_provider_sees_only_its_own_issues(app, world)
+    check_group_as_coordinator_is_let_through_every_route(app, world)
 
 
 def test_admin_lists_see_every_group(app: Flask, client: FlaskClient) -> None:

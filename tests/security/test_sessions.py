@@ -8,7 +8,8 @@ from flask.testing import FlaskClient
 from server.accounts import end_sessions
 from server.db import db
 from server.models import User
-from tests.server.test_web_data import post_form, seed, sign_in
+from tests.security.conftest import add_users
+from tests.server.test_web_data import post_form, sign_in
 
 
 def cookie_of(browser: FlaskClient) -> str:
@@ -17,8 +18,8 @@ def cookie_of(browser: FlaskClient) -> str:
     return cookie.value
 
 
-def test_signing_out_voids_every_copy_of_the_session(app: Flask, client: FlaskClient) -> None:
-    seed(app, client)
+def test_signing_out_voids_every_copy_of_the_session(app: Flask) -> None:
+    add_users(app, "cora")
     laptop, thief, phone = app.test_client(), app.test_client(), app.test_client()
     assert sign_in(laptop, "cora").status_code == 302
     assert sign_in(phone, "cora").status_code == 302
@@ -32,8 +33,8 @@ def test_signing_out_voids_every_copy_of_the_session(app: Flask, client: FlaskCl
     assert thief.get("/dashboard/").status_code == 200
 
 
-def test_ended_sessions_get_nothing_from_the_api_either(app: Flask, client: FlaskClient) -> None:
-    seed(app, client)
+def test_ended_sessions_get_nothing_from_the_api_either(app: Flask) -> None:
+    add_users(app, "cora", "rita")
     browser, other = app.test_client(), app.test_client()
     sign_in(browser, "cora")
     sign_in(other, "rita")

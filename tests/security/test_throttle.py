@@ -7,9 +7,10 @@ from datetime import timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.security.conftest import add_users
 from tests.server.conftest import Clock
 from tests.server.test_enroll import enroll, make_code
-from tests.server.test_web_data import seed, sign_in
+from tests.server.test_web_data import sign_in
 
 
 def test_wrong_enrollment_codes_are_limited_across_two_workers(
@@ -45,7 +46,7 @@ def test_retry_after_counts_down_from_the_oldest_failure(app: Flask, clock: Cloc
 def test_wrong_passwords_are_limited_across_two_workers(
     app: Flask, twin: Flask, client: FlaskClient, clock: Clock
 ) -> None:
-    seed(app, client)
+    add_users(app, "cora")
     other = twin.test_client()
     for n in range(5):  # SIGNIN_MAX_FAILURES wrong passwords, spread over both workers
         assert sign_in((client, other)[n % 2], "cora", "wrong").status_code == 400
