@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -34,6 +35,14 @@ PERSONAL_SURVEY = {
 }
 
 
+@pytest.fixture
+def personal(app: Flask) -> None:
+    """Add the survey version that asks for a phone number with consent."""
+    with app.app_context():
+        add_survey(db.session, PERSONAL_SURVEY)
+        db.session.commit()
+
+
 def push_with_contact(client: FlaskClient, device: str, phone: str) -> str:
     """Push one response with a consented phone number; return its id."""
     answers = {"concerns": ["speeding"], "ok": True}
@@ -44,11 +53,8 @@ def push_with_contact(client: FlaskClient, device: str, phone: str) -> str:
 
 
 def test_purge_deletes_only_expired_contact_details(
-    app: Flask, client: FlaskClient, device: str, clock: Clock, runner: CliRunner
+    app: Flask, client: FlaskClient, device: str, clock: Clock, runner: CliRunner, personal: None
 ) -> None:
-    with app.app_context():
-        add_survey(db.session, PERSONAL_SURVEY)
-        db.session.commit()
     clock.now = datetime(2020, 1, 1, tzinfo=UTC)  # its year of retention is long over
     old = push_with_contact(client, device, "0700 000001")
     clock.now = datetime.now(UTC)
@@ -79,11 +85,8 @@ def kept_phones(app: Flask) -> list[str]:
 
 
 def test_details_go_when_the_retention_setting_says(
-    app: Flask, client: FlaskClient, device: str, clock: Clock, runner: CliRunner
+    app: Flask, client: FlaskClient, device: str, clock: Clock, runner: CliRunner, personal: None
 ) -> None:
-    with app.app_context():
-        add_survey(db.session, PERSONAL_SURVEY)
-        db.session.commit()
     app.config["PERSONAL_RETENTION_DAYS"] = 30
     today = datetime.now(UTC)
     for age, phone in ((31, "0700 000031"), (29, "0700 000029")):
@@ -97,11 +100,8 @@ def test_details_go_when_the_retention_setting_says(
 
 
 def test_no_limit_keeps_details_until_the_setting_changes(
-    app: Flask, client: FlaskClient, device: str, clock: Clock, runner: CliRunner
+    app: Flask, client: FlaskClient, device: str, clock: Clock, runner: CliRunner, personal: None
 ) -> None:
-    with app.app_context():
-        add_survey(db.session, PERSONAL_SURVEY)
-        db.session.commit()
     app.config["PERSONAL_RETENTION_DAYS"] = 0
     clock.now = datetime.now(UTC) - timedelta(days=4000)
     push_with_contact(client, device, "0700 004000")
