@@ -23,11 +23,15 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 3660
 
 
+# A period and the one before it (the trend's baseline) must both be calendar dates.
+DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
+
+
 class PeriodQuery(Schema):
     """``since``/``until`` (ISO dates, inclusive; default the last 90 days) and ``method``."""
 
-    since = fields.Date(load_default=None)
-    until = fields.Date(load_default=None)
+    since = fields.Date(load_default=None, validate=DAYS)
+    until = fields.Date(load_default=None, validate=DAYS)
     method = fields.Str(load_default=None, validate=validate.OneOf(METHODS))
 
     @validates_schema
@@ -59,6 +63,8 @@ def period_of(q: dict[str, Any], today: date) -> Period:
     """Return the period a query asks for; the default is the last 90 days up to today."""
     until = q["until"] or today
     since = q["since"] or date.fromordinal(until.toordinal() - DEFAULT_DAYS + 1)
+    if since > until:  # until may be today's default, which the schema did not see
+        raise InvalidInput("since is after until", details={"since": ["on or before until"]})
     if (until - since).days >= MAX_DAYS:
         raise InvalidInput("the period is too long", details={"since": ["at most 10 years"]})
     return Period(since, until)
