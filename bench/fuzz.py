@@ -34,7 +34,7 @@ from server.deployment import upsert_areas  # noqa: E402
 from server.surveys import add_survey  # noqa: E402
 from tests.collector.test_store import SURVEY  # noqa: E402
 from tests.fuzz.runner import Report, fuzz  # noqa: E402
-from tests.fuzz.test_server_fuzz import token_headers  # noqa: E402
+from tests.fuzz.test_server_fuzz import known, token_headers  # noqa: E402
 from tests.server.conftest import AREAS, TEST_SURVEY, Clock, serve_in_thread  # noqa: E402
 
 
@@ -117,6 +117,7 @@ def main() -> int:
                 url,
                 token_headers(app),
                 args.examples,  # type: ignore[arg-type]
+                known=known(app, url),  # type: ignore[arg-type]
                 derandomize=not args.seed_random,
             )
             reports.append((f"server on {database}", report))

@@ -110,7 +110,7 @@ def _limits(v: Any, kind: Any) -> dict[str, Any]:
         return {k: n for k, n in ((lo, v.min), (hi, v.max)) if n is not None}
     if isinstance(v, validate.OneOf):
         return {"enum": list(v.choices)}
-    if isinstance(v, validate.Range):
+    if isinstance(v, validate.Range) and kind in ("integer", "number"):
         out: dict[str, Any] = {}
         if v.min is not None:
             out["minimum" if v.min_inclusive else "exclusiveMinimum"] = v.min

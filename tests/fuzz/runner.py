@@ -78,9 +78,15 @@ def fuzz(
     headers_for: Callable[[Any], Mapping[str, str]],
     examples: int,
     *,
+    known: Mapping[str, Any] | None = None,
     derandomize: bool = True,
 ) -> Report:
-    """Fuzz every operation of the document at ``base_url/api/v1/openapi.json``."""
+    """Fuzz every operation of the document at ``base_url/api/v1/openapi.json``.
+
+    ``known`` maps path parameter names to values that exist (an area code, an issue id):
+    an operation whose path takes only known parameters gets a third run, of positive cases
+    on those, so generated bodies reach past the 404 of a made-up id.
+    """
     started = time.perf_counter()
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json", timeout=30)
     report = Report(api)
@@ -88,73 +94,79 @@ def fuzz(
         for result in schema.get_all_operations():
             operation = result.ok()
             report.operations += 1
-            for mode in MODES:
-                _run(
-                    operation,
-                    mode,
-                    base_url,
-                    session,
-                    dict(headers_for(operation)),
-                    examples,
-                    derandomize,
-                    report,
-                )
+            headers = dict(headers_for(operation))
+            names = {p.name for p in operation.path_parameters}
+            runs: list[tuple[GenerationMode, dict[str, Any] | None]] = [(m, None) for m in MODES]
+            if names and known and names <= set(known):
+                runs.append((GenerationMode.POSITIVE, {n: known[n] for n in names}))
+            for mode, path in runs:
+                strategy = operation.as_strategy(generation_mode=mode, path_parameters=path)
+                run = Run(operation, mode, base_url, session, headers, report)
+                run.send(strategy, examples, derandomize)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _run(
-    operation: Any,
-    mode: GenerationMode,
-    base_url: str,
-    session: requests.Session,
-    headers: dict[str, str],
-    examples: int,
-    derandomize: bool,
-    report: Report,
-) -> None:
-    """Send ``examples`` cases of one mode to one operation, recording every failed check."""
+@dataclass
+class Run:
+    """One batch of cases of one mode against one operation."""
 
-    @settings(
-        max_examples=examples,
-        derandomize=derandomize,
-        database=None,
-        deadline=None,
-        # Failures are counted, not raised: no shrinking, and no health check stops a run.
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=operation.as_strategy(generation_mode=mode))
-    def one(case: Any) -> None:
+    operation: Any
+    mode: GenerationMode
+    base_url: str
+    session: requests.Session
+    headers: dict[str, str]
+    report: Report
+
+    def send(self, strategy: Any, examples: int, derandomize: bool) -> None:
+        """Send ``examples`` cases drawn from ``strategy``, recording every failed check."""
+
+        @settings(
+            max_examples=examples,
+            derandomize=derandomize,
+            database=None,
+            deadline=None,
+            # Failures are counted, not raised: no shrinking, and no health check stops a run.
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=strategy)
+        def one(case: Any) -> None:
+            self.check(case)
+
+        try:
+            one()
+        except Unsatisfiable:
+            # Nothing to negate (no parameters and no body): no negative cases.
+            if self.mode is GenerationMode.POSITIVE:
+                raise
+
+    def check(self, case: Any) -> None:
+        """Send one case and validate the answer against the document."""
+        report = self.report
         report.cases += 1
         # The generated headers stay (negative cases may forge them); auth goes on top.
-        response = case.call(base_url=base_url, session=session, headers=headers, timeout=60)
+        response = case.call(
+            base_url=self.base_url, session=self.session, headers=self.headers, timeout=60
+        )
         try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            case.validate_response(response, checks=CHECKS, headers=self.headers)
         except FailureGroup as group:
             for failure in group.exceptions:
-                server = isinstance(failure, ServerError) or response.status_code >= 500
-                if server:
+                if isinstance(failure, ServerError) or response.status_code >= 500:
                     report.server_errors += 1
                 else:
                     report.violations += 1
                 report.findings.append(
                     Finding(
-                        operation.label,
-                        mode.value,
+                        self.operation.label,
+                        self.mode.value,
                         type(failure).__name__,
                         response.status_code,
                         f"{failure.title}: {case.method} {case.formatted_path} "
                         f"query={case.query!r} body={_short(case.body)} -> {response.text[:300]}",
                     )
                 )
-
-    try:
-        one()
-    except Unsatisfiable:
-        # Nothing to negate (an operation with no parameters and no body): no negative cases.
-        if mode is GenerationMode.POSITIVE:
-            raise
 
 
 def _short(body: Any) -> str:

@@ -84,7 +84,7 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
-def _world(app: Flask, url: str) -> dict[str, Any]:
+def world(app: Flask, url: str) -> dict[str, Any]:
     """Make the rows the targets write to; return their ids and tokens."""
     with app.app_context():
         add_survey(db.session, dict(WEB_SURVEY))
@@ -123,7 +123,7 @@ def _world(app: Flask, url: str) -> dict[str, Any]:
 
 def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
     """Return a target per write route, and the signed-in dashboard session they use."""
-    w = _world(app, url)
+    w = world(app, url)
     dash, csrf = dashboard_session(url)
     issue_page = "/dashboard/areas/abbey/issues/speeding"
     meeting_page = "/dashboard/groups/northfield/meetings/2025-03-01"
