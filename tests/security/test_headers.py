@@ -74,8 +74,7 @@ def test_every_server_answer_has_the_headers(app: Flask, client: FlaskClient) ->
             assert_safe_headers(browser.get(url), url)  # errors too
 
 
-def test_the_public_page_style_is_allowed_by_its_hash(app: Flask, client: FlaskClient) -> None:
-    seed(app, client)
+def test_the_public_page_style_is_allowed_by_its_hash(client: FlaskClient) -> None:
     reply = client.get("/areas/abbey/public")
     html = reply.get_data(as_text=True)
     blocks = re.findall(r"<style>(.*?)</style>", html, re.DOTALL)
