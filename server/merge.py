@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from survey_schemas import METHODS, Survey
+from survey_schemas.answers import per_survey
 from survey_schemas.relevance import referenced_questions
 
 from .scrub import scrub
@@ -60,40 +61,77 @@ def _equality_questions(survey: Survey) -> set[str]:
     return {q["id"] for q in raw if isinstance(q, dict) and q.get("x-equality") and "id" in q}
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One question that can contribute facts, with what its survey says about it."""
+
+    question: Any
+    kind: str  # "choice", "text" (issue text) or "equality" (any other marked question)
+    categories: Mapping[str, str | None]  # choice value -> its category (first choice wins)
+    refs: tuple[str, ...]  # an issue text's relevance questions, sorted
+    marked: bool  # an equality-monitoring question
+
+
+@dataclass(frozen=True, slots=True)
+class _FactsPlan:
+    """What ``response_facts`` reads from a survey version, worked out once per version."""
+
+    scales: tuple[Any, ...]  # scale questions with ``severity_for``
+    steps: tuple[_Step, ...]  # in question order
+
+
+@per_survey
+def _facts_plan(survey: Survey) -> _FactsPlan:
+    marked = _equality_questions(survey)
+    steps = []
+    for q in survey.questions:
+        if q.type in ("single_choice", "multiple_choice"):
+            categories: dict[str, str | None] = {}
+            for c in q.choices:
+                categories.setdefault(c.value, c.category)
+            if any(categories.values()) or q.id in marked:
+                steps.append(_Step(q, "choice", categories, (), q.id in marked))
+        elif q.type == "text" and q.issue_text:
+            refs = tuple(sorted(referenced_questions(q.relevant))) if q.relevant else ()
+            steps.append(_Step(q, "text", {}, refs, q.id in marked))
+        elif q.id in marked:
+            steps.append(_Step(q, "equality", {}, (), True))
+    scales = tuple(q for q in survey.questions if q.type == "scale" and q.severity_for)
+    return _FactsPlan(scales, tuple(steps))
+
+
 def response_facts(survey: Survey, answers: Mapping[str, Any]) -> Facts:
     """Return the mentions, free text and equality answers of one response to ``survey``."""
+    plan = _facts_plan(survey)
     qualifies: dict[str, int] = {}
-    for q in survey.questions:
-        if q.type == "scale" and q.severity_for:
-            sev = _severity(q, answers.get(q.id))
-            if sev is not None:
-                # two scales for one question: the stronger one speaks for the resident
-                qualifies[q.severity_for] = max(sev, qualifies.get(q.severity_for, 0))
+    for q in plan.scales:
+        sev = _severity(q, answers.get(q.id))
+        if sev is not None:
+            # two scales for one question: the stronger one speaks for the resident
+            qualifies[q.severity_for] = max(sev, qualifies.get(q.severity_for, 0))
     mentions: dict[str, int | None] = {}
     texts: list[FreeText] = []
     equality: list[tuple[str, str]] = []
-    marked = _equality_questions(survey)
-    for q in survey.questions:
-        value = answers.get(q.id)
+    for step in plan.steps:
+        qid = step.question.id
+        value = answers.get(qid)
         if value is None:
             continue
-        if q.type in ("single_choice", "multiple_choice"):
-            chosen = value if isinstance(value, list) else [value]
-            sev = qualifies.get(q.id)
-            for v in chosen:
-                c = q.choice(v) if isinstance(v, str) else None
-                if c is None or c.category is None:
+        if step.kind == "choice":
+            sev = qualifies.get(qid)
+            for v in value if isinstance(value, list) else (value,):
+                category = step.categories.get(v) if isinstance(v, str) else None
+                if category is None:
                     continue
-                old = mentions.get(c.category)
-                mentions[c.category] = sev if old is None else max(old, sev or 0)
-            if q.id in marked and isinstance(value, str):
-                equality.append((q.id, value))
-        elif q.type == "text" and q.issue_text and isinstance(value, str) and value.strip():
-            refs = referenced_questions(q.relevant) if q.relevant else set()
-            sevs = [qualifies[r] for r in sorted(refs) if r in qualifies]
-            texts.append(FreeText(q.id, scrub(value), max(sevs) if sevs else None))
-        elif q.id in marked and isinstance(value, str | bool):
-            equality.append((q.id, str(value).lower() if isinstance(value, bool) else value))
+                old = mentions.get(category)
+                mentions[category] = sev if old is None else max(old, sev or 0)
+            if step.marked and isinstance(value, str):
+                equality.append((qid, value))
+        elif step.kind == "text" and isinstance(value, str) and value.strip():
+            sevs = [qualifies[r] for r in step.refs if r in qualifies]
+            texts.append(FreeText(qid, scrub(value), max(sevs) if sevs else None))
+        elif step.marked and isinstance(value, str | bool):
+            equality.append((qid, str(value).lower() if isinstance(value, bool) else value))
     return Facts(mentions, tuple(texts), tuple(equality))
 
 

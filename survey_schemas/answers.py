@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import warnings
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import date
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial, wraps
+from typing import Any, TypeVar
 
 from .model import Question, Survey
 from .relevance import is_relevant
 
 FieldErrors = dict[str, list[str]]
 MAX_TEXT = 5000  # a text question without max_length still has a ceiling
+PER_SURVEY_CACHE = 64  # survey versions whose worked-out checks are kept
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=256)
@@ -32,6 +36,81 @@ def is_answered(value: Any) -> bool:
     return value is not None and value != "" and value != []
 
 
+def per_survey(build: Callable[[Survey], T]) -> Callable[[Survey], T]:
+    """Cache what ``build`` works out from a survey version, once per :class:`Survey` object.
+
+    Keyed by the object itself (held, so its id is never reused while cached), not by
+    ``(id, version)``: two databases may hold different definitions under one version.
+    """
+    cache: OrderedDict[int, tuple[Survey, T]] = OrderedDict()
+    lock = threading.Lock()
+
+    @wraps(build)
+    def cached(survey: Survey) -> T:
+        hit = cache.get(id(survey))
+        if hit is not None and hit[0] is survey:
+            return hit[1]
+        value = build(survey)
+        with lock:
+            cache[id(survey)] = (survey, value)
+            while len(cache) > PER_SURVEY_CACHE:
+                cache.popitem(last=False)
+        return value
+
+    return cached
+
+
+Test = Callable[[Mapping[str, Any]], bool]
+Quick = Callable[[Any], bool]
+# (question, required, relevance test or None, questions it depends on or None, quick check)
+_Step = tuple[Question, bool, Test | None, frozenset[str] | None, Quick | None]
+
+
+def _quick_check(q: Question) -> Quick | None:
+    """Return a test that is True only for answers ``check_value`` surely accepts.
+
+    Anything else still goes through ``check_value``, the one source of every message.
+    """
+    values = q.choice_values
+    if q.type == "single_choice":
+        return lambda v: type(v) is str and v in values
+    if q.type == "multiple_choice":
+        exclusive, least, most = q.exclusive, q.min_selected, q.max_selected
+
+        def many(v: Any) -> bool:
+            if type(v) is not list or not all(type(x) is str for x in v):
+                return False
+            chosen = set(v)
+            n = len(v)
+            return (
+                len(chosen) == n
+                and chosen <= values
+                and (n < 2 or exclusive.isdisjoint(chosen))
+                and (least is None or n >= least)
+                and (most is None or n <= most)
+            )
+
+        return many
+    if q.type in ("number", "scale"):
+        lo, hi = q.min, q.max
+        return lambda v: type(v) is int and (lo is None or v >= lo) and (hi is None or v <= hi)
+    if q.type in ("yes_no", "consent"):
+        return lambda v: v is True or v is False
+    return None
+
+
+@per_survey
+def _steps(survey: Survey) -> tuple[_Step, ...]:
+    """Return what checking each question needs, in question order (once per version)."""
+    steps = []
+    for q in survey.questions:
+        test = q.relevant_test
+        if test is None and q.relevant is not None:
+            test = partial(is_relevant, q.relevant)
+        steps.append((q, q.required, test, q.depends_on or None, _quick_check(q)))
+    return tuple(steps)
+
+
 def validate_answers(survey: Survey, answers: Any) -> FieldErrors:
     """Return field errors for ``answers`` (question id -> value); empty means valid.
 
@@ -42,34 +121,36 @@ def validate_answers(survey: Survey, answers: Any) -> FieldErrors:
     if not isinstance(answers, Mapping):
         return {"answers": ["must be an object of question id to answer"]}
     errors: FieldErrors = {}
+    by_id = survey.by_id
     for key in answers:
-        if not isinstance(key, str) or survey.question(key) is None:
+        if not isinstance(key, str) or key not in by_id:
             errors[str(key)] = ["not a question in this survey"]
     given: dict[str, Any] = {}
     broken: set[str] = set()
-    for q in survey.questions:
-        value = answers.get(q.id)
-        answered = is_answered(value)
-        if q.depends_on & broken:
+    for q, required, test, depends_on, quick in _steps(survey):
+        qid = q.id
+        value = answers.get(qid)
+        answered = value is not None and value != "" and value != []
+        if depends_on is not None and broken and not depends_on.isdisjoint(broken):
             # Relevance hangs on an answer already reported as wrong: judging this question
             # would only echo that error, so leave it until the earlier answer is fixed.
-            broken.add(q.id)
+            broken.add(qid)
             continue
-        test = q.relevant_test
-        if not (test(given) if test is not None else is_relevant(q.relevant, given)):
+        if test is not None and not test(given):
             if answered:
-                errors[q.id] = ["must be left unanswered: it does not apply given earlier answers"]
+                errors[qid] = ["must be left unanswered: it does not apply given earlier answers"]
             continue
         if not answered:
-            if q.required:
-                errors[q.id] = ["an answer is required"]
+            if required:
+                errors[qid] = ["an answer is required"]
             continue
-        problem = check_value(q, value)
-        if problem:
-            errors[q.id] = [problem]
-            broken.add(q.id)
-        else:
-            given[q.id] = value
+        if quick is None or not quick(value):
+            problem = check_value(q, value)
+            if problem:
+                errors[qid] = [problem]
+                broken.add(qid)
+                continue
+        given[qid] = value
     return errors
 
 
