@@ -109,7 +109,8 @@ def parse_cursor(cursor: str | None) -> tuple[int, bool]:
         return 0, True
     full = cursor.startswith(FULL_PREFIX)
     digits = cursor[len(FULL_PREFIX) :] if full else cursor
-    if not digits.isdigit():
+    # isdigit() also takes "³" and other digits int() refuses; 18 digits fit a BIGINT.
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
         raise InvalidInput("the cursor is not one this server gave", details={"since": cursor})
     return int(digits), full
 
