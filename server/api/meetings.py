@@ -31,7 +31,7 @@ from ..meetings import (
 from ..models import Issue
 from ..models.meetings import Meeting
 from ..priorities import weights_from
-from .priorities import load_body, load_query
+from .priorities import DAYS, load_body, load_query
 
 bp = Blueprint("meetings", __name__, url_prefix="/api/v1")
 TEXT = validate.Length(max=2000)
@@ -87,7 +87,7 @@ class PublicSchema(Schema):
 class AgendaQuery(Schema):
     """``date`` of the meeting (default today) and ``format`` (json, md, html, csv)."""
 
-    date = fields.Date(load_default=None)
+    date = fields.Date(load_default=None, validate=DAYS)
     format = fields.Str(load_default="json", validate=validate.OneOf(("json", *FORMATS)))
 
 
