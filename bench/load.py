@@ -22,6 +22,7 @@ exits 1 if not (or on any error).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import multiprocessing as mp
 import os
@@ -32,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,33 +154,54 @@ def _group_process(base: str, jobs: list[tuple[int, str]], args: tuple[int, int]
     queue.put(([log.__dict__ for log in logs], cpu))
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """Return this machine's busy and total CPU ticks so far (Linux /proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        ticks = [int(v) for v in fh.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 def drive(
     base: str, codes: Sequence[str], per_device: int, batch: int, procs: int
-) -> tuple[list[DeviceLog], float]:
-    """Run one device per code over ``procs`` processes (1: threads here); return logs, CPU s."""
+) -> tuple[list[DeviceLog], float, float]:
+    """Run one device per code over ``procs`` processes (1: threads here).
+
+    Return the device logs, the load generator's CPU seconds, and the share of the machine's
+    CPU that was busy (with anything) while the devices pushed.
+    """
     jobs = list(enumerate(codes))
-    if procs <= 1:
-        return run_group(base, jobs, per_device, batch, threading.Barrier(len(jobs), timeout=600))
-    ctx = mp.get_context("spawn")
-    barrier, queue = ctx.Barrier(len(jobs), timeout=600), ctx.Queue()
-    workers = [
-        ctx.Process(
-            target=_group_process,
-            args=(base, jobs[p::procs], (per_device, batch), barrier, queue),
-        )
-        for p in range(procs)
-    ]
-    for worker in workers:
-        worker.start()
+    args = (per_device, batch)
     logs: list[DeviceLog] = []
     cpu = 0.0
-    for _ in workers:
-        got, seconds = queue.get()
-        logs.extend(DeviceLog(**g) for g in got)
-        cpu += seconds
-    for worker in workers:
-        worker.join()
-    return logs, cpu
+    if procs <= 1:
+        barrier: Any = threading.Barrier(len(jobs) + 1, timeout=600)
+        out: list[tuple[list[DeviceLog], float]] = []
+        group = threading.Thread(target=lambda: out.append(run_group(base, jobs, *args, barrier)))
+        group.start()
+        barrier.wait()
+        busy0, total0 = cpu_ticks()
+        group.join()
+        (logs, cpu), *_ = out
+    else:
+        ctx = mp.get_context("spawn")
+        barrier, queue = ctx.Barrier(len(jobs) + 1, timeout=600), ctx.Queue()
+        workers = [
+            ctx.Process(target=_group_process, args=(base, jobs[p::procs], args, barrier, queue))
+            for p in range(procs)
+        ]
+        for worker in workers:
+            worker.start()
+        barrier.wait()
+        busy0, total0 = cpu_ticks()
+        for _ in workers:
+            got, seconds = queue.get()
+            logs.extend(DeviceLog(**g) for g in got)
+            cpu += seconds
+        for worker in workers:
+            worker.join()
+    busy1, total1 = cpu_ticks()
+    return logs, cpu, (busy1 - busy0) / max(total1 - total0, 1)
 
 
 @contextmanager
@@ -198,17 +220,28 @@ def fresh_postgres(url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def prepare(url: str, instance: Path, devices: int) -> list[str]:
-    """Run ``server init --demo``; return one fresh enrollment code per device."""
+def prepare(url: str, instance: Path, devices: int, *, migrate: bool = True) -> list[str]:
+    """Run ``server init --demo``; return one fresh enrollment code per device.
+
+    ``migrate=False`` makes the tables from the models instead of running every migration
+    (what the test fixtures do; quicker), then loads the same surveys and demo areas.
+    """
     from server import create_app
+    from server.cli import main as doorstep
     from server.db import db
+    from server.deployment import init_deployment
     from server.enrollment import create_code
 
-    env = {**os.environ, "DOORSTEP_DATABASE_URL": url, "DOORSTEP_INSTANCE": str(instance)}
-    subprocess.run([*DOORSTEP, "server", "init", "--demo"], env=env, check=True, cwd=ROOT,
-                   capture_output=True)  # fmt: skip
+    if migrate:
+        # The command itself, in this process: a subprocess only adds an interpreter start.
+        init = ["server", "--database-url", url, "--instance", str(instance), "init", "--demo"]
+        with redirect_stdout(io.StringIO()):
+            doorstep(init, standalone_mode=False)
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
     with app.app_context():
+        if not migrate:
+            db.create_all()
+            init_deployment(db.session, demo=True)
         now = datetime.now(UTC)
         codes = [create_code(db.session, now=now, ttl_seconds=3600)[0] for _ in range(devices)]
         db.session.commit()
@@ -278,6 +311,7 @@ class Run:
     batches: int
     seconds: float
     client_cpu: float
+    machine_busy: float
     first: list[float]
     repeat: list[float]
     pulls: list[float]
@@ -303,12 +337,13 @@ def run_one(
     workers: int,
     threads: int,
     procs: int,
+    migrate: bool = True,
 ) -> Run:
     """Set up ``url`` (empty), serve it, run the devices, and count what the server holds."""
     instance.mkdir(parents=True, exist_ok=True)
-    codes = prepare(url, instance, devices)
+    codes = prepare(url, instance, devices, migrate=migrate)
     with running_server(url, instance, workers, threads) as base:
-        logs, cpu = drive(base, codes, per_device, batch, procs)
+        logs, cpu, busy = drive(base, codes, per_device, batch, procs)
     count, distinct, ids = stored_ids(url)
     sent = {i for log in logs for i in log.ids}
     started = [log.started for log in logs if log.started]
@@ -318,6 +353,7 @@ def run_one(
         batches=sum(len(log.first) for log in logs),
         seconds=max(log.ended for log in logs) - min(started) if started else 0.0,
         client_cpu=cpu,
+        machine_busy=busy,
         first=[t for log in logs for t in log.first],
         repeat=[t for log in logs for t in log.repeat],
         pulls=[t for log in logs for t in log.pulls],
@@ -370,7 +406,8 @@ def print_table(runs: dict[str, Run], workers: int, threads: int) -> None:
     print(f"latencies in ms; server: gunicorn, {workers} workers x {threads} threads")
     for name, run in runs.items():
         print(
-            f"{name}: {run.seconds:.1f} s of pushing; load generator CPU {run.client_cpu:.1f} s; "
+            f"{name}: {run.seconds:.1f} s of pushing; machine CPU {run.machine_busy:.0%} busy; "
+            f"load generator CPU {run.client_cpu:.1f} s; "
             f"stored {run.stored:,}, distinct {run.distinct:,}, missing {run.missing}, "
             f"extra {run.extra}: exactly once {'HOLDS' if run.exactly_once else 'BROKEN'}"
         )

@@ -8,7 +8,9 @@ server cleanly: requests in flight finish, then the process exits 0.
 
 from __future__ import annotations
 
+import io
 import signal
+from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
@@ -54,12 +56,53 @@ def _raise_exit(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _dispose_engines(app: Flask) -> None:
-    """Drop the connection pools a forked worker inherited, without closing the parent's."""
+def _worker_forked(app: Flask) -> None:
+    """Ready a forked gunicorn worker: SIGTERM stops it at once until it serves; fresh pools."""
+    # Until the worker installs its own handlers it runs the arbiter's, which only queue the
+    # signal: a SIGTERM arriving then was lost, and stopping waited out the graceful timeout.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with app.app_context():
         for engine in db.engines.values():
             # close=False: the sockets belong to the parent; the child just forgets them.
             engine.dispose(close=False)
+
+
+class BodyLimit:
+    """Refuse oversized bodies under gunicorn as waitress does: a 413, then a closed connection.
+
+    A chunked body gets a Content-Length first (waitress sets one too): without it werkzeug
+    reads a chunked body only up to the size limit and stops there, so the app would see a
+    truncated body (400) instead of answering 413. Reading one byte past the limit tells.
+    After a 413 the connection is closed, with ``Connection: close`` said: gunicorn drains at
+    most 64 KiB of an unread body and otherwise drops a connection it has just called
+    keep-alive, which breaks the client's next request on it.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.limit: int = app.config["MAX_BODY_BYTES"]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable:
+        """Buffer a chunked body (at most limit + 1 bytes), then call the app."""
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH"):
+            body = environ["wsgi.input"].read(self.limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            # werkzeug ignores Content-Length while Transfer-Encoding says chunked.
+            del environ["HTTP_TRANSFER_ENCODING"]
+
+        def start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            if status.startswith("413"):
+                # gunicorn's start_response is a method of its response, which can close.
+                getattr(getattr(start_response, "__self__", None), "force_close", _no_op)()
+            return start_response(status, headers, *exc)
+
+        return self.app(environ, start)
+
+
+def _no_op() -> None:
+    pass
 
 
 class Gunicorn(BaseApplication):
@@ -75,7 +118,7 @@ class Gunicorn(BaseApplication):
             # The app is built once in the arbiter (a bad setting fails before any fork);
             # each worker then drops the inherited pools and opens its own connections.
             "preload_app": True,
-            "post_fork": lambda arbiter, worker: _dispose_engines(app),
+            "post_fork": lambda arbiter, worker: _worker_forked(app),
             "graceful_timeout": GRACEFUL_SECONDS,
             # A control socket at a fixed per-user path would clash between two servers.
             "control_socket_disable": True,
@@ -92,6 +135,6 @@ class Gunicorn(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        """Return the app, already built."""
-        return self.application
+    def load(self) -> BodyLimit:
+        """Return the app, already built, behind the body limit."""
+        return BodyLimit(self.application)
