@@ -36,7 +36,10 @@ class Config:
             config["DATABASE_URL"] = self.database_url
         if self.instance:
             config["INSTANCE_PATH"] = str(Path(self.instance).resolve())
-        return create_app(config)
+        try:
+            return create_app(config)
+        except ValueError as error:  # a bad setting: say which, without a traceback
+            raise click.ClickException(str(error)) from None
 
     @contextmanager
     def context(self, **extra: Any) -> Iterator[Flask]:
