@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 
 from server import create_app
+from server.cli import main
 from server.merge import Weights
 from server.priorities import weights_from
 
@@ -42,3 +44,11 @@ def test_good_weights_are_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     app = start(tmp_path, PRIORITY_NEUTRAL_SEVERITY=1.0)
     weights = weights_from(app.config)
     assert (weights.trend, weights.neutral_severity, weights.share) == (0.0, 1.0, Weights().share)
+
+
+def test_serve_refuses_a_bad_weight_in_one_line(tmp_path: Path) -> None:
+    env = {"DOORSTEP_INSTANCE": str(tmp_path), "DOORSTEP_PRIORITY_WEIGHT_SHARE": "nan"}
+    result = CliRunner(env=env).invoke(main, ["server", "serve", "--port", "0"])
+    assert result.exit_code == 1
+    assert "Error: DOORSTEP_PRIORITY_WEIGHT_SHARE: nan must be a finite number" in result.output
+    assert "Traceback" not in result.output and "doorstep server on" not in result.output
