@@ -7,7 +7,9 @@ from collections.abc import Iterator, Mapping
 
 from flask import Flask
 
-_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_PARAM = re.compile(
+    r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>"
+)  # <name>, <int:name>, <int(max=9):name>
 
 
 def requests_of(
@@ -18,4 +20,5 @@ def requests_of(
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             if methods is None or method in methods:
                 url = _PARAM.sub(lambda m: values[m.group(1)], rule.rule)
+                assert "<" not in url, f"fill the parameters of {rule.rule}"
                 yield rule.endpoint, method, url
