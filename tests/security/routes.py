@@ -7,9 +7,8 @@ from collections.abc import Iterator, Mapping
 
 from flask import Flask
 
-_PARAM = re.compile(
-    r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>"
-)  # <name>, <int:name>, <int(max=9):name>
+# A rule's parameter: <name>, <int:name>, <int(max=9):name>.
+_PARAM = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>")
 
 
 def requests_of(
