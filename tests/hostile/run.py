@@ -8,6 +8,7 @@ the pages that show it. Never a 5xx; never a request that outlives the timeout.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,7 +52,9 @@ def send(
         text = payload.text if payload.text is not None else payload.value
         assert text is not None
         filled = fill(template, text)
-        raw = filled.pop("survey").encode("utf-8", "surrogatepass")
+        upload = filled.pop("survey")
+        text = upload if isinstance(upload, str) else json.dumps(upload)
+        raw = text.encode("utf-8", "surrogatepass")
         files = {"survey": ("survey.json", raw, "application/json")}
         fields = {k: v.encode("utf-8", "surrogatepass") for k, v in filled.items()}
         body, extra = fields, {}  # type: ignore[assignment]

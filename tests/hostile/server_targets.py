@@ -7,6 +7,7 @@ check the URL map has no write route without one.
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 from server.accounts import create_user
 from server.db import db
 from server.enrollment import create_code
+from server.meetings import TRANSITIONS
 from server.surveys import add_survey
 from tests.hostile.corpus import SLOT
 from tests.server.conftest import bearer, device_token
@@ -137,6 +139,57 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
     def form(**fields: str) -> Callable[[], dict[str, Any]]:
         return lambda: {"csrf_token": csrf, **fields}
 
+    versions = itertools.count(1)
+
+    def survey_upload() -> dict[str, Any]:
+        """Return a valid new survey version whose title and purpose take the payload."""
+        survey = {
+            **WEB_SURVEY,
+            "id": "uploaded",
+            "version": next(versions),
+            "title": {"en": SLOT},
+            "purpose": {"en": SLOT},
+        }
+        return form(survey=survey)()
+
+    def status_of(category: str) -> str:
+        issues = requests.get(
+            f"{url}/api/v1/areas/abbey/issues", headers=w["admin"], timeout=TIMEOUT
+        ).json()["issues"]
+        return next((i["status"] for i in issues if i["category"] == category), "open")
+
+    def move(category: str, to: str) -> None:
+        requests.post(
+            f"{url}/api/v1/issues/{issue_id(category)}/status",
+            json={"status": to, "note": "reset for the next case"},
+            headers=w["admin"],
+            timeout=TIMEOUT,
+        ).raise_for_status()
+
+    def issue_id(category: str) -> int:
+        issues = requests.get(
+            f"{url}/api/v1/areas/abbey/issues", headers=w["admin"], timeout=TIMEOUT
+        ).json()["issues"]
+        return next(i["id"] for i in issues if i["category"] == category)
+
+    def reopened(category: str, body: Callable[[], dict[str, Any]]) -> Callable[[], dict]:
+        """Return ``body`` after putting the issue back to open, so it can be agreed again."""
+
+        def make() -> dict[str, Any]:
+            status = status_of(category)
+            if status in ("agreed", "in_progress"):
+                move(category, "closed")
+                status = "closed"
+            if status in ("closed", "resolved"):
+                move(category, "open")
+            return body()
+
+        return make
+
+    def next_status(body: Callable[[str], dict[str, Any]]) -> Callable[[], dict]:
+        """Return ``body`` with a status the speeding issue may move to next."""
+        return lambda: body(TRANSITIONS[status_of("speeding")][0])
+
     def pushed() -> dict[str, Any]:
         return {"responses": [answer("abbey", ["other"], SLOT, street=SLOT)]}
 
@@ -151,7 +204,7 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
                     "id": str(uuid.uuid4()),
                     "session_id": sid,
                     "area": "abbey",
-                    "outcome": SLOT,
+                    "outcome": "no_answer",
                     "at": "2025-03-01T10:05:00+00:00",
                 }
             ],
@@ -184,12 +237,15 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             "/api/v1/areas/<code>/issues",
             "/api/v1/areas/abbey/issues",
             "json",
-            lambda: {
-                "category": "litter",
-                "owner": SLOT,
-                "report_back": "2025-04-01",
-                "note": SLOT,
-            },
+            reopened(
+                "litter",
+                lambda: {
+                    "category": "litter",
+                    "owner": SLOT,
+                    "report_back": "2025-04-01",
+                    "note": SLOT,
+                },
+            ),
             w["admin"],
             ("/dashboard/areas/abbey/issues/litter",),
         ),
@@ -198,7 +254,7 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             "/api/v1/issues/<int:issue_id>/status",
             f"/api/v1/issues/{i}/status",
             "json",
-            lambda: {"status": "in_progress", "note": SLOT},
+            next_status(lambda to: {"status": to, "note": SLOT}),
             w["admin"],
             (issue_page,),
         ),
@@ -245,7 +301,7 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             f"{base}/agree",
             f"{issue_page}/agree",
             "form",
-            form(owner=SLOT, report_back="2025-04-01", note=SLOT),
+            reopened("speeding", form(owner=SLOT, report_back="2025-04-01", note=SLOT)),
             shown=(issue_page,),
         ),
         Target(
@@ -253,7 +309,7 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             f"{base}/status",
             f"{issue_page}/status",
             "form",
-            form(status="in_progress", note=SLOT),
+            next_status(lambda to: form(status=to, note=SLOT)()),
             shown=(issue_page,),
         ),
         Target(
@@ -299,8 +355,15 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             "/dashboard/groups/<group>/meetings/<day>/decisions",
             f"{meeting_page}/decisions",
             "form",
-            form(
-                area="abbey", category="graffiti", owner=SLOT, report_back="2025-04-01", note=SLOT
+            reopened(
+                "graffiti",
+                form(
+                    area="abbey",
+                    category="graffiti",
+                    owner=SLOT,
+                    report_back="2025-04-01",
+                    note=SLOT,
+                ),
             ),
             shown=("/dashboard/areas/abbey/issues/graffiti",),
         ),
@@ -309,7 +372,8 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             "/dashboard/surveys/",
             "/dashboard/surveys/",
             "multipart",
-            form(purpose=SLOT, survey=SLOT),
+            survey_upload,
+            shown=("/dashboard/surveys/",),
         ),
         Target(
             "POST",
