@@ -108,8 +108,10 @@ def main() -> int:
         )
     header = "loop kills acked lost open-failures mid-compaction while-opening".split()
     header += ["recovery p50 ms", "recovery max ms", "clean open p50 ms", "ratio", "wall s"]
-    print("Collector killed mid-save (kill -9)\n")
-    print(table(header, [collector_row("forked", forked), collector_row("http", http)]))
+    rows = [collector_row(n, r) for n, r in (("forked", forked), ("http", http)) if r.kills]
+    if rows:
+        print("Collector killed mid-save (kill -9)\n")
+        print(table(header, rows))
     header = "db kills mid-push pushes acked accepted duplicates gave-up".split()
     header += "collector server-rows dup-rows lost extra changed conflicts unsynced wall-s".split()
     print(f"\nServer killed mid-push, client retrying ({args.responses} responses)\n")
