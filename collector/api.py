@@ -82,6 +82,12 @@ def _guard() -> Any:
 def _json_body() -> Any:
     if request.mimetype != "application/json":
         return None, error("unsupported_media_type", "send Content-Type: application/json", 415)
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("identity", ""):
+        # Bodies here are one response from this machine or the LAN: never compressed.
+        return None, error(
+            "unsupported_media_type", f"Content-Encoding {encoding!r} is not supported", 415
+        )
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 from werkzeug
     try:
         return loads(raw), None
