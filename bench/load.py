@@ -10,10 +10,13 @@ each batch is sent, then sent again as a retry would be (every item must come ba
 processes, with every request body encoded before the clock starts, so the load generator is
 not the bottleneck (its CPU time is printed).
 
-Prints one table, a row per database and the PostgreSQL/SQLite ratio: throughput (first sends),
-batch latency p50/p95/p99 (first sends and repeats apart), pull latency p50/p95, errors; then
-checks each database holds exactly devices x per-device responses, each sent id once, and
-exits 1 if not (or on any error).
+Each database is run twice, each time fresh: first one device alone (the baseline: the same
+server and work with no other device competing), then all of them. Prints one table, a row per
+run, with the PostgreSQL/SQLite and all/one-device ratios: throughput (responses/s of first
+sends), batch latency p50/p95/p99 (first sends and repeats apart), pull latency p50/p95,
+errors; then the machine's CPU use while the devices pushed (anything else running counts
+too). Checks each database holds exactly devices x per-device responses, each sent id once,
+and exits 1 if not (or on any error).
 
     .venv/bin/python bench/load.py [--devices 50] [--per-device 1000] [--batch 200]
         [--workers 2*cores+1] [--threads 8] [--db both|postgresql|sqlite] [--procs cores]
@@ -33,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,7 +238,8 @@ def prepare(url: str, instance: Path, devices: int, *, migrate: bool = True) -> 
     if migrate:
         # The command itself, in this process: a subprocess only adds an interpreter start.
         init = ["server", "--database-url", url, "--instance", str(instance), "init", "--demo"]
-        with redirect_stdout(io.StringIO()):
+        # quiet: its summary line and alembic's log would land in the middle of the table
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
             doorstep(init, standalone_mode=False)
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
     with app.app_context():
@@ -389,7 +393,7 @@ def figures(run: Run) -> list[float]:
 
 
 def print_table(runs: dict[str, Run], workers: int, threads: int) -> None:
-    """Print a row per database, then the PostgreSQL/SQLite ratio when both ran."""
+    """Print a row per run, then the PostgreSQL/SQLite ratio of the full runs when both ran."""
     head = ["database", "devices", "responses", "batches", *COLUMNS, "errors", "stored"]
     print("| " + " | ".join(head) + " |")
     print("| --- | " + " | ".join("---:" for _ in head[1:]) + " |")
@@ -398,10 +402,15 @@ def print_table(runs: dict[str, Run], workers: int, threads: int) -> None:
         cells += [f"{v:,.0f}" for v in figures(run)]
         cells += [f"{len(run.errors)}", f"{run.stored:,}"]
         print("| " + " | ".join(cells) + " |")
-    if {"PostgreSQL", "SQLite"} <= runs.keys():
-        pg, lite = figures(runs["PostgreSQL"]), figures(runs["SQLite"])
-        ratios = [f"{a / b:.2f}x" if b else "-" for a, b in zip(pg, lite, strict=True)]
-        print("| PostgreSQL / SQLite | | | | " + " | ".join(ratios) + " | | |")
+    pairs = [("PostgreSQL / SQLite", "PostgreSQL", "SQLite")]
+    pairs += [(f"{n}: all / 1 device", n, f"{n}, 1 device") for n in ("PostgreSQL", "SQLite")]
+    for label, top, bottom in pairs:
+        if {top, bottom} <= runs.keys():
+            ratios = [
+                f"{a / b:.2f}x" if b else "-"
+                for a, b in zip(figures(runs[top]), figures(runs[bottom]), strict=True)
+            ]
+            print(f"| {label} | | | | " + " | ".join(ratios) + " | | |")
     print()
     print(f"latencies in ms; server: gunicorn, {workers} workers x {threads} threads")
     for name, run in runs.items():
@@ -428,15 +437,20 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=cores, help="load generator processes")
     parser.add_argument("--pg-url", default=os.environ.get("DOORSTEP_LOAD_PG_URL", PG_URL))
     args = parser.parse_args()
-    shape = {k: getattr(args, k) for k in ("devices", "per_device", "batch", "workers", "threads")}
+    shape = {k: getattr(args, k) for k in ("per_device", "batch", "workers", "threads")}
     runs: dict[str, Run] = {}
     with tempfile.TemporaryDirectory(prefix="doorstep-bench-load-") as tmp:
-        if args.db in ("both", "postgresql"):
-            with fresh_postgres(args.pg_url) as url:
-                runs["PostgreSQL"] = run_one(url, Path(tmp, "pg"), procs=args.procs, **shape)
-        if args.db in ("both", "sqlite"):
-            url = f"sqlite:///{Path(tmp, 'doorstep.db')}"
-            runs["SQLite"] = run_one(url, Path(tmp, "sqlite"), procs=args.procs, **shape)
+        for name in [n for n in ("PostgreSQL", "SQLite") if args.db in ("both", n.lower())]:
+            # the baseline: one device alone on a fresh database of its own, same server
+            for devices, label in ((1, f"{name}, 1 device"), (args.devices, name)):
+                folder = Path(tmp, f"{name}-{devices}")
+                if name == "PostgreSQL":
+                    with fresh_postgres(args.pg_url) as url:
+                        runs[label] = run_one(url, folder, devices=devices, procs=args.procs,
+                                              **shape)  # fmt: skip
+                else:
+                    url = f"sqlite:///{folder / 'doorstep.db'}"
+                    runs[label] = run_one(url, folder, devices=devices, procs=args.procs, **shape)
     print(
         f"load: {args.devices} devices x {args.per_device} responses, batches of {args.batch} "
         f"(each sent twice), pull after each; {cores} cores, Python {sys.version.split()[0]}"
