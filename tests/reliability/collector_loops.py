@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +169,7 @@ class Round:
     acked: list[str]
     opened: bool
     open_seconds: float  # from the fork to the store being open (0 if it never opened)
+    died: bool  # the child ended by itself before the kill (an error in the save path)
 
 
 def _fork_and_kill(data_dir: Path, at: KillAt) -> Round:
@@ -178,6 +180,8 @@ def _fork_and_kill(data_dir: Path, at: KillAt) -> Round:
         os.close(read)
         try:
             _child(data_dir, write, at.compact)
+        except BaseException:
+            traceback.print_exc()  # the parent reports that the child died by itself
         finally:
             os._exit(1)
     os.close(write)
@@ -206,14 +210,15 @@ def _fork_and_kill(data_dir: Path, at: KillAt) -> Round:
                 if counted_from is None and lines >= at.saves:
                     counted_from = time.monotonic()
         os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        status = os.waitpid(pid, 0)[1]
         while chunk := os.read(read, 65536):
             data += chunk
     finally:
         os.close(read)
     # A line cut off by the kill was never acknowledged: keep whole lines only.
     acked = [line.decode() for line in bytes(data).split(b"\n")[:-1] if line != READY.encode()]
-    return Round(acked, data.startswith(ready), opened_at - forked)
+    killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    return Round(acked, data.startswith(ready), opened_at - forked, not killed)
 
 
 def forked_kill_loop(workdir: Path, kills: int, seed: int = 7) -> KillReport:
@@ -244,6 +249,8 @@ def forked_kill_loop(workdir: Path, kills: int, seed: int = 7) -> KillReport:
         before = journals(store_dir)
         done = _fork_and_kill(data_dir, at)
         saved = done.acked
+        if done.died:
+            report.failures.append(f"round {round_no}: the saving child died by itself")
         report.while_opening += not done.opened
         open_seconds = done.open_seconds or open_seconds
         report.kills += 1
@@ -317,6 +324,8 @@ def http_kill_loop(
         for thread in threads:
             thread.start()
         time.sleep(rng.uniform(0.05, max_delay))
+        if collector.proc.poll() is not None:
+            errors.append(f"the collector exited by itself ({collector.proc.returncode})")
         collector.kill()
         for thread in threads:
             thread.join(timeout=30)
