@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ class KillReport:
 
     kills: int = 0
     acknowledged: int = 0
-    lost: int = 0  # acknowledged, then missing or changed after the kill
+    lost_ids: set[str] = field(default_factory=set)  # acknowledged, then missing or changed
     open_failures: int = 0
     mid_compaction: int = 0  # kills that cut a compaction short
     while_opening: int = 0  # kills before the store was open (mid-recovery of the last one)
@@ -102,6 +103,11 @@ class KillReport:
     clean_opens: list[float] = field(default_factory=list)  # each store reopened after a close
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def lost(self) -> int:
+        """Return how many acknowledged responses went missing or changed."""
+        return len(self.lost_ids)
 
     @property
     def recovery_median(self) -> float:
@@ -131,8 +137,9 @@ def check_store(data_dir: Path, acknowledged: list[str], report: KillReport) -> 
     with store:
         report.recovery.append(time.perf_counter() - started)
         for response_id in acknowledged:
-            if store.get_response(response_id) != response_for(response_id):
-                report.lost += 1
+            lost = store.get_response(response_id) != response_for(response_id)
+            if lost and response_id not in report.lost_ids:  # count each once, when first seen
+                report.lost_ids.add(response_id)
                 report.failures.append(f"kill {report.kills}: acknowledged {response_id} lost")
     # The baseline: the same store opened again after that clean close.
     started = time.perf_counter()
@@ -140,7 +147,7 @@ def check_store(data_dir: Path, acknowledged: list[str], report: KillReport) -> 
     report.clean_opens.append(time.perf_counter() - started)
 
 
-def _child(data_dir: Path, out: int, compact: bool) -> None:
+def save_until_killed(data_dir: Path, out: int, compact: bool) -> None:
     """Save responses until killed, writing each id to ``out`` once its save returned."""
     if compact:  # a tiny journal, so kills often land while a snapshot is being written
         store_module.open_tables = lambda path: open_database(path, **COMPACT_OPTIONS)
@@ -172,14 +179,17 @@ class Round:
     died: bool  # the child ended by itself before the kill (an error in the save path)
 
 
-def _fork_and_kill(data_dir: Path, at: KillAt) -> Round:
+Saver = Callable[[Path, int, bool], None]
+
+
+def _fork_and_kill(data_dir: Path, at: KillAt, saver: Saver) -> Round:
     """Fork a saving child and SIGKILL it when ``at`` says."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child never returns into the caller (pytest or the bench)
         os.close(read)
         try:
-            _child(data_dir, write, at.compact)
+            saver(data_dir, write, at.compact)
         except BaseException:
             traceback.print_exc()  # the parent reports that the child died by itself
         finally:
@@ -221,7 +231,9 @@ def _fork_and_kill(data_dir: Path, at: KillAt) -> Round:
     return Round(acked, data.startswith(ready), opened_at - forked, not killed)
 
 
-def forked_kill_loop(workdir: Path, kills: int, seed: int = 7) -> KillReport:
+def forked_kill_loop(
+    workdir: Path, kills: int, seed: int = 7, saver: Saver = save_until_killed
+) -> KillReport:
     """Kill a forked, saving collector ``kills`` times; check every acknowledged save each time.
 
     Every other round compacts eagerly, so some kills land mid-compaction. A fresh store is
@@ -247,7 +259,7 @@ def forked_kill_loop(workdir: Path, kills: int, seed: int = 7) -> KillReport:
         )
         store_dir = data_dir / store_module.STORE_DIR
         before = journals(store_dir)
-        done = _fork_and_kill(data_dir, at)
+        done = _fork_and_kill(data_dir, at, saver)
         saved = done.acked
         if done.died:
             report.failures.append(f"round {round_no}: the saving child died by itself")

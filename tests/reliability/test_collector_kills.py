@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
 
-from .collector_loops import forked_kill_loop, http_kill_loop
+from collector.store import ResponseStore
+
+from .collector_loops import READY, forked_kill_loop, http_kill_loop, response_for
 
 FORKED_KILLS = 30
 HTTP_KILLS = 3
@@ -30,3 +34,19 @@ def test_collector_process_killed_mid_post_keeps_every_201(tmp_path: Path) -> No
     assert report.failures == []
     assert (report.kills, report.lost, report.open_failures) == (HTTP_KILLS, 0, 0)
     assert report.acknowledged > HTTP_KILLS
+
+
+def acknowledge_before_saving(data_dir: Path, out: int, compact: bool) -> None:
+    """Save like the collector, but say "saved" before the save: the bug the loop must catch."""
+    store = ResponseStore(data_dir)
+    os.write(out, READY.encode() + b"\n")
+    while True:
+        response_id = str(uuid.uuid4())
+        os.write(out, response_id.encode() + b"\n")
+        store.save_response(response_for(response_id))
+
+
+@pytest.mark.slow
+def test_the_loop_catches_an_acknowledgement_sent_before_the_save(tmp_path: Path) -> None:
+    report = forked_kill_loop(tmp_path, FORKED_KILLS, saver=acknowledge_before_saving)
+    assert report.lost > 0 and len(report.failures) == report.lost
