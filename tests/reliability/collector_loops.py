@@ -50,7 +50,7 @@ MAX_SAVES = 40
 MAX_JITTER = 0.002
 OPEN_KILL_EVERY = 10
 READY = "ready"
-# Kills per store before a fresh one, so a round's reopen stays ~the cost of a real one.
+# Kills per store before a fresh one, so the check after each kill (every ack so far) stays quick.
 ROUNDS_PER_STORE = 100
 
 

@@ -302,7 +302,7 @@ def _sync_through_kills(
     total = int(store.status()["unsynced"])
     # One kill mark at random in each of ``kills`` equal slices of the first 90% of the outbox,
     # so the kills spread over the whole sync and each has batches to cut into.
-    step = total * 0.9 / kills
+    step = total * 0.9 / max(kills, 1)
     marks = [int((n + rng.random()) * step) for n in range(kills)]
     done = threading.Event()
     session = CountingSession()
