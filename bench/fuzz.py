@@ -26,15 +26,13 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collector.app import close_app  # noqa: E402
-from collector.app import create_app as create_collector  # noqa: E402
 from server import create_app  # noqa: E402
 from server.db import db  # noqa: E402
 from server.deployment import upsert_areas  # noqa: E402
 from server.surveys import add_survey  # noqa: E402
-from tests.collector.test_store import SURVEY  # noqa: E402
 from tests.fuzz.runner import Report, fuzz  # noqa: E402
 from tests.fuzz.test_server_fuzz import known, token_headers  # noqa: E402
+from tests.hostile.collector_targets import serve_collector  # noqa: E402
 from tests.server.conftest import AREAS, TEST_SURVEY, Clock, serve_in_thread  # noqa: E402
 
 
@@ -80,15 +78,10 @@ def server_app(database: str, pg_url: str | None) -> Iterator[object]:
 
 
 @contextlib.contextmanager
-def collector_app() -> Iterator[object]:
-    """Yield a collector app on a fresh data folder, with the test survey pulled."""
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_collector({"data": tmp, "TESTING": True})
-        app.extensions["doorstep_store"].set_pulled(surveys=[SURVEY])
-        try:
-            yield app
-        finally:
-            close_app(app)
+def collector_app() -> Iterator[tuple[object, str]]:
+    """Yield a collector app on a fresh data folder (test survey pulled) and its URL."""
+    with tempfile.TemporaryDirectory() as tmp, serve_collector(Path(tmp)) as served:
+        yield served
 
 
 def databases(pg_url: str | None) -> list[str]:
@@ -121,7 +114,7 @@ def main() -> int:
                 derandomize=not args.seed_random,
             )
             reports.append((f"server on {database}", report))
-    with collector_app() as app, serve_in_thread(app) as url:  # type: ignore[arg-type]
+    with collector_app() as (app, url):
         report = fuzz(
             "collector", url, lambda _: {}, args.examples, derandomize=not args.seed_random
         )

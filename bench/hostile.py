@@ -57,7 +57,7 @@ def main() -> int:
                 viewer=dashboard,
             )
             results.append((f"server on {database}", rows))
-    with collector_app() as app, serve_in_thread(app) as url:  # type: ignore[arg-type]
+    with collector_app() as (app, url):
         covered, web = collector_targets.targets(url)
         missing = collector_targets.write_rules(app) - {(t.method, t.rule) for t in covered}  # type: ignore[arg-type]
         assert not missing, f"no target for {sorted(missing)}"

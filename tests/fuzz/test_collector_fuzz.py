@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.app import close_app, create_app
-from tests.collector.test_store import SURVEY
 from tests.fuzz.runner import documented_operations, fuzz
-from tests.server.conftest import serve_in_thread
+from tests.hostile.collector_targets import serve_collector
 
 EXAMPLES = 10
 
@@ -18,13 +16,8 @@ EXAMPLES = 10
 @pytest.fixture
 def live_collector(tmp_path: Path) -> Iterator[str]:
     """Yield the base URL of a collector (real store on disk) served by waitress on loopback."""
-    app = create_app({"data": tmp_path, "TESTING": True})
-    app.extensions["doorstep_store"].set_pulled(surveys=[SURVEY])
-    try:
-        with serve_in_thread(app) as url:
-            yield url
-    finally:
-        close_app(app)
+    with serve_collector(tmp_path) as (_, url):
+        yield url
 
 
 def test_collector_api_has_no_server_errors_and_keeps_to_its_document(

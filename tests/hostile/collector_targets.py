@@ -6,17 +6,34 @@ endpoints without the local key (a hostile caller has none), so they must refuse
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
 from flask import Flask
 
+from collector.app import close_app, create_app
+from tests.collector.test_store import SURVEY
 from tests.hostile.corpus import SLOT
 from tests.hostile.run import TIMEOUT
 from tests.hostile.server_targets import Target
+from tests.server.conftest import serve_in_thread
+
+
+@contextlib.contextmanager
+def serve_collector(data: Path) -> Iterator[tuple[Flask, str]]:
+    """Yield a collector app (real store in ``data``, the test survey pulled) and its URL."""
+    app = create_app({"data": data, "TESTING": True})
+    app.extensions["doorstep_store"].set_pulled(surveys=[SURVEY])
+    try:
+        with serve_in_thread(app) as url:
+            yield app, url
+    finally:
+        close_app(app)
 
 
 def write_rules(app: Flask) -> set[tuple[str, str]]:

@@ -9,24 +9,16 @@ import pytest
 import requests
 from flask import Flask
 
-from collector.app import close_app, create_app
-from tests.collector.test_store import SURVEY
-from tests.hostile.collector_targets import counts, targets, write_rules
+from tests.hostile.collector_targets import counts, serve_collector, targets, write_rules
 from tests.hostile.corpus import SMALL, gzip_bomb
 from tests.hostile.run import run, table
-from tests.server.conftest import serve_in_thread
 
 
 @pytest.fixture
 def collector(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """Yield a collector app (real store on disk) and its URL, served on loopback."""
-    app = create_app({"data": tmp_path, "TESTING": True})
-    app.extensions["doorstep_store"].set_pulled(surveys=[SURVEY])
-    try:
-        with serve_in_thread(app) as url:
-            yield app, url
-    finally:
-        close_app(app)
+    with serve_collector(tmp_path) as served:
+        yield served
 
 
 def test_every_collector_write_endpoint_has_corpus_coverage(
