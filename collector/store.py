@@ -29,6 +29,7 @@ from survey_schemas.response import Response
 
 from .drafts import Drafts
 from .enrollment import Device, read_device, write_token
+from .personal import PersonalDetails
 from .pulled import Pulled
 from .storage import open_database
 from .store_errors import (
@@ -111,7 +112,6 @@ class ResponseStore:
         self._responses = self._db.table("responses")
         # Outbox rows are small, so opening a season's store decodes ~100 bytes a response.
         self._outbox = self._db.table("outbox")
-        self._personal = self._db.table("personal")
         self._meta_table = self._db.table("meta")
         self._index: dict[str, _Entry] = {}
         self._states: Counter[str] = Counter()
@@ -123,16 +123,19 @@ class ResponseStore:
         self._index = dict(entries)
         self._states.update(e.state for _, e in entries)
         self._drop_unacknowledged_rows()
-        self._personal_ids = self._load_personal_index()
+        self._personal = PersonalDetails(self._db, self._lock, self._index)
         self._meta = {doc["key"]: doc["value"] for doc in self._meta_table.all()}
         self._visits = Visits(self._db, self._lock, self._now)
         self._pulled = Pulled(self._db, self._lock, self.data_dir)
         self._drafts = Drafts(self._db, self._lock, self._now, self._pulled.registry)
 
     def close(self) -> None:
-        """Close the underlying database."""
+        """Close the underlying database (deleted contact details leave the disk first)."""
         with self._lock:
-            self._db.close()
+            try:
+                self._personal.fold()
+            finally:
+                self._db.close()
 
     def __enter__(self) -> ResponseStore:
         return self
@@ -148,19 +151,6 @@ class ResponseStore:
         orphans = [d.doc_id for d in self._responses.all() if d.doc_id not in known]
         if orphans:
             self._responses.remove(doc_ids=orphans)
-
-    def _load_personal_index(self) -> dict[str, int]:
-        ids: dict[str, int] = {}
-        orphans = []
-        for doc in self._personal.all():
-            # Personal data written just before a crash, for a response never acknowledged.
-            if doc["id"] not in self._index:
-                orphans.append(doc.doc_id)
-            else:
-                ids[doc["id"]] = doc.doc_id
-        if orphans:
-            self._personal.remove(doc_ids=orphans)
-        return ids
 
     # -- surveys and areas (collector.pulled) ---------------------------------------------
     @property
@@ -227,8 +217,7 @@ class ResponseStore:
             # Personal data, then the response, then its outbox row, which is the commit
             # point: rows written before a crash without their outbox row are dropped on open.
             if personal:
-                pid = self._personal.insert({"id": response.id, "personal": personal})
-                self._personal_ids[response.id] = pid
+                self._personal.add(response.id, personal)
             row = {"id": response.id, "stored_at": self._now().isoformat(), "response": wire}
             doc_id = self._responses.insert(row)
             outbox_id = self._outbox.insert(
@@ -254,9 +243,9 @@ class ResponseStore:
 
     def _wire(self, response_id: str, entry: _Entry, personal: bool) -> dict[str, Any]:
         wire = dict(self._responses.get(doc_id=entry.doc_id)["response"])
-        pid = self._personal_ids.get(response_id) if personal else None
-        if pid is not None:
-            wire["personal"] = dict(self._personal.get(doc_id=pid)["personal"])
+        details = self._personal.get(response_id) if personal else None
+        if details is not None:
+            wire["personal"] = details
         return wire
 
     def iter_responses(self, *, personal: bool = True) -> Iterator[dict[str, Any]]:
@@ -291,33 +280,28 @@ class ResponseStore:
                 entry.state = state
             return len(entries)
 
-    def mark_synced(self, ids: Iterable[str]) -> int:
+    def mark_synced(self, ids: Iterable[str], *, fold: bool = True) -> int:
         """Mark responses as received by the server (accepted or duplicate); return the count.
 
         Their contact details are deleted here: the server holds them under its retention.
+        With ``fold`` False they leave the files on disk at the next :meth:`fold_forgotten`
+        (a sync marks batch after batch, then folds once).
         """
         ids = [str(i) for i in ids]
         count = self._set_state(ids, SYNCED)
-        self._forget_personal(ids)
+        self._personal.forget(ids, fold=fold)
         return count
 
-    def mark_conflict(self, ids: Iterable[str]) -> int:
+    def mark_conflict(self, ids: Iterable[str], *, fold: bool = True) -> int:
         """Mark responses the server kept but flagged as conflicting; they are not resent."""
         ids = [str(i) for i in ids]
         count = self._set_state(ids, CONFLICT)
-        self._forget_personal(ids)  # the server kept this copy too, details and all
+        self._personal.forget(ids, fold=fold)  # the server kept this copy too, details and all
         return count
 
-    def _forget_personal(self, ids: list[str]) -> None:
-        """Delete these responses' contact details from memory and from the files on disk."""
-        with self._lock:
-            doomed = [self._personal_ids.pop(i) for i in ids if i in self._personal_ids]
-            if not doomed:
-                return
-            self._personal.remove(doc_ids=doomed)
-            # The journal still holds each detail's insert until it is folded into a snapshot:
-            # fold now, so a lost device carries none (0.2-0.6 s at 50k responses, once a sync).
-            self._db.compact()
+    def fold_forgotten(self) -> None:
+        """Remove deleted contact details from the files on disk too (a no-op if none)."""
+        self._personal.fold()
 
     def mark_rejected(self, response_id: str, errors: Mapping[str, Any]) -> int:
         """Keep a response the server rejected, with its reasons; it is not resent."""

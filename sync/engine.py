@@ -45,8 +45,9 @@ class OutboxStore(Protocol):
     """What sync needs of a collector store (``collector.store.ResponseStore`` fits)."""
 
     def unsynced(self, limit: int = ...) -> list[dict[str, Any]]: ...
-    def mark_synced(self, ids: Sequence[str]) -> int: ...
-    def mark_conflict(self, ids: Sequence[str]) -> int: ...
+    def mark_synced(self, ids: Sequence[str], *, fold: bool = ...) -> int: ...
+    def mark_conflict(self, ids: Sequence[str], *, fold: bool = ...) -> int: ...
+    def fold_forgotten(self) -> None: ...
     def mark_rejected(self, response_id: str, errors: Mapping[str, Any]) -> int: ...
     def meta(self, key: str, default: Any = None) -> Any: ...
     def set_pulled(
@@ -174,6 +175,7 @@ def push_outbox(
                 except Exception:  # the error already on its way says enough
                     continue
                 _record(store, sent, summary, outbox)
+            store.fold_forgotten()
 
 
 def _send(client: SyncClient, batch: list[dict[str, Any]], parts: list[bytes]) -> Sent:
@@ -215,11 +217,12 @@ def _record(store: OutboxStore, sent: Sent, summary: SyncSummary, outbox: _Outbo
                 outbox.settle([rid])
             # an outcome this client does not know: it stays unsynced (and unsettled, so it
             # is not sent again in this sync) for the next time
+        # Contact details of these leave the store now, and its files once, after the push.
         if synced:
-            store.mark_synced(synced)
+            store.mark_synced(synced, fold=False)
             outbox.settle(synced)
         if conflicts:
-            store.mark_conflict(conflicts)
+            store.mark_conflict(conflicts, fold=False)
             outbox.settle(conflicts)
 
 

@@ -8,11 +8,39 @@ from typing import Any
 import pytest
 import requests
 
+from server.db import db
+from server.surveys import add_survey
 from sync.client import RetryPolicy, SyncClient
 from sync.engine import sync_store
 from sync.errors import DeviceRevoked
 
-from .conftest import collector_hashes, enrollment_code, fill, revoke, server_rows
+from .conftest import (
+    TEST_SURVEY,
+    collector_hashes,
+    enrollment_code,
+    fill,
+    make_response,
+    revoke,
+    server_rows,
+)
+
+PHONE = "07700 900461"
+# The test survey at version 2, with a recontact consent and a phone number behind it.
+CONTACT_SURVEY = {
+    **TEST_SURVEY,
+    "version": 2,
+    "questions": [
+        *TEST_SURVEY["questions"],
+        {"id": "recontact", "type": "consent", "label": {"en": "May we call?"}},
+        {
+            "id": "phone",
+            "type": "text",
+            "personal": True,
+            "relevant": {"question": "recontact", "equals": True},
+            "label": {"en": "Phone"},
+        },
+    ],
+}
 
 
 class WaitingSession(requests.Session):
@@ -79,3 +107,31 @@ def test_revoked_mid_sync_marks_exactly_what_the_server_holds(
     assert 10 <= len(synced) <= 10 * in_flight < 60
     assert info.value.summary.accepted == len(synced)
     assert store.status()["stored"] == 60
+
+
+def test_contact_details_leave_the_disk_once_after_the_whole_push(
+    store, live_server, app, tmp_path
+) -> None:
+    with app.app_context():
+        add_survey(db.session, CONTACT_SURVEY)
+        db.session.commit()
+    store.set_pulled(surveys=[CONTACT_SURVEY])
+    for _ in range(25):
+        store.save_response(
+            make_response(
+                survey_version=2,
+                answers={"concerns": ["litter"], "recontact": True},
+                personal={"phone": PHONE},
+            )
+        )
+    folds: list[int] = []
+    compact = store._db.compact
+    store._db.compact = lambda: folds.append(1) or compact()  # count the folds, still do them
+    with SyncClient(live_server, retry=RetryPolicy(attempts=2)) as client:
+        client.enroll(enrollment_code(app), "contacts")
+        assert sync_store(store, client, max_count=5).accepted == 25
+    assert folds == [1]  # five batches, one fold
+    files = [p for p in (tmp_path / "collector").rglob("*") if p.is_file()]
+    assert not any(PHONE.encode() in p.read_bytes() for p in files)
+    assert not [r for r in store.iter_responses(personal=True) if "personal" in r]
+    assert store.status()["stored"] == 25  # the answers stay
