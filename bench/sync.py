@@ -128,18 +128,28 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """Return the CPU time (user + system) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """Return the CPU time (user + system) a process and its children used so far (/proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that just ended
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
-def live_server(instance: Path) -> Iterator[tuple[str, int]]:
+def live_server(instance: Path, workers: int = 1) -> Iterator[tuple[str, int]]:
     """Run ``doorstep server serve`` in its own process; yield its URL and pid, then stop it."""
     port = free_port()
     log = open(instance / "serve.log", "wb")  # noqa: SIM115  (closed below)
     proc = subprocess.Popen(
-        [*server_command(instance), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *server_command(instance),
+            *("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -170,14 +180,16 @@ class Run:
     server_cpu: float
 
 
-def end_to_end(folder: Path, filled: Path, n: int, batch: int, in_flight: int) -> Run:
+def end_to_end(
+    folder: Path, filled: Path, n: int, batch: int, in_flight: int, workers: int = 1
+) -> Run:
     """Sync a copy of the filled collector store to a fresh server process; time it."""
     instance = folder / "server"
     instance.mkdir(parents=True)
     doorstep(instance, "init", "--demo")
     code = json.loads(doorstep(instance, "enroll-code", "--json"))["code"]
     shutil.copytree(filled, folder / "collector")
-    with live_server(instance) as (url, pid), ResponseStore(folder / "collector") as store:
+    with live_server(instance, workers) as (url, pid), ResponseStore(folder / "collector") as store:
         with SyncClient(url) as client:
             client.enroll(code, "bench")
             server_cpu = cpu_seconds(pid)
@@ -230,6 +242,7 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=1000, help="the protocol's most")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="pushes under way")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve's)")
     args = parser.parse_args()
     n = args.responses
     docs = responses(n, args.seed)
@@ -240,7 +253,7 @@ def main() -> None:
         folder = Path(tmp)
         valid, fill_s = fill(folder / "filled", docs, n)
         e2e = {
-            (b, k): end_to_end(folder / f"e2e-{b}-{k}", folder / "filled", n, b, k)
+            (b, k): end_to_end(folder / f"e2e-{b}-{k}", folder / "filled", n, b, k, args.workers)
             for b, k in shapes
         }
         ingest_s, rows = ingest(folder, valid)
@@ -249,7 +262,8 @@ def main() -> None:
     best = n / min(r.seconds for (b, _), r in e2e.items() if b <= args.batch)
     print(
         f"sync benchmark: {n} responses, SQLite, `doorstep server serve` (waitress) in its own"
-        f" process on loopback, Python {sys.version[:4]}, {os.cpu_count()} CPUs"
+        f" process ({args.workers} worker) on loopback, Python {sys.version[:4]},"
+        f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
     )
     print(f"(collector store filled once in {fill_s:.1f} s, not counted)")
     print()
