@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -105,3 +106,8 @@ def test_an_id_too_large_for_the_database_is_404(
     )
     assert reply.status_code == 404
     assert reply.json["error"]["code"] == "not_found"
+
+
+def test_the_document_is_valid_openapi_3_1(client: FlaskClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json
+    schemathesis.openapi.from_dict(doc).validate()  # raises on a document that breaks the spec
