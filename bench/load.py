@@ -412,7 +412,8 @@ def print_table(runs: dict[str, Run], workers: int, threads: int) -> None:
             ]
             print(f"| {label} | | | | " + " | ".join(ratios) + " | | |")
     print()
-    print(f"latencies in ms; server: gunicorn, {workers} workers x {threads} threads")
+    server = f"gunicorn, {workers} workers x" if workers > 1 else "waitress, one process,"
+    print(f"latencies in ms; server: {server} {threads} threads")
     for name, run in runs.items():
         print(
             f"{name}: {run.seconds:.1f} s of pushing; machine CPU {run.machine_busy:.0%} busy; "
