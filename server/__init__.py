@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import settings
 from .priorities import weights_from
@@ -76,6 +77,8 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     options.setdefault("hide_parameters", True)
     # Refuse a NaN, infinite or negative PRIORITY_* weight now, not at the first ranking.
     weights_from(app.config)
+    if app.config["PROXY_HOPS"] < 0:
+        raise ValueError(f"DOORSTEP_PROXY_HOPS: {app.config['PROXY_HOPS']!r} must be 0 or more")
     # Flask checks Content-Length against this before a view runs (413 for honest clients).
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
 
@@ -105,4 +108,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .web import register as register_web  # the coordinator dashboard
 
     register_web(app)
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        # Trust exactly this many proxies' headers: more would let a client forge its address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

@@ -121,6 +121,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", 5000, int, "Port `doorstep server serve` listens on"),
     Setting("THREADS", 8, int, "Threads of each `doorstep server serve` process"),
     Setting(
+        "PROXY_HOPS",
+        0,
+        int,
+        "Reverse proxies in front of the server whose X-Forwarded-For/-Proto to trust (0: "
+        "none); set it behind nginx so sign-in and enrollment limits count each client",
+    ),
+    Setting(
         "WORKERS",
         1,
         int,
