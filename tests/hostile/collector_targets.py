@@ -100,16 +100,29 @@ def targets(url: str) -> tuple[list[Target], requests.Session]:
             lambda: {"server_url": SLOT, "device_id": SLOT, "token": SLOT},
         ),
         Target("POST", "/api/v1/sync", "/api/v1/sync", "json", lambda: {"now": SLOT}),
-        Target("POST", "/signin", "/signin", "form", form(name=SLOT, area=SLOT, pin=SLOT)),
         Target(
-            "POST", "/doorstep/street", "/doorstep/street", "form", form(street=SLOT, other=SLOT)
+            "POST",
+            "/doorstep/street",
+            "/doorstep/street",
+            "form",
+            form(street=SLOT, other=SLOT),
+            shown=("/doorstep/door",),
         ),
-        Target("POST", "/doorstep/door", "/doorstep/door", "form", form(house=SLOT, outcome=SLOT)),
+        Target(
+            "POST",
+            "/doorstep/door",
+            "/doorstep/door",
+            "form",
+            form(house=SLOT, outcome="no_answer"),
+            shown=("/doorstep/door",),
+        ),
         Target("POST", "/doorstep/survey", "/doorstep/survey", "form", survey),
         Target("POST", "/meeting/", "/meeting/", "form", survey),
         Target("POST", "/kiosk/start", "/kiosk/start", "form", form(area=SLOT)),
         Target("POST", "/kiosk/question", "/kiosk/question", "form", survey),
         Target("POST", "/kiosk/exit", "/kiosk/exit", "form", form(pin=SLOT, action=SLOT)),
         Target("POST", "/kiosk/lock", "/kiosk/lock", "form", form(pin=SLOT)),
+        # Last: signing in again (as a hostile name) drops the street the forms above use.
+        Target("POST", "/signin", "/signin", "form", form(name=SLOT, area="abbey", pin=SLOT)),
         Target("POST", "/doorstep/signout", "/doorstep/signout", "form", form(next=SLOT)),
     ], web

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from markupsafe import escape
 
 from tests.hostile.corpus import (
     XSS,
-    XSS_ESCAPED,
     Payload,
     fill,
     form_request,
@@ -26,6 +26,7 @@ from tests.hostile.corpus import (
 )
 
 TIMEOUT = 60
+SHORT = 48  # every text field shown holds at least this many characters
 
 
 @dataclass
@@ -123,12 +124,11 @@ def run(
         http = sessions(target)
         started = time.perf_counter()
         for k, payload in enumerate(corpus):
-            # A tag right after the script, per endpoint and payload, so the escaped text
-            # found on a page is this case's and not an earlier one's.
+            # A tag in front, per endpoint and payload, so what is found on a page is this
+            # case's text and not an earlier one's (and survives a field's truncation).
             tag = f"t{n}p{k}x"
             if payload.xss and payload.text:
-                tagged = payload.text.replace(XSS, f"{XSS} {tag}", 1)
-                payload = dataclasses.replace(payload, text=tagged)
+                payload = dataclasses.replace(payload, text=f"{tag} {payload.text}")
             row.cases += 1
             problem = _one(http, viewer or http, base, target, payload, counts, tag)
             if problem is None:
@@ -177,10 +177,16 @@ def _one(
         return "rejected"
     if payload.xss and target.shown:
         pages = [viewer.get(base + page, timeout=TIMEOUT).text for page in target.shown]
-        if any(f"{XSS} {tag}" in page for page in pages):
-            return "shown raw on " + ", ".join(target.shown)
-        if not any(f"{XSS_ESCAPED} {tag}" in page for page in pages):
-            return "stored but not found escaped on " + ", ".join(target.shown)
+        where = ", ".join(target.shown)
+        if any(XSS in page for page in pages):
+            return f"shown raw on {where}"
+        if not any(tag in page for page in pages):
+            return f"stored but not shown on {where}"
+        # A short text fits every field whole, so its escaped form must be there in full.
+        if len(payload.text) <= SHORT and not any(
+            str(escape(payload.text)) in page for page in pages
+        ):
+            return f"stored but not found escaped on {where}"
     return "stored"
 
 
