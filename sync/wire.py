@@ -128,11 +128,17 @@ class PullResponseSchema(Schema):
 
 
 def wire_content(item: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the envelope fields a device sent, without empty optional ones."""
+    """Return the envelope fields a device sent, without empty optional ones or contact details.
+
+    Contact details are kept apart from the answers, so they are not part of a response's
+    content: a conflicting copy kept for a coordinator does not carry them, and a device that
+    has forgotten them after the server acknowledged the response (or a bundle exported since)
+    still sends the same response.
+    """
     return {
         key: item[key]
         for key in RESPONSE_FIELDS
-        if key in item and item[key] is not None and not (key == "personal" and not item[key])
+        if key != "personal" and key in item and item[key] is not None
     }
 
 

@@ -175,9 +175,8 @@ def test_device_counts_and_last_sync_are_kept(app: Flask, client: FlaskClient) -
         assert device.last_sync_at == app.config["CLOCK"]()
 
 
-def test_personal_details_are_kept_apart_and_need_consent(
-    app: Flask, client: FlaskClient, device: str
-) -> None:
+def _add_consent_survey(app: Flask) -> None:
+    """Add version 2 of the test survey, which asks consent and then a phone number."""
     with app.app_context():
         from server.surveys import add_survey
 
@@ -197,6 +196,12 @@ def test_personal_details_are_kept_apart_and_need_consent(
         ]
         add_survey(db.session, survey)
         db.session.commit()
+
+
+def test_personal_details_are_kept_apart_and_need_consent(
+    app: Flask, client: FlaskClient, device: str
+) -> None:
+    _add_consent_survey(app)
     answers = {"concerns": ["speeding"], "ok": True}
     ok = make_response(survey_version=2, answers=answers, personal={"contact": "0700 000000"})
     refused = make_response(
@@ -210,3 +215,22 @@ def test_personal_details_are_kept_apart_and_need_consent(
         detail = db.session.scalar(select(PersonalDetail))
         assert detail.response_id == ok["id"] and detail.data == {"contact": "0700 000000"}
         assert (detail.expires_at - app.config["CLOCK"]()).days == 365
+
+
+def test_contact_details_are_not_part_of_a_responses_content(
+    app: Flask, client: FlaskClient, device: str
+) -> None:
+    _add_consent_survey(app)
+    answers = {"concerns": ["speeding"], "ok": True}
+    sent = make_response(survey_version=2, answers=answers, personal={"contact": "0700 000000"})
+    assert push(client, device, [sent]).json["results"][0]["status"] == "accepted"
+    # The collector forgets the phone number once acknowledged; a bundle exported later, or a
+    # retry, carries the response without it: the same response, not a conflict.
+    forgotten = {k: v for k, v in sent.items() if k != "personal"}
+    assert push(client, device, [forgotten]).json["results"][0]["status"] == "duplicate"
+    changed = {**sent, "answers": {**answers, "concerns": ["litter"]}}
+    assert push(client, device, [changed]).json["results"][0]["status"] == "conflict"
+    with app.app_context():
+        kept = db.session.scalar(select(ResponseConflict))
+        assert kept.envelope["answers"]["concerns"] == ["litter"]
+        assert "0700" not in json.dumps(kept.envelope)  # contact details stay apart
