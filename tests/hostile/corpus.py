@@ -46,13 +46,14 @@ def _nested(depth: int) -> Callable[[dict[str, Any]], bytes]:
 
 
 def _truncated(body: dict[str, Any]) -> bytes:
-    raw = json.dumps(body).encode()
+    raw = json.dumps(fill(body, "x")).encode()
     return raw[: max(1, len(raw) // 2)]
 
 
 def _duplicate_keys(body: dict[str, Any]) -> bytes:
-    # The first key is valid and harmless, the second hostile: a parser must pick one.
-    raw = json.dumps(body)
+    # The same key twice, first harmless, then hostile: whichever the parser keeps must be
+    # handled (Python keeps the last).
+    raw = json.dumps(fill(body, XSS))
     key = next(iter(body), "x")
     return ("{" + json.dumps(key) + ': "first", ' + raw[1:]).encode()
 
@@ -75,7 +76,7 @@ def gzip_bomb(limit: int) -> Payload:
 
 def _as(content_type: str | None) -> Callable[[dict[str, Any]], bytes]:
     def encode(body: dict[str, Any]) -> bytes:
-        filled = {k: ("x" if v == SLOT else v) for k, v in body.items()}
+        filled = fill(body, "x")
         if content_type == FORM:
             return urllib.parse.urlencode({k: str(v) for k, v in filled.items()}).encode()
         return json.dumps(filled).encode()
