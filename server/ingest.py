@@ -11,8 +11,7 @@ not go in are then classified by content hash.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -144,20 +143,46 @@ def _processed(values: list[Any], plan: _Plan) -> tuple[Any, ...]:
     return tuple(values)
 
 
-# One ingest at a time per process on SQLite. A second writer would otherwise wait in
-# SQLite's busy handler, which polls with sleeps of up to 100 ms; this lock hands over the
-# moment the first commits.
-_SQLITE_WRITER = threading.Lock()
+# Two turns order the ingests of one process on SQLite. The write turn runs from the first
+# write to the end of the commit: a second writer would otherwise wait in SQLite's busy
+# handler, which polls with sleeps of up to 100 ms, where this lock hands over at once. The
+# work turn runs from the first check to the start of the commit, so one push's checks (pure
+# Python) overlap only another's commit (one call that waits on the disk without the GIL),
+# never its statements, each of which would then wait for the GIL to come back.
+_WRITE_TURN = threading.Lock()
+_WORK_TURN = threading.Lock()
 
 
-@contextmanager
-def _one_writer(session: Session, commit: bool) -> Iterator[None]:
-    """Hold the process's SQLite write turn until the commit (no turn needed elsewhere)."""
-    if commit and session.get_bind().dialect.name == "sqlite":
-        with _SQLITE_WRITER:
-            yield
-    else:
-        yield
+class _Turns:
+    """Take and hand back this process's SQLite turns (doing nothing elsewhere)."""
+
+    def __init__(self, session: Session, commit: bool) -> None:
+        self.enabled = commit and session.get_bind().dialect.name == "sqlite"
+        self._held: list[threading.Lock] = []
+
+    def __enter__(self) -> _Turns:
+        self._take(_WORK_TURN)
+        return self
+
+    def writing(self) -> None:
+        """Take the write turn before the first write."""
+        self._take(_WRITE_TURN)
+
+    def committing(self) -> None:
+        """Hand the work turn on as the commit starts."""
+        if _WORK_TURN in self._held:
+            self._held.remove(_WORK_TURN)
+            _WORK_TURN.release()
+
+    def _take(self, lock: threading.Lock) -> None:
+        if self.enabled:
+            lock.acquire()
+            self._held.append(lock)
+
+    def __exit__(self, *exc: object) -> None:
+        for lock in reversed(self._held):
+            lock.release()
+        self._held.clear()
 
 
 def _id_of(item: Any) -> str | None:
@@ -183,11 +208,7 @@ def ingest_batch(
     ``device`` is the pushing device (its counters are updated); ``device_id`` names the
     origin of an imported bundle instead. Commits before returning unless ``commit`` is False.
     """
-    # On SQLite the whole batch runs in the process's write turn, checks included: checking
-    # one push while another writes makes the writer wait for the GIL after each of its
-    # statements (the checks are pure Python); with two pushes under way, bench/sync.py ran
-    # faster this way than with only the writes in the turn.
-    with _one_writer(session, commit):
+    with _Turns(session, commit) as turns:
         return _ingest(
             session,
             items,
@@ -199,6 +220,7 @@ def ingest_batch(
             personal_retention=personal_retention,
             hooks=hooks,
             commit=commit,
+            turns=turns,
         )
 
 
@@ -214,6 +236,7 @@ def _ingest(
     personal_retention: timedelta | None = None,
     hooks: Iterable[AcceptedHook] = (),
     commit: bool = True,
+    turns: _Turns,
 ) -> list[Outcome]:
     origin = device.id if device is not None else device_id
     registry = registry if registry is not None else registry_for(session)
@@ -258,6 +281,7 @@ def _ingest(
         )
         if response.personal:
             personal[response.id] = dict(response.personal)
+    turns.writing()
     inserted: set[str] = set()
     if rows:
         table = Response.__table__
@@ -318,6 +342,7 @@ def _ingest(
     if device is not None:
         _count(session, device, done, now)
     if commit:
+        turns.committing()
         session.commit()
     return done
 
