@@ -118,7 +118,8 @@ def _limits(v: Any, kind: Any) -> dict[str, Any]:
             out["maximum" if v.max_inclusive else "exclusiveMaximum"] = v.max
         return out
     if isinstance(v, validate.Regexp):
-        # Python's $ also matches before a final newline; \Z is what marshmallow means here.
+        # Python's $ also matches before a final newline and JSON Schema's does not, so the
+        # document is the stricter of the two: what it allows, the view accepts.
         return {"pattern": v.regex.pattern}
     return {}
 
