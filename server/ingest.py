@@ -209,142 +209,113 @@ def ingest_batch(
     origin of an imported bundle instead. Commits before returning unless ``commit`` is False.
     """
     with _Turns(session, commit) as turns:
-        return _ingest(
-            session,
-            items,
-            now=now,
-            device=device,
-            device_id=device_id,
-            source=source,
-            registry=registry,
-            personal_retention=personal_retention,
-            hooks=hooks,
-            commit=commit,
-            turns=turns,
-        )
-
-
-def _ingest(
-    session: Session,
-    items: Sequence[Any],
-    *,
-    now: datetime,
-    device: Device | None = None,
-    device_id: str | None = None,
-    source: str = "push",
-    registry: SurveyRegistry | None = None,
-    personal_retention: timedelta | None = None,
-    hooks: Iterable[AcceptedHook] = (),
-    commit: bool = True,
-    turns: _Turns,
-) -> list[Outcome]:
-    origin = device.id if device is not None else device_id
-    registry = registry if registry is not None else registry_for(session)
-    known_areas = set(session.scalars(select(Area.code)))
-    outcomes: list[Outcome | None] = [None] * len(items)
-    rows: list[dict[str, Any]] = []
-    personal: dict[str, dict[str, Any]] = {}
-    first: dict[str, tuple[int, str]] = {}  # id → (index, hash) of its first good occurrence
-    repeats: list[tuple[int, str, str, Mapping[str, Any]]] = []
-    for i, item in enumerate(items):
-        response, errors = check_response(item, registry.find, allowed_areas=known_areas)
-        # Personal answers are only valid after a consent question said yes (survey_schemas
-        # enforces it through relevance), so whatever reaches ``personal`` here is consented.
-        if response is None or errors:
-            outcomes[i] = Outcome(_id_of(item), "rejected", errors)
-            continue
-        digest = content_hash(item)
-        if response.id in first:
-            repeats.append((i, response.id, digest, item))
-            continue
-        first[response.id] = (i, digest)
-        rows.append(
-            {
-                "id": response.id,
-                "survey_id": response.survey_id,
-                "survey_version": response.survey_version,
-                "area": response.area,
-                "method": response.method,
-                "collected_at": response.collected_at,
-                "received_at": now,
-                "device_id": origin,
-                "source": source,
-                "volunteer": response.volunteer,
-                "consent": response.consent,
-                "language": response.language,
-                "street": response.street,
-                "replaces": response.replaces,
-                "content_hash": digest,
-                "answers": dict(response.answers),
-                "conflict": False,
-            }
-        )
-        if response.personal:
-            personal[response.id] = dict(response.personal)
-    turns.writing()
-    inserted: set[str] = set()
-    if rows:
-        table = Response.__table__
-        # a Core insert of the table: the ORM's bulk path costs a third more per row
-        stmt = (
-            _insert(session)(table)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(table.c.id)
-        )
-        inserted = set(session.scalars(stmt, rows))
-    accepted_rows = [row for row in rows if row["id"] in inserted]
-    for row in accepted_rows:
-        outcomes[first[row["id"]][0]] = Outcome(row["id"], "accepted")
-    stored = _stored_hashes(session, [r["id"] for r in rows if r["id"] not in inserted])
-    stored.update({row["id"]: row["content_hash"] for row in accepted_rows})
-    conflicts: list[dict[str, Any]] = []
-    checks = [
-        (first[r["id"]][0], r["id"], r["content_hash"], items[first[r["id"]][0]]) for r in rows
-    ]
-    for index, rid, digest, item in [c for c in checks if c[1] not in inserted] + repeats:
-        if stored.get(rid) == digest:
-            outcomes[index] = Outcome(rid, "duplicate")
-        else:
-            outcomes[index] = Outcome(rid, "conflict")
-            conflicts.append(
+        origin = device.id if device is not None else device_id
+        registry = registry if registry is not None else registry_for(session)
+        known_areas = set(session.scalars(select(Area.code)))
+        outcomes: list[Outcome | None] = [None] * len(items)
+        rows: list[dict[str, Any]] = []
+        personal: dict[str, dict[str, Any]] = {}
+        first: dict[str, tuple[int, str]] = {}  # id → (index, hash) of its first good occurrence
+        repeats: list[tuple[int, str, str, Mapping[str, Any]]] = []
+        for i, item in enumerate(items):
+            response, errors = check_response(item, registry.find, allowed_areas=known_areas)
+            # Personal answers are only valid after a consent question said yes (survey_schemas
+            # enforces it through relevance), so whatever reaches ``personal`` here is consented.
+            if response is None or errors:
+                outcomes[i] = Outcome(_id_of(item), "rejected", errors)
+                continue
+            digest = content_hash(item)
+            if response.id in first:
+                repeats.append((i, response.id, digest, item))
+                continue
+            first[response.id] = (i, digest)
+            rows.append(
                 {
-                    "response_id": rid,
-                    "content_hash": digest,
-                    "envelope": wire_content(item),
-                    "device_id": origin,
+                    "id": response.id,
+                    "survey_id": response.survey_id,
+                    "survey_version": response.survey_version,
+                    "area": response.area,
+                    "method": response.method,
+                    "collected_at": response.collected_at,
                     "received_at": now,
+                    "device_id": origin,
+                    "source": source,
+                    "volunteer": response.volunteer,
+                    "consent": response.consent,
+                    "language": response.language,
+                    "street": response.street,
+                    "replaces": response.replaces,
+                    "content_hash": digest,
+                    "answers": dict(response.answers),
+                    "conflict": False,
                 }
             )
-    if conflicts:
-        session.execute(
-            _insert(session)(ResponseConflict).on_conflict_do_nothing(
-                index_elements=["response_id", "content_hash"]
-            ),
-            conflicts,
-        )
-        session.execute(
-            update(Response)
-            .where(Response.id.in_({c["response_id"] for c in conflicts}))
-            .values(conflict=True)
-        )
-    expires = now + personal_retention if personal_retention else None
-    personal_rows = [
-        {"response_id": rid, "data": data, "consent": True, "expires_at": expires}
-        for rid, data in personal.items()
-        if rid in inserted
-    ]
-    if personal_rows:
-        insert_many(session, PersonalDetail.__table__.insert(), personal_rows, key="personal")
-    if accepted_rows:
-        for hook in [*ACCEPTED_HOOKS, *hooks]:
-            hook(session, accepted_rows)
-    done = [o for o in outcomes if o is not None]
-    if device is not None:
-        _count(session, device, done, now)
-    if commit:
-        turns.committing()
-        session.commit()
-    return done
+            if response.personal:
+                personal[response.id] = dict(response.personal)
+        turns.writing()
+        inserted: set[str] = set()
+        if rows:
+            table = Response.__table__
+            # a Core insert of the table: the ORM's bulk path costs a third more per row
+            stmt = (
+                _insert(session)(table)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(table.c.id)
+            )
+            inserted = set(session.scalars(stmt, rows))
+        accepted_rows = [row for row in rows if row["id"] in inserted]
+        for row in accepted_rows:
+            outcomes[first[row["id"]][0]] = Outcome(row["id"], "accepted")
+        stored = _stored_hashes(session, [r["id"] for r in rows if r["id"] not in inserted])
+        stored.update({row["id"]: row["content_hash"] for row in accepted_rows})
+        conflicts: list[dict[str, Any]] = []
+        checks = [
+            (first[r["id"]][0], r["id"], r["content_hash"], items[first[r["id"]][0]]) for r in rows
+        ]
+        for index, rid, digest, item in [c for c in checks if c[1] not in inserted] + repeats:
+            if stored.get(rid) == digest:
+                outcomes[index] = Outcome(rid, "duplicate")
+            else:
+                outcomes[index] = Outcome(rid, "conflict")
+                conflicts.append(
+                    {
+                        "response_id": rid,
+                        "content_hash": digest,
+                        "envelope": wire_content(item),
+                        "device_id": origin,
+                        "received_at": now,
+                    }
+                )
+        if conflicts:
+            session.execute(
+                _insert(session)(ResponseConflict).on_conflict_do_nothing(
+                    index_elements=["response_id", "content_hash"]
+                ),
+                conflicts,
+            )
+            session.execute(
+                update(Response)
+                .where(Response.id.in_({c["response_id"] for c in conflicts}))
+                .values(conflict=True)
+            )
+        expires = now + personal_retention if personal_retention else None
+        personal_rows = [
+            {"response_id": rid, "data": data, "consent": True, "expires_at": expires}
+            for rid, data in personal.items()
+            if rid in inserted
+        ]
+        if personal_rows:
+            insert_many(session, PersonalDetail.__table__.insert(), personal_rows, key="personal")
+        if accepted_rows:
+            for hook in [*ACCEPTED_HOOKS, *hooks]:
+                hook(session, accepted_rows)
+        done = [o for o in outcomes if o is not None]
+        if device is not None:
+            _count(session, device, done, now)
+        if commit:
+            turns.committing()
+            session.commit()
+        return done
 
 
 def _stored_hashes(session: Session, ids: list[str]) -> dict[str, str]:
