@@ -15,18 +15,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from survey_schemas import Survey
 
-from .ingest import insert_many, on_accepted
+from .ingest import on_accepted
 from .merge import Facts, day_of, response_facts
+from .merge_bulk import write_rows
 from .models import Response
 from .models.merge import (
     EqualityDay,
@@ -43,6 +41,7 @@ from .surveys import registry_for
 
 Lookup = Callable[[str, int], Survey | None]
 REBUILD_FLUSH = 50_000  # aggregate keys held in memory before a rebuild writes them
+MENTION_COUNTERS = ("mentions", "severity_sum", "severity_count")
 
 
 def norm_hash(text: str) -> str:
@@ -127,13 +126,13 @@ class Deltas:
             for k, v in sorted(self.mentions.items())
             if any(v)
         ]
-        _upsert(session, MentionDay, m, ("mentions", "severity_sum", "severity_count"))
+        write_rows(session, MentionDay.__table__, m, MENTION_COUNTERS)
         r = [
             {"area": k[0], "day": k[1], "method": k[2], "respondents": v}
             for k, v in sorted(self.respondents.items())
             if v
         ]
-        _upsert(session, RespondentDay, r, ("respondents",))
+        write_rows(session, RespondentDay.__table__, r, ("respondents",))
         # month rollups: a long period reads whole months here and only its edge days above
         mm: dict[tuple[str, date, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
         for (area, day, code, method), v in self.mentions.items():
@@ -156,13 +155,13 @@ class Deltas:
             for k, v in sorted(mm.items())
             if any(v)
         ]
-        _upsert(session, MentionMonth, mrows, ("mentions", "severity_sum", "severity_count"))
+        write_rows(session, MentionMonth.__table__, mrows, MENTION_COUNTERS)
         rrows = [
             {"area": k[0], "month": k[1], "method": k[2], "respondents": v}
             for k, v in sorted(rm.items())
             if v
         ]
-        _upsert(session, RespondentMonth, rrows, ("respondents",))
+        write_rows(session, RespondentMonth.__table__, rrows, ("respondents",))
         e = [
             {
                 "area": k[0],
@@ -175,7 +174,7 @@ class Deltas:
             for k, v in sorted(self.equality.items())
             if v
         ]
-        _upsert(session, EqualityDay, e, ("respondents",))
+        write_rows(session, EqualityDay.__table__, e, ("respondents",))
         areas = sorted({k[0] for k, v in self.respondents.items() if v < 0})
         if areas:
             # a retraction can leave zero rows behind; a rebuild would not have them
@@ -198,28 +197,6 @@ class Deltas:
                     RespondentMonth.area.in_(areas), RespondentMonth.respondents == 0
                 )
             )
-
-
-def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], counters: Sequence[str]):
-    """Insert rows or add their counters to the existing ones."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    # executemany: one compiled statement for every row (a multi-VALUES insert recompiles)
-    key = ("upsert", model.__table__.name, tuple(counters))
-    insert_many(session, _upsert_stmt(model, dialect, tuple(counters)), rows, key=key)
-
-
-@cache
-def _upsert_stmt(model: Any, dialect: str, counters: tuple[str, ...]) -> Any:
-    """Return the table's add-to-counters upsert (built once: ``excluded`` is slow to set up)."""
-    table = model.__table__
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counters}
-    )
 
 
 def _rules(session: Session, hashes: Iterable[str]) -> dict[str, str | None]:
@@ -324,7 +301,7 @@ def _contribute(
                     }
                 )
         if triage:
-            insert_many(session, TriageItem.__table__.insert(), triage, key="triage")
+            write_rows(session, TriageItem.__table__, triage)
     else:
         q = select(TriageItem.response_id, TriageItem.category, TriageItem.severity).where(
             TriageItem.response_id.in_([it.id for it in items]), TriageItem.status == "mapped"
@@ -351,7 +328,7 @@ def _contribute(
                 }
             )
     if mention_rows:
-        insert_many(session, ResponseMention.__table__.insert(), mention_rows, key="mentions")
+        write_rows(session, ResponseMention.__table__, mention_rows)
     if into is None:
         deltas.apply(session)
 

@@ -1,0 +1,83 @@
+"""Write many merge-table rows with one statement: plain inserts, or upserts that add counters.
+
+On PostgreSQL the rows travel as one array per column through ``unnest``: the SQL text is the
+same whatever the batch size, so psycopg prepares it once per connection and the server plans
+it once per batch, where an ``executemany`` sends and runs it once per row. SQLite (one process,
+no round trips) keeps :func:`server.ingest.insert_many`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import String, Table
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from .ingest import insert_many
+
+
+def write_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], add: Sequence[str] = ()
+) -> None:
+    """Insert ``rows`` in their order; with ``add``, a row whose key exists adds those counters.
+
+    Every row has the same keys; with ``add`` no key may occur twice (sum them first).
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    names = tuple(rows[0])
+    if dialect.name != "postgresql":
+        stmt = _sqlite_upsert(table, tuple(add)) if add else table.insert()
+        insert_many(session, stmt, rows, key=("write_rows", table.name, tuple(add)))
+        return
+    sql, procs = _unnest_sql(table, names, tuple(add), dialect)
+    columns = []
+    for name, proc in zip(names, procs, strict=True):
+        values = [row[name] for row in rows]
+        columns.append([proc(v) for v in values] if proc is not None else values)
+    conn.exec_driver_sql(sql, tuple(columns))
+
+
+@cache
+def _unnest_sql(
+    table: Table, names: tuple[str, ...], add: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[Any, ...]]:
+    """Return the table's ``INSERT … SELECT FROM unnest(…)`` and each column's bind processor."""
+    quote = dialect.identifier_preparer.quote
+    cols = [table.c[n] for n in names]
+    # String arrays go as text[]: a cast to varchar(n) would silently cut a long value, while
+    # the insert's own assignment to the column refuses it, as a plain INSERT would.
+    arrays = ", ".join(
+        f"%s::{'TEXT' if isinstance(c.type, String) else c.type.compile(dialect=dialect)}[]"
+        for c in cols
+    )
+    quoted = ", ".join(quote(n) for n in names)
+    target = dialect.identifier_preparer.format_table(table)
+    # ORDER BY the array position: rows are written (and their keys locked) in the caller's
+    # order, which is what keeps concurrent upserts from deadlocking.
+    sql = (
+        f"INSERT INTO {target} ({quoted}) SELECT {quoted} FROM unnest({arrays}) "
+        f"WITH ORDINALITY AS u ({quoted}, ord_) ORDER BY ord_"
+    )
+    if add:
+        keys = ", ".join(quote(c.name) for c in table.primary_key.columns)
+        sets = ", ".join(f"{quote(n)} = {target}.{quote(n)} + excluded.{quote(n)}" for n in add)
+        sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+    procs = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in cols)
+    return sql, procs
+
+
+@cache
+def _sqlite_upsert(table: Table, add: tuple[str, ...]) -> Any:
+    """Return the table's add-to-counters upsert (built once: ``excluded`` is slow to set up)."""
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = sqlite_insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in add}
+    )
