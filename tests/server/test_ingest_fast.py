@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.db import db
 from server.ingest import ingest_batch, insert_many
-from server.merge_store import _upsert
+from server.merge_bulk import write_rows
 from server.models import Response
 from server.models.merge import MentionDay, TriageItem
 from sync.wire import PushResponseSchema
@@ -72,8 +72,8 @@ def test_insert_many_upserts_add_to_existing_counters(app: Flask) -> None:
     }
     with app.app_context():
         counters = ("mentions", "severity_sum", "severity_count")
-        _upsert(db.session, MentionDay, [row], counters)
-        _upsert(db.session, MentionDay, [row, {**row, "category": "litter"}], counters)
+        write_rows(db.session, MentionDay.__table__, [row], counters)
+        write_rows(db.session, MentionDay.__table__, [row, {**row, "category": "litter"}], counters)
         db.session.commit()
         got = {r["category"]: r for r in _rows(MentionDay, [MentionDay.category])}
         assert got["speeding"]["mentions"] == 4
