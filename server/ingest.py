@@ -10,6 +10,8 @@ not go in are then classified by content hash.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -153,20 +155,47 @@ _WRITE_TURN = threading.Lock()
 _WORK_TURN = threading.Lock()
 
 
+def _write_lock_path(session: Session) -> str | None:
+    """Return the file beside the SQLite database that orders writers across processes."""
+    database = session.get_bind().url.database
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return None  # a database only this process sees
+    return database.removeprefix("file:").split("?", 1)[0] + ".write-lock"
+
+
 class _Turns:
-    """Take and hand back this process's SQLite turns (doing nothing elsewhere)."""
+    """Take and hand back this process's SQLite turns (doing nothing elsewhere).
+
+    The write turn is also taken across processes (``flock`` on ``<database>.write-lock``), so
+    two server processes hand the database over the moment one commits instead of meeting in
+    SQLite's sleeping busy handler. The kernel drops the file lock of a process that dies.
+    """
 
     def __init__(self, session: Session, commit: bool) -> None:
         self.enabled = commit and session.get_bind().dialect.name == "sqlite"
+        self._session = session
         self._held: list[threading.Lock] = []
+        self._file: int | None = None
 
     def __enter__(self) -> _Turns:
         self._take(_WORK_TURN)
         return self
 
     def writing(self) -> None:
-        """Take the write turn before the first write."""
+        """Take the write turn (in this process, then across processes) before the first write."""
         self._take(_WRITE_TURN)
+        path = _write_lock_path(self._session) if self.enabled else None
+        # Only before the transaction's first write: one that already writes holds SQLite's
+        # lock, and waiting here for a process that waits for that lock would deadlock.
+        if path is None or self._session.connection().connection.dbapi_connection.in_transaction:
+            return
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # waits without the GIL
+        except BaseException:
+            os.close(fd)
+            raise
+        self._file = fd
 
     def committing(self) -> None:
         """Hand the work turn on as the commit starts."""
@@ -179,10 +208,18 @@ class _Turns:
             lock.acquire()
             self._held.append(lock)
 
-    def __exit__(self, *exc: object) -> None:
-        for lock in reversed(self._held):
-            lock.release()
-        self._held.clear()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            if kind is not None and self._file is not None:
+                # end the transaction before the next writer may start one
+                self._session.rollback()
+        finally:
+            if self._file is not None:
+                os.close(self._file)  # closing the only descriptor releases the flock
+                self._file = None
+            for lock in reversed(self._held):
+                lock.release()
+            self._held.clear()
 
 
 def _id_of(item: Any) -> str | None:
