@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, Table
+from sqlalchemy import ColumnElement, String, Table, Text, all_, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -42,6 +43,19 @@ def write_rows(
         values = [row[name] for row in rows]
         columns.append([proc(v) for v in values] if proc is not None else values)
     conn.exec_driver_sql(sql, tuple(columns))
+
+
+def among(session: Session, column: Any, values: Sequence[Any], *, negate: bool = False) -> Any:
+    """Return ``column IN values`` (``NOT IN`` with ``negate``) for a query on ``session``.
+
+    On PostgreSQL the values go as one array (``= ANY``), so the SQL text stays the same for
+    any number of them; an ``IN`` list is rendered, sent and parsed again for every batch.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return column.not_in(values) if negate else column.in_(values)
+    # text[]: a cast to the column's varchar(n) would cut a longer value into a false match
+    array: ColumnElement[Any] = bindparam(None, list(values), type_=ARRAY(Text))
+    return column != all_(array) if negate else column == any_(array)
 
 
 @cache

@@ -24,7 +24,7 @@ from survey_schemas import Survey
 
 from .ingest import on_accepted
 from .merge import Facts, day_of, response_facts
-from .merge_bulk import write_rows
+from .merge_bulk import among, write_rows
 from .models import Response
 from .models.merge import (
     EqualityDay,
@@ -204,7 +204,7 @@ def _rules(session: Session, hashes: Iterable[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for i in range(0, len(hashes), 500):
         q = select(TriageRule.norm_hash, TriageRule.category).where(
-            TriageRule.norm_hash.in_(hashes[i : i + 500])
+            among(session, TriageRule.norm_hash, hashes[i : i + 500])
         )
         out.update({h: c for h, c in session.execute(q)})
     return out
@@ -215,7 +215,7 @@ def _replaced_ids(session: Session, ids: Sequence[str]) -> set[str]:
     out: set[str] = set()
     for i in range(0, len(ids), 500):
         q = select(Response.replaces).where(
-            Response.replaces.in_(ids[i : i + 500]), Response.replaces != Response.id
+            among(session, Response.replaces, ids[i : i + 500]), Response.replaces != Response.id
         )
         out.update(session.scalars(q))
     return out
@@ -249,8 +249,8 @@ def apply_responses(session: Session, rows: Iterable[Any], lookup: Lookup | None
             t
             for (t,) in session.execute(
                 select(Response.replaces).where(
-                    Response.replaces.in_(targets),
-                    Response.id.not_in(batch),
+                    among(session, Response.replaces, targets),
+                    among(session, Response.id, sorted(batch), negate=True),
                     Response.replaces != Response.id,
                 )
             )

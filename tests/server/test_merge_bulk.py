@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from server.db import db
-from server.merge_bulk import write_rows
+from server.merge_bulk import among, write_rows
 from server.models.merge import MentionDay, ResponseMention, TriageItem
 
 COUNTERS = ("mentions", "severity_sum", "severity_count")
@@ -132,3 +132,24 @@ def test_one_statement_per_table_whatever_the_batch_size(app: Flask) -> None:
         assert len(sent) == 2 and sent[0] == sent[1]
         if db.engine.dialect.name == "postgresql":
             assert "unnest(" in sent[0]  # the rows travel as one array per column
+
+
+def test_among_matches_in_and_not_in_with_one_statement_text(app: Flask) -> None:
+    rows = [_mention_day(DAY, c, 1, 1) for c in ("litter", "noise", "speeding")]
+    with app.app_context():
+        write_rows(db.session, MentionDay.__table__, rows, COUNTERS)
+        db.session.commit()
+
+        def found(values: list[str], negate: bool = False) -> list[str]:
+            cond = among(db.session, MentionDay.category, values, negate=negate)
+            q = sa.select(MentionDay.category).where(cond).order_by(MentionDay.category)
+            return list(db.session.scalars(q))
+
+        with _statements() as sent:
+            assert found(["noise", "speeding", "absent"]) == ["noise", "speeding"]
+            assert found(["noise"], negate=True) == ["litter", "speeding"]
+            assert found([]) == [] and found([], negate=True) == ["litter", "noise", "speeding"]
+            # a value longer than the column is compared whole, never cut into a match
+            assert found(["speeding" + "x" * 64]) == []
+        if db.engine.dialect.name == "postgresql":
+            assert len({s for s in sent if "ANY" in s}) == 1  # the same text for any count
