@@ -31,18 +31,22 @@ _ADDRESS = re.compile(
     re.IGNORECASE,
 )
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")  # the very \d the patterns use (any Unicode decimal digit)
 _SPACES = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 
 
 def scrub(text: str) -> str:
     """Return ``text`` with emails, phone numbers, house-number addresses and postcodes replaced."""
-    out = _EMAIL.sub("[email]", text)
-    out = _PHONE.sub("[phone]", out)
-    out = _LONG_DIGITS.sub("[phone]", out)
-    out = _FLAT.sub("", out)
-    out = _ADDRESS.sub("[address]", out)
-    out = _POSTCODE.sub("[postcode]", out)
+    # Most texts have no "@" and no digit; every pattern but the email one needs a digit, so
+    # one cheap search spares five substitutions (about 5% of ingesting a response).
+    out = _EMAIL.sub("[email]", text) if "@" in text else text
+    if _DIGIT.search(out) is not None:
+        out = _PHONE.sub("[phone]", out)
+        out = _LONG_DIGITS.sub("[phone]", out)
+        out = _FLAT.sub("", out)
+        out = _ADDRESS.sub("[address]", out)
+        out = _POSTCODE.sub("[postcode]", out)
     return _SPACES.sub(" ", out).strip()
 
 
