@@ -58,7 +58,10 @@ def test_default_database_is_sqlite_in_instance(tmp_path: Path, monkeypatch) -> 
 
 
 def test_every_setting_can_come_from_the_environment() -> None:
-    environ = {f"DOORSTEP_{s.name}": str(s.default or "x") for s in settings.SETTINGS}
+    environ = {
+        f"DOORSTEP_{s.name}": "x" if s.default is None else str(s.default)
+        for s in settings.SETTINGS
+    }
     assert set(settings.from_env(environ)) == {s.name for s in settings.SETTINGS}
 
 
