@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from .ingest import insert_many
 
+Write = tuple[Table, Sequence[Mapping[str, Any]], Sequence[str]]  # table, rows, counters
+
 
 def write_rows(
     session: Session, table: Table, rows: Sequence[Mapping[str, Any]], add: Sequence[str] = ()
@@ -28,20 +30,38 @@ def write_rows(
 
     Every row has the same keys; with ``add`` no key may occur twice (sum them first).
     """
-    if not rows:
+    if rows:
+        write_tables(session, [(table, rows, add)])
+
+
+def write_tables(session: Session, writes: Sequence[Write]) -> None:
+    """Do several :func:`write_rows` at once: on PostgreSQL, one statement in one round trip.
+
+    Row locks are taken table by table in the order given, then row by row in each table's
+    order. On PostgreSQL every row must have all its table's columns unless it is alone.
+    """
+    if not any(rows for _, rows, _ in writes):
         return
     conn = session.connection()
     dialect = conn.dialect
-    names = tuple(rows[0])
     if dialect.name != "postgresql":
-        stmt = _sqlite_upsert(table, tuple(add)) if add else table.insert()
-        insert_many(session, stmt, rows, key=("write_rows", table.name, tuple(add)))
+        for table, rows, add in writes:
+            if rows:
+                stmt = _sqlite_upsert(table, tuple(add)) if add else table.insert()
+                insert_many(session, stmt, rows, key=("write_rows", table.name, tuple(add)))
         return
-    sql, procs = _unnest_sql(table, names, tuple(add), dialect)
+    # One table alone: the rows' own columns (the others keep their defaults). Several: every
+    # column, so empty tables still fill their slot and the text is the same for every batch.
+    shapes = tuple(
+        (table, tuple(rows[0]) if len(writes) == 1 else tuple(table.c.keys()), tuple(add))
+        for table, rows, add in writes
+    )
+    sql, procs = _unnest_sql(shapes, dialect)
     columns = []
-    for name, proc in zip(names, procs, strict=True):
-        values = [row[name] for row in rows]
-        columns.append([proc(v) for v in values] if proc is not None else values)
+    for (_, names, _), (_, rows, _), table_procs in zip(shapes, writes, procs, strict=True):
+        for name, proc in zip(names, table_procs, strict=True):
+            values = [row[name] for row in rows]
+            columns.append([proc(v) for v in values] if proc is not None else values)
     conn.exec_driver_sql(sql, tuple(columns))
 
 
@@ -60,16 +80,32 @@ def among(session: Session, column: Any, values: Sequence[Any], *, negate: bool 
 
 @cache
 def _unnest_sql(
+    shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...]], ...], dialect: Dialect
+) -> tuple[str, tuple[tuple[Any, ...], ...]]:
+    """Return the ``INSERT … SELECT FROM unnest(…)`` of each (table, columns, counters), chained.
+
+    Several inserts become data-modifying CTEs of one statement, in the given order, the last
+    one the main statement; also return each table's per-column bind processors.
+    """
+    inserts = [_unnest_insert(table, names, add, dialect) for table, names, add in shapes]
+    procs = tuple(
+        tuple(table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+        for table, names, _ in shapes
+    )
+    ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(inserts[:-1]))
+    return (f"WITH {ctes} {inserts[-1]}" if ctes else inserts[-1]), procs
+
+
+def _unnest_insert(
     table: Table, names: tuple[str, ...], add: tuple[str, ...], dialect: Dialect
-) -> tuple[str, tuple[Any, ...]]:
-    """Return the table's ``INSERT … SELECT FROM unnest(…)`` and each column's bind processor."""
+) -> str:
+    """Return one table's insert (or counter-adding upsert) of rows given as column arrays."""
     quote = dialect.identifier_preparer.quote
-    cols = [table.c[n] for n in names]
     # String arrays go as text[]: a cast to varchar(n) would silently cut a long value, while
     # the insert's own assignment to the column refuses it, as a plain INSERT would.
     arrays = ", ".join(
         f"%s::{'TEXT' if isinstance(c.type, String) else c.type.compile(dialect=dialect)}[]"
-        for c in cols
+        for c in (table.c[n] for n in names)
     )
     quoted = ", ".join(quote(n) for n in names)
     target = dialect.identifier_preparer.format_table(table)
@@ -83,8 +119,7 @@ def _unnest_sql(
         keys = ", ".join(quote(c.name) for c in table.primary_key.columns)
         sets = ", ".join(f"{quote(n)} = {target}.{quote(n)} + excluded.{quote(n)}" for n in add)
         sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
-    procs = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in cols)
-    return sql, procs
+    return sql
 
 
 @cache

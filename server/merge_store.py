@@ -24,7 +24,7 @@ from survey_schemas import Survey
 
 from .ingest import on_accepted
 from .merge import Facts, day_of, response_facts
-from .merge_bulk import among, write_rows
+from .merge_bulk import among, write_rows, write_tables
 from .models import Response
 from .models.merge import (
     EqualityDay,
@@ -126,13 +126,11 @@ class Deltas:
             for k, v in sorted(self.mentions.items())
             if any(v)
         ]
-        write_rows(session, MentionDay.__table__, m, MENTION_COUNTERS)
         r = [
             {"area": k[0], "day": k[1], "method": k[2], "respondents": v}
             for k, v in sorted(self.respondents.items())
             if v
         ]
-        write_rows(session, RespondentDay.__table__, r, ("respondents",))
         # month rollups: a long period reads whole months here and only its edge days above
         mm: dict[tuple[str, date, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
         for (area, day, code, method), v in self.mentions.items():
@@ -155,13 +153,11 @@ class Deltas:
             for k, v in sorted(mm.items())
             if any(v)
         ]
-        write_rows(session, MentionMonth.__table__, mrows, MENTION_COUNTERS)
         rrows = [
             {"area": k[0], "month": k[1], "method": k[2], "respondents": v}
             for k, v in sorted(rm.items())
             if v
         ]
-        write_rows(session, RespondentMonth.__table__, rrows, ("respondents",))
         e = [
             {
                 "area": k[0],
@@ -174,7 +170,18 @@ class Deltas:
             for k, v in sorted(self.equality.items())
             if v
         ]
-        write_rows(session, EqualityDay.__table__, e, ("respondents",))
+        # every row built first, then one statement: the rows stay locked from the first
+        # upsert until the commit, so no Python (nor any wait for the GIL) runs in between
+        write_tables(
+            session,
+            [
+                (MentionDay.__table__, m, MENTION_COUNTERS),
+                (RespondentDay.__table__, r, ("respondents",)),
+                (MentionMonth.__table__, mrows, MENTION_COUNTERS),
+                (RespondentMonth.__table__, rrows, ("respondents",)),
+                (EqualityDay.__table__, e, ("respondents",)),
+            ],
+        )
         areas = sorted({k[0] for k, v in self.respondents.items() if v < 0})
         if areas:
             # a retraction can leave zero rows behind; a rebuild would not have them

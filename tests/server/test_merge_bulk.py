@@ -11,8 +11,14 @@ import sqlalchemy as sa
 from flask import Flask
 
 from server.db import db
-from server.merge_bulk import among, write_rows
-from server.models.merge import MentionDay, ResponseMention, TriageItem
+from server.merge_bulk import among, write_rows, write_tables
+from server.models.merge import (
+    EqualityDay,
+    MentionDay,
+    RespondentDay,
+    ResponseMention,
+    TriageItem,
+)
 
 COUNTERS = ("mentions", "severity_sum", "severity_count")
 DAY = date(2026, 11, 30)
@@ -153,3 +159,28 @@ def test_among_matches_in_and_not_in_with_one_statement_text(app: Flask) -> None
             assert found(["speeding" + "x" * 64]) == []
         if db.engine.dialect.name == "postgresql":
             assert len({s for s in sent if "ANY" in s}) == 1  # the same text for any count
+
+
+def test_write_tables_writes_each_table_in_one_statement(app: Flask) -> None:
+    respondents = {"area": "abbey", "day": DAY, "method": "doorstep", "respondents": 2}
+    equality = {**respondents, "question": "age", "value": "25-34"}
+    with app.app_context():
+        db.session.connection()
+        with _statements() as sent:
+            for mentions in ([_mention_day(DAY, "litter", 1, 4)], []):  # then one table empty
+                write_tables(
+                    db.session,
+                    [
+                        (MentionDay.__table__, mentions, COUNTERS),
+                        (RespondentDay.__table__, [respondents], ("respondents",)),
+                        (EqualityDay.__table__, [equality], ("respondents",)),
+                    ],
+                )
+        db.session.commit()
+        assert [(m.category, m.mentions) for m in db.session.scalars(sa.select(MentionDay))] == [
+            ("litter", 1)
+        ]
+        assert db.session.scalars(sa.select(RespondentDay.respondents)).all() == [4]
+        assert db.session.scalars(sa.select(EqualityDay.respondents)).all() == [4]
+        if db.engine.dialect.name == "postgresql":
+            assert len(sent) == 2 and sent[0] == sent[1]  # one round trip each, one text
