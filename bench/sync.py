@@ -4,11 +4,13 @@ Prints one table, all from the same run:
 
 1. end to end: ``sync_store`` pushing a collector store of N realistic doorstep responses
    (TinyDB on disk) to a server on loopback, then pulling. The server runs as it does in
-   life: its own process (``doorstep server serve``: waitress, one process) on a fresh
-   SQLite file made by ``doorstep server init --demo``, so collector and server each have
-   their own interpreter. Timed at the sync engine's default batch (``--batch``) and at the
-   protocol's most per push (``--max-batch``), each from its own copy of the same filled
-   store, each against its own fresh server;
+   life: ``doorstep server serve --workers N`` in its own process(es) (``--workers``, default
+   1: waitress; more: gunicorn's processes) on a fresh SQLite file made by ``doorstep server
+   init --demo``, so collector and server each have their own interpreter. Timed at the sync
+   engine's default batch (``--batch``) and at the protocol's most per push
+   (``--max-batch``), each from its own copy of the same filled store, each against its own
+   fresh server; the default shape also with the other number of server processes (1 if
+   ``--workers`` is not 1, else 2), for a same-run comparison;
 2. ingest: ``server.ingest.ingest_batch`` called directly with batches of 500 (validation,
    content hashes, insert-on-conflict, merge hooks, commit per batch) on a fresh SQLite file;
 3. baseline: a raw SQLAlchemy Core ``INSERT`` of the very rows ingest stores, batches of 500,
@@ -18,6 +20,7 @@ then the ingest/raw ratio and whether each target is met (≥ 5,000 responses/s 
 ingest within 10x of the raw insert).
 
     .venv/bin/python bench/sync.py [--responses 10000] [--batch 200] [--max-batch 1000]
+        [--in-flight 2] [--workers 1]
 """
 
 from __future__ import annotations
@@ -55,6 +58,11 @@ from sync.client import SyncClient  # noqa: E402
 from sync.engine import IN_FLIGHT, sync_store  # noqa: E402
 
 INGEST_BATCH = 500
+# One server process (waitress): on this 2-core machine shared with other work, two
+# (gunicorn, SQLite writes in turn through a file lock) were no faster in alternating
+# same-run pairs and spent more CPU per response. The default shape is also timed with the
+# other count, so each run shows the comparison.
+WORKERS = 1
 DOORSTEP = Path(sys.executable).with_name("doorstep")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -242,43 +250,51 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=1000, help="the protocol's most")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="pushes under way")
-    parser.add_argument("--workers", type=int, default=1, help="server processes (serve's)")
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS, help="server processes (serve's) for every row"
+    )
     args = parser.parse_args()
     n = args.responses
     docs = responses(n, args.seed)
     # (batch, pushes under way): the default, one push at a time (the same-run reference
     # for the pipelining), and the protocol's most per push
-    shapes = sorted({(args.batch, args.in_flight), (args.batch, 1), (args.max_batch, 1)})
+    # and the default shape once more with the other number of server processes
+    other = 1 if args.workers != 1 else 2
+    shapes = sorted(
+        {(args.batch, args.in_flight, w) for w in (args.workers, other)}
+        | {(args.batch, 1, args.workers), (args.max_batch, 1, args.workers)},
+        key=lambda s: (s[0], s[1], s[2] != args.workers),
+    )
     with tempfile.TemporaryDirectory(prefix="doorstep-bench-sync-") as tmp:
         folder = Path(tmp)
         valid, fill_s = fill(folder / "filled", docs, n)
         e2e = {
-            (b, k): end_to_end(folder / f"e2e-{b}-{k}", folder / "filled", n, b, k, args.workers)
-            for b, k in shapes
+            (b, k, w): end_to_end(folder / f"e2e-{b}-{k}-{w}", folder / "filled", n, b, k, w)
+            for b, k, w in shapes
         }
         ingest_s, rows = ingest(folder, valid)
         raw_s = raw_insert(folder, rows)
     ratio = ingest_s / raw_s
-    best = n / min(r.seconds for (b, _), r in e2e.items() if b <= args.batch)
+    best = n / min(r.seconds for (b, _, _), r in e2e.items() if b <= args.batch)
     print(
-        f"sync benchmark: {n} responses, SQLite, `doorstep server serve` (waitress) in its own"
-        f" process ({args.workers} worker) on loopback, Python {sys.version[:4]},"
+        f"sync benchmark: {n} responses, SQLite, `doorstep server serve --workers N` on loopback"
+        f" (N=1: waitress; more: gunicorn processes), Python {sys.version[:4]},"
         f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
     )
     print(f"(collector store filled once in {fill_s:.1f} s, not counted)")
     print()
     head = ("measure", "seconds", "responses/s", "collector CPU µs/resp", "server CPU µs/resp")
-    print(f"| {head[0]:<52} | {head[1]:>7} | {head[2]:>11} | {head[3]} | {head[4]} |")
-    print(f"| {'-' * 52} | {'-' * 6}: | {'-' * 10}: | {'-' * 20}: | {'-' * 17}: |")
-    for (b, k), r in e2e.items():
-        name = f"end to end: push {b}/batch, {k} under way, + pull"
+    print(f"| {head[0]:<60} | {head[1]:>7} | {head[2]:>11} | {head[3]} | {head[4]} |")
+    print(f"| {'-' * 60} | {'-' * 6}: | {'-' * 10}: | {'-' * 20}: | {'-' * 17}: |")
+    for (b, k, w), r in e2e.items():
+        name = f"end to end: {w} server proc, push {b}/batch, {k} under way, + pull"
         cpu = f"{r.collector_cpu / n * 1e6:>21,.0f} | {r.server_cpu / n * 1e6:>18,.0f}"
-        print(f"| {name:<52} | {r.seconds:>7.2f} | {n / r.seconds:>11,.0f} | {cpu} |")
+        print(f"| {name:<60} | {r.seconds:>7.2f} | {n / r.seconds:>11,.0f} | {cpu} |")
     for name, seconds in (
         (f"server ingest_batch, batches of {INGEST_BATCH}", ingest_s),
         (f"baseline: raw Core INSERT, batches of {INGEST_BATCH}", raw_s),
     ):
-        print(f"| {name:<52} | {seconds:>7.2f} | {n / seconds:>11,.0f} | {'':>21} | {'':>18} |")
+        print(f"| {name:<60} | {seconds:>7.2f} | {n / seconds:>11,.0f} | {'':>21} | {'':>18} |")
     print()
     print(f"ingest / raw insert time: {ratio:.1f}x")
     met = "met" if best >= 5000 else "MISSED"
