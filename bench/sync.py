@@ -5,7 +5,7 @@ Prints one table, all from the same run:
 1. end to end: ``sync_store`` pushing a collector store of N realistic doorstep responses
    (TinyDB on disk) to a server on loopback, then pulling. The server runs as it does in
    life: ``doorstep server serve --workers N`` in its own process(es) (``--workers``, default
-   1: waitress; more: gunicorn's processes) on a fresh SQLite file made by ``doorstep server
+   2: gunicorn's processes; 1: waitress) on a fresh SQLite file made by ``doorstep server
    init --demo``, so collector and server each have their own interpreter. Timed at the sync
    engine's default batch (``--batch``) and at the protocol's most per push
    (``--max-batch``), each from its own copy of the same filled store, each against its own
@@ -20,7 +20,7 @@ then the ingest/raw ratio and whether each target is met (≥ 5,000 responses/s 
 ingest within 10x of the raw insert).
 
     .venv/bin/python bench/sync.py [--responses 10000] [--batch 200] [--max-batch 1000]
-        [--in-flight 2] [--workers 1]
+        [--in-flight 2] [--workers 2]
 """
 
 from __future__ import annotations
@@ -58,11 +58,12 @@ from sync.client import SyncClient  # noqa: E402
 from sync.engine import IN_FLIGHT, sync_store  # noqa: E402
 
 INGEST_BATCH = 500
-# One server process (waitress): on this 2-core machine shared with other work, two
-# (gunicorn, SQLite writes in turn through a file lock) were no faster in alternating
-# same-run pairs and spent more CPU per response. The default shape is also timed with the
-# other count, so each run shows the comparison.
-WORKERS = 1
+# Two server processes (gunicorn; SQLite writes in turn through the file lock in
+# server/ingest.py): the faster of the two in the closing same-run pairs on this 2-core
+# machine (5,490 and 5,153/s against 3,642 and 4,758/s), though a toss-up while other work
+# kept both cores busy (docs/performance.md). The default shape is also timed with the other
+# count, so each run shows the comparison.
+WORKERS = 2
 DOORSTEP = Path(sys.executable).with_name("doorstep")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
