@@ -21,6 +21,7 @@ from .db import db
 
 # Seconds a stopping server gives requests in flight (a push of 1,000 takes well under this).
 GRACEFUL_SECONDS = 20
+WORKER_TIMEOUT_SECONDS = 120
 # waitress refuses bodies above this much over the app's limit before buffering them; the
 # margin lets the app itself answer 413 with the JSON error body for anything in between.
 BODY_MARGIN = 65536
@@ -120,6 +121,9 @@ class Gunicorn(BaseApplication):
             "preload_app": True,
             "post_fork": lambda arbiter, worker: _worker_forked(app),
             "graceful_timeout": GRACEFUL_SECONDS,
+            # gunicorn kills a worker silent for 30 s by default; a worker starved of CPU (a
+            # small machine under a burst of pushes) would be killed mid-commit. Be patient.
+            "timeout": WORKER_TIMEOUT_SECONDS,
             # A control socket at a fixed per-user path would clash between two servers.
             "control_socket_disable": True,
             "proc_name": "doorstep",
