@@ -19,7 +19,7 @@ too). Checks each database holds exactly devices x per-device responses, each se
 and exits 1 if not (or on any error).
 
     .venv/bin/python bench/load.py [--devices 50] [--per-device 1000] [--batch 200]
-        [--workers 2*cores+1] [--threads 8] [--db both|postgresql|sqlite] [--procs cores]
+        [--workers cores+1] [--threads 1] [--db both|postgresql|sqlite] [--procs cores]
 """
 
 from __future__ import annotations
@@ -432,8 +432,10 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--per-device", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=2 * cores + 1, help="server processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per server process")
+    # cores + 1 one-thread workers: a push is CPU work, and more at once only queue on row locks
+    # (docs/performance.md#load has the comparison).
+    parser.add_argument("--workers", type=int, default=cores + 1, help="server processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per server process")
     parser.add_argument("--db", choices=["both", "postgresql", "sqlite"], default="both")
     parser.add_argument("--procs", type=int, default=cores, help="load generator processes")
     parser.add_argument("--pg-url", default=os.environ.get("DOORSTEP_LOAD_PG_URL", PG_URL))
