@@ -1,6 +1,8 @@
 """``GET /api/v1/responses``: stored responses, paged oldest first, as JSON or CSV.
 
 Personal details never appear: they live in their own table and this view does not read it.
+Free-text answers go through the scrubber (as triage quotes do), since a resident may type a
+phone number or an address into them.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from flask import Blueprint, Response, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, or_, select
 
+from survey_schemas import Survey, SurveyRegistry
+
 from ..auth import area_for, current_user, roles_required, visible_areas
 from ..db import db
 from ..exceptions import InvalidInput
 from ..models import Response as Stored
 from ..priorities_format import csv_text
+from ..scrub import scrub
+from ..surveys import registry_for
 from .priorities import load_query
 
 bp = Blueprint("responses", __name__, url_prefix="/api/v1")
@@ -75,8 +81,21 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidInput("invalid cursor", details={"cursor": ["not a cursor we gave"]}) from None
 
 
-def _row(r: Stored) -> dict[str, Any]:
+def _scrubbed(answers: dict[str, Any], survey: Survey | None) -> dict[str, Any]:
+    """Return the answers with every free-text answer scrubbed of contact details."""
+    if survey is None:
+        return answers
+    return {
+        qid: scrub(value)
+        if isinstance(value, str) and (q := survey.by_id.get(qid)) and q.type == "text"
+        else value
+        for qid, value in answers.items()
+    }
+
+
+def _row(r: Stored, registry: SurveyRegistry) -> dict[str, Any]:
     out = {name: getattr(r, name) for name in FIELDS}
+    out["answers"] = _scrubbed(r.answers, registry.find(r.survey_id, r.survey_version))
     out["collected_at"] = r.collected_at.isoformat()
     out["received_at"] = r.received_at.isoformat()
     return out
@@ -102,7 +121,8 @@ def list_responses() -> Any:
     more = len(rows) > q["limit"]
     rows = rows[: q["limit"]]
     nxt = encode_cursor(rows[-1].received_at, rows[-1].id) if more else None
-    items = [_row(r) for r in rows]
+    registry = registry_for(db.session)
+    items = [_row(r, registry) for r in rows]
     best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
     if best == "text/csv":
         table = [
