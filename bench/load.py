@@ -4,11 +4,13 @@ For each database (PostgreSQL, then SQLite, by default): a fresh database (Postg
 database ``doorstep_load`` created and dropped on the server of ``--pg-url``; SQLite: a temp
 file), ``doorstep server init --demo``, one enrollment code per device, then ``doorstep server
 serve --workers W`` (gunicorn) as a subprocess. Each simulated device enrolls through the API,
-pulls, then pushes its responses (realistic doorstep answers from bench/validate.py) in batches:
+pulls, then pushes its responses (realistic doorstep answers from bench/validate.py; with
+``--data field``, the default, each device in its own area, oldest first as a collector sends
+them; with ``--data spread``, every device across all areas in random order) in batches:
 each batch is sent, then sent again as a retry would be (every item must come back
 ``duplicate``), then the device pulls from its cursor. Devices run as threads spread over a few
-processes, with every request body encoded before the clock starts, so the load generator is
-not the bottleneck (its CPU time is printed).
+processes, with every push body encoded and gzip-compressed before the clock starts, so the load
+generator takes as little of the machine as it can (its CPU time is printed).
 
 Each database is run twice, each time fresh: first one device alone (the baseline: the same
 server and work with no other device competing), then all of them. Prints one table, a row per
@@ -20,6 +22,7 @@ and exits 1 if not (or on any error).
 
     .venv/bin/python bench/load.py [--devices 50] [--per-device 1000] [--batch 200]
         [--workers cores+1] [--threads 1] [--db both|postgresql|sqlite] [--procs cores]
+        [--data field|spread]
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from validate import build  # noqa: E402  (bench/validate.py: realistic doorstep
 
 from collector.demo import demo_areas  # noqa: E402
 from survey_schemas import bundled_registry, check_response  # noqa: E402
-from sync.client import RetryPolicy, SyncClient  # noqa: E402
+from sync.client import RetryPolicy, SyncClient, prepare_push  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_DATABASE = "doorstep_load"
@@ -60,18 +63,25 @@ DOORSTEP = [sys.executable, "-c", "from server.cli import main; main()"]
 ONE_TRY = RetryPolicy(attempts=1)
 
 
-def device_responses(index: int, count: int) -> list[dict[str, Any]]:
-    """Return ``count`` valid, varied doorstep responses for device ``index`` (its own ids)."""
+def device_responses(index: int, count: int, data: str = "field") -> list[dict[str, Any]]:
+    """Return ``count`` valid, varied doorstep responses for device ``index`` (its own ids).
+
+    ``field``: as a device gathers them, in one area (each device its own, in turn), pushed in
+    the order they were collected (the collector's order). ``spread``: every device in every
+    area, days in random order, so each batch touches many more aggregate rows.
+    """
     registry = bundled_registry()
     codes = [a["code"] for a in demo_areas()]
     out: list[dict[str, Any]] = []
     size = count + count // 4 + 20  # bench/validate.py breaks about 1 in 10 on purpose
     for doc in build(size, seed=10_000 + index)[0]:
         item = json.loads(doc)
-        item["area"] = codes[len(out) % len(codes)]
+        item["area"] = codes[(index if data == "field" else len(out)) % len(codes)]
         if not check_response(item, registry.find, allowed_areas=codes)[1]:
             out.append(item)
         if len(out) == count:
+            if data == "field":
+                out.sort(key=lambda r: r["collected_at"])
             return out
     raise RuntimeError(f"only {len(out)} of {size} generated responses were valid")
 
@@ -94,7 +104,11 @@ def run_device(
 ) -> DeviceLog:
     """Enroll, pull, wait for the others, then push every batch twice and pull after each."""
     log = DeviceLog()
-    encoded = [[json.dumps(r, separators=(",", ":")).encode() for r in b] for b in batches]
+    # Bodies as the client sends them (compact JSON, gzip), made before the clock starts: the
+    # 50 devices are 50 machines in life, and their encoding is not the server's work.
+    bodies = [
+        prepare_push(b, [json.dumps(r, separators=(",", ":")).encode() for r in b]) for b in batches
+    ]
     client = SyncClient(base, retry=ONE_TRY, timeouts=(10.0, 300.0))
     cursor = None
     try:
@@ -104,11 +118,11 @@ def run_device(
         log.errors.append(f"device {index} enroll/pull: {error}")
     barrier.wait()
     log.started = time.monotonic()
-    for batch, parts in zip(batches if cursor is not None else [], encoded, strict=False):
+    for batch, body in zip(batches if cursor is not None else [], bodies, strict=False):
         for want, times in (("accepted", log.first), ("duplicate", log.repeat)):
             t0 = time.perf_counter()
             try:
-                results = client.push(batch, encoded=parts)
+                results = client.push(batch, prepared=body)
             except Exception as error:
                 log.errors.append(f"device {index} push ({want}): {error}")
                 continue
@@ -130,12 +144,17 @@ def run_device(
 
 
 def run_group(
-    base: str, jobs: Sequence[tuple[int, str]], per_device: int, batch: int, barrier: Any
+    base: str,
+    jobs: Sequence[tuple[int, str]],
+    per_device: int,
+    batch: int,
+    data: str,
+    barrier: Any,
 ) -> tuple[list[DeviceLog], float]:
     """Run some devices as threads of this process; return their logs and this CPU time."""
     plans = []
     for index, code in jobs:
-        items = device_responses(index, per_device)
+        items = device_responses(index, per_device, data)
         plans.append((index, code, [items[i : i + batch] for i in range(0, len(items), batch)]))
     logs: list[DeviceLog] = [DeviceLog() for _ in jobs]
 
@@ -151,8 +170,8 @@ def run_group(
     return logs, time.process_time() - cpu
 
 
-def _group_process(base: str, jobs: list[tuple[int, str]], args: tuple[int, int], barrier: Any,
-                   queue: Any) -> None:  # fmt: skip
+def _group_process(base: str, jobs: list[tuple[int, str]], args: tuple[int, int, str],
+                   barrier: Any, queue: Any) -> None:  # fmt: skip
     logs, cpu = run_group(base, jobs, *args, barrier)
     queue.put(([log.__dict__ for log in logs], cpu))
 
@@ -166,7 +185,7 @@ def cpu_ticks() -> tuple[int, int]:
 
 
 def drive(
-    base: str, codes: Sequence[str], per_device: int, batch: int, procs: int
+    base: str, codes: Sequence[str], per_device: int, batch: int, data: str, procs: int
 ) -> tuple[list[DeviceLog], float, float]:
     """Run one device per code over ``procs`` processes (1: threads here).
 
@@ -174,7 +193,7 @@ def drive(
     CPU that was busy (with anything) while the devices pushed.
     """
     jobs = list(enumerate(codes))
-    args = (per_device, batch)
+    args = (per_device, batch, data)
     logs: list[DeviceLog] = []
     cpu = 0.0
     if procs <= 1:
@@ -341,13 +360,14 @@ def run_one(
     workers: int,
     threads: int,
     procs: int,
+    data: str = "field",
     migrate: bool = True,
 ) -> Run:
     """Set up ``url`` (empty), serve it, run the devices, and count what the server holds."""
     instance.mkdir(parents=True, exist_ok=True)
     codes = prepare(url, instance, devices, migrate=migrate)
     with running_server(url, instance, workers, threads) as base:
-        logs, cpu, busy = drive(base, codes, per_device, batch, procs)
+        logs, cpu, busy = drive(base, codes, per_device, batch, data, procs)
     count, distinct, ids = stored_ids(url)
     sent = {i for log in logs for i in log.ids}
     started = [log.started for log in logs if log.started]
@@ -437,10 +457,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=cores + 1, help="server processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per server process")
     parser.add_argument("--db", choices=["both", "postgresql", "sqlite"], default="both")
+    parser.add_argument(
+        "--data",
+        choices=["field", "spread"],
+        default="field",
+        help="field: each device in one area, oldest first; spread: every area, any order",
+    )
     parser.add_argument("--procs", type=int, default=cores, help="load generator processes")
     parser.add_argument("--pg-url", default=os.environ.get("DOORSTEP_LOAD_PG_URL", PG_URL))
     args = parser.parse_args()
-    shape = {k: getattr(args, k) for k in ("per_device", "batch", "workers", "threads")}
+    shape = {k: getattr(args, k) for k in ("per_device", "batch", "workers", "threads", "data")}
     runs: dict[str, Run] = {}
     with tempfile.TemporaryDirectory(prefix="doorstep-bench-load-") as tmp:
         for name in [n for n in ("PostgreSQL", "SQLite") if args.db in ("both", n.lower())]:

@@ -13,19 +13,20 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from collector.json_text import text_problem
 from survey_schemas import SurveyRegistry, check_response
 from sync.wire import RESPONSE_FIELDS, content_hash, wire_content
 
+from .bulk_sql import among, insert_new, write_rows
 from .models import Area, Device, PersonalDetail, Response, ResponseConflict
 from .surveys import registry_for
 
@@ -61,88 +62,6 @@ def _insert(session: Session) -> Any:
     """Return the dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
     name = session.get_bind().dialect.name
     return (postgresql if name == "postgresql" else sqlite).insert
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How to hand one INSERT's rows to the driver: its SQL, value order and bind processors."""
-
-    sql: str
-    names: tuple[str, ...]
-    procs: tuple[tuple[int, str, Callable[[Any], Any]], ...]
-    positional: bool
-    direct: bool
-
-
-_PLANS: dict[Hashable, _Plan] = {}
-
-
-def _plan(stmt: Insert, dialect: Any, keys: tuple[str, ...]) -> _Plan:
-    """Compile ``stmt`` for rows with ``keys``; say whether the driver can take them as they are."""
-    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
-    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
-    direct = not (
-        compiled.insert_prefetch
-        or compiled.returning
-        or compiled.literal_execute_params
-        or compiled.post_compile_params
-        or set(names) != set(keys)
-    )
-    procs = []
-    for i, name in enumerate(names if direct else ()):
-        proc = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if proc is not None:
-            procs.append((i, name, proc))
-    return _Plan(compiled.string, names, tuple(procs), bool(compiled.positional), direct)
-
-
-def insert_many(
-    session: Session,
-    stmt: Insert,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    key: Hashable | None = None,
-) -> None:
-    """Run an INSERT for many rows (all with the same keys) through the driver's executemany.
-
-    SQLAlchemy's executemany rebuilds every row's parameters and costs more per row than the
-    database does; here each value only passes its column type's bind processor, and the
-    compiled statement is kept under ``key`` (which must name the statement's shape). A
-    statement that needs more (defaults filled in, RETURNING, expanding parameters) goes
-    through ``session.execute`` as usual.
-    """
-    if not rows:
-        return
-    conn = session.connection()
-    dialect = conn.dialect
-    keys = tuple(rows[0])
-    cache = (type(dialect), dialect.paramstyle, key, keys) if key is not None else None
-    plan = _PLANS.get(cache) if cache is not None else None
-    if plan is None:
-        plan = _plan(stmt, dialect, keys)
-        if cache is not None:
-            _PLANS[cache] = plan
-    if not plan.direct:
-        session.execute(stmt, rows)
-        return
-    params: list[Any]
-    if plan.positional:
-        get = itemgetter(*plan.names)
-        params = [get(row) for row in rows] if len(plan.names) > 1 else [(get(r),) for r in rows]
-        if plan.procs:
-            params = [_processed(list(values), plan) for values in params]
-    else:
-        params = [{n: row[n] for n in plan.names} for row in rows]
-        for values in params:
-            for _, name, proc in plan.procs:
-                values[name] = proc(values[name])
-    conn.exec_driver_sql(plan.sql, params)
-
-
-def _processed(values: list[Any], plan: _Plan) -> tuple[Any, ...]:
-    for i, _, proc in plan.procs:
-        values[i] = proc(values[i])
-    return tuple(values)
 
 
 # Two turns order the ingests of one process on SQLite. The write turn runs from the first
@@ -222,17 +141,22 @@ class _Turns:
             self._held.clear()
 
 
-_CONTENT_FIELDS = frozenset(RESPONSE_FIELDS) - {"personal"}
+_WIRE_FIELDS = frozenset(RESPONSE_FIELDS)
 
 
 def _is_exact_repeat(item: Any, digest: str | None, stored: Mapping[str, str]) -> bool:
-    """Say whether ``item`` is, key for key, a stored (so once validated) response's content."""
-    # An extra key, a null or contact details are not part of the hash but are checked, so
-    # such an item is validated again to get the very answer it got before.
+    """Say whether ``item`` is, key for key, a stored (so once validated) response's content.
+
+    Contact details are not part of the content: a retry that carries them again is the same
+    response, and what was stored with it the first time stays (a repeat never stores any),
+    so it is answered ``duplicate`` like the retry that no longer carries them.
+    """
+    # An extra key or a null is not part of the hash but is checked, so such an item is
+    # validated again to get the very answer it got before.
     return (
         digest is not None
         and stored.get(item["id"]) == digest
-        and item.keys() <= _CONTENT_FIELDS
+        and item.keys() <= _WIRE_FIELDS
         and None not in item.values()
     )
 
@@ -254,32 +178,50 @@ def ingest_batch(
     personal_retention: timedelta | None = None,
     hooks: Iterable[AcceptedHook] = (),
     commit: bool = True,
+    check_text: bool = False,
 ) -> list[Outcome]:
     """Store what is new in ``items``; return one :class:`Outcome` per item, in order.
 
     ``device`` is the pushing device (its counters are updated); ``device_id`` names the
     origin of an imported bundle instead. Commits before returning unless ``commit`` is False.
+    ``check_text``: a string in the items may hold a NUL or a lone surrogate, which no database
+    text holds; an item with one is rejected (naming where), the others go on.
     """
     with _Turns(session, commit) as turns:
         origin = device.id if device is not None else device_id
-        registry = registry if registry is not None else registry_for(session)
-        known_areas = set(session.scalars(select(Area.code)))
+        # the registry and the known areas, looked up once an item needs checking
+        checks: tuple[SurveyRegistry, set[str]] | None = None
         outcomes: list[Outcome | None] = [None] * len(items)
         rows: list[dict[str, Any]] = []
         personal: dict[str, dict[str, Any]] = {}
         first: dict[str, tuple[int, str]] = {}  # id → (index, hash) of its first good occurrence
         repeats: list[tuple[int, str, str, Mapping[str, Any]]] = []
-        hashes = [content_hash(item) if _id_of(item) is not None else None for item in items]
+        # No database text holds a NUL or a lone surrogate: an item with one goes no further.
+        unstorable: dict[int, tuple[str, str]] = {}
+        if check_text:
+            unstorable = {i: p for i, item in enumerate(items) if (p := text_problem(item))}
+        hashes = [
+            content_hash(item) if _id_of(item) is not None and i not in unstorable else None
+            for i, item in enumerate(items)
+        ]
         # Exact repeats of stored responses (a retry after a lost answer) were validated when
         # they were accepted and survey versions never change: answer them without checking
         # again. Stored hashes never change either, so they serve the conflict check below.
-        before = _stored_hashes(session, list({i for i in map(_id_of, items) if i is not None}))
+        ids = {_id_of(item) for i, item in enumerate(items) if i not in unstorable}
+        before = _stored_hashes(session, [i for i in ids if i is not None])
         for i, item in enumerate(items):
+            if i in unstorable:
+                where, why = unstorable[i]
+                outcomes[i] = Outcome(_id_of(item), "rejected", {where or "_": [why]})
+                continue
             digest = hashes[i]
             if _is_exact_repeat(item, digest, before):
                 outcomes[i] = Outcome(item["id"], "duplicate")
                 continue
-            response, errors = check_response(item, registry.find, allowed_areas=known_areas)
+            if checks is None:
+                found = registry if registry is not None else registry_for(session)
+                checks = (found, set(session.scalars(select(Area.code))))
+            response, errors = check_response(item, checks[0].find, allowed_areas=checks[1])
             # Personal answers are only valid after a consent question said yes (survey_schemas
             # enforces it through relevance), so whatever reaches ``personal`` here is consented.
             if response is None or errors or digest is None:
@@ -313,16 +255,8 @@ def ingest_batch(
             if response.personal:
                 personal[response.id] = dict(response.personal)
         turns.writing()
-        inserted: set[str] = set()
-        if rows:
-            table = Response.__table__
-            # a Core insert of the table: the ORM's bulk path costs a third more per row
-            stmt = (
-                _insert(session)(table)
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(table.c.id)
-            )
-            inserted = set(session.scalars(stmt, rows))
+        # a Core insert of the table: the ORM's bulk path costs a third more per row
+        inserted: set[str] = insert_new(session, Response.__table__, rows)
         accepted_rows = [row for row in rows if row["id"] in inserted]
         for row in accepted_rows:
             outcomes[first[row["id"]][0]] = Outcome(row["id"], "accepted")
@@ -367,8 +301,7 @@ def ingest_batch(
             for rid, data in personal.items()
             if rid in inserted
         ]
-        if personal_rows:
-            insert_many(session, PersonalDetail.__table__.insert(), personal_rows, key="personal")
+        write_rows(session, PersonalDetail.__table__, personal_rows)
         if accepted_rows:
             for hook in [*ACCEPTED_HOOKS, *hooks]:
                 hook(session, accepted_rows)
@@ -386,7 +319,7 @@ def _stored_hashes(session: Session, ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        query = select(Response.id, Response.content_hash).where(Response.id.in_(chunk))
+        query = select(Response.id, Response.content_hash).where(among(session, Response.id, chunk))
         out.update((rid, digest) for rid, digest in session.execute(query))
     return out
 
@@ -398,16 +331,18 @@ def _count(session: Session, device: Device, outcomes: list[Outcome], now: datet
         tally[outcome.status] += 1
     # Added in SQL, not in Python: a device may have two pushes under way at once, and a
     # read-add-write of the loaded values would lose one of them.
-    session.execute(
-        update(Device)
-        .where(Device.id == device.id)
+    # A Core update of the table (the ORM's bulk-update path costs more than the statement);
+    # the loaded device's values are expired below instead.
+    devices = Device.__table__.c
+    session.connection().execute(
+        update(Device.__table__)
+        .where(devices.id == device.id)
         .values(
-            accepted=Device.accepted + tally["accepted"],
-            duplicates=Device.duplicates + tally["duplicate"],
-            conflicts=Device.conflicts + tally["conflict"],
-            rejected=Device.rejected + tally["rejected"],
+            accepted=devices.accepted + tally["accepted"],
+            duplicates=devices.duplicates + tally["duplicate"],
+            conflicts=devices.conflicts + tally["conflict"],
+            rejected=devices.rejected + tally["rejected"],
             last_sync_at=now,
         )
-        .execution_options(synchronize_session=False)
     )
     session.expire(device, ["accepted", "duplicates", "conflicts", "rejected", "last_sync_at"])

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from survey_schemas import Survey
 
+from .bulk_sql import Write, among, write_tables
 from .ingest import on_accepted
 from .merge import Facts, day_of, response_facts
-from .merge_bulk import among, write_rows, write_tables
 from .models import Response
 from .models.merge import (
     EqualityDay,
@@ -72,17 +72,23 @@ def _get(row: Any, name: str) -> Any:
     return row[name] if isinstance(row, Mapping) else getattr(row, name)
 
 
+_ITEM_FIELDS = ("id", "area", "method", "collected_at", "survey_id", "survey_version", "answers",
+                "replaces")  # fmt: skip
+
+
 def as_item(row: Any) -> Item:
     """Return an :class:`Item` from a Response, a mapping or any object with its fields."""
-    replaces = _get(row, "replaces") if _has(row, "replaces") else None
+    # the ingest hook's rows are plain dicts, read as they are
+    got = row if type(row) is dict else {n: _get(row, n) for n in _ITEM_FIELDS if _has(row, n)}
+    replaces = got.get("replaces")
     return Item(
-        id=str(_get(row, "id")),
-        area=_get(row, "area"),
-        method=_get(row, "method"),
-        day=day_of(_get(row, "collected_at")),
-        survey_id=_get(row, "survey_id"),
-        survey_version=int(_get(row, "survey_version")),
-        answers=_get(row, "answers") or {},
+        id=str(got["id"]),
+        area=got["area"],
+        method=got["method"],
+        day=day_of(got["collected_at"]),
+        survey_id=got["survey_id"],
+        survey_version=int(got["survey_version"]),
+        answers=got["answers"] or {},
         replaces=str(replaces) if replaces else None,
     )
 
@@ -111,8 +117,11 @@ class Deltas:
         for question, value in facts.equality:
             self.equality[(it.area, it.day, it.method, question, value[:100])] += sign
 
-    def apply(self, session: Session) -> None:
-        """Write the changes; sorted keys keep concurrent writers from deadlocking."""
+    def apply(self, session: Session, first: Sequence[Write] = ()) -> None:
+        """Write the changes, after the ``first`` writes, in one statement on PostgreSQL.
+
+        Sorted keys keep concurrent writers from deadlocking.
+        """
         m = [
             {
                 "area": k[0],
@@ -175,6 +184,7 @@ class Deltas:
         write_tables(
             session,
             [
+                *first,
                 (MentionDay.__table__, m, MENTION_COUNTERS),
                 (RespondentDay.__table__, r, ("respondents",)),
                 (MentionMonth.__table__, mrows, MENTION_COUNTERS),
@@ -282,6 +292,7 @@ def _contribute(
         survey = lookup(it.survey_id, it.survey_version)
         facts[it.id] = response_facts(survey, it.answers) if survey else Facts({})
     texts: dict[str, list[tuple[str | None, int | None]]] = defaultdict(list)
+    writes: list[Write] = []
     if new:
         hashes = {it.id: [norm_hash(t.text) for t in facts[it.id].texts] for it in items}
         rules = _rules(session, (h for hs in hashes.values() for h in hs))
@@ -307,8 +318,7 @@ def _contribute(
                         "category": category,
                     }
                 )
-        if triage:
-            write_rows(session, TriageItem.__table__, triage)
+        writes.append((TriageItem.__table__, triage, ()))
     else:
         q = select(TriageItem.response_id, TriageItem.category, TriageItem.severity).where(
             TriageItem.response_id.in_([it.id for it in items]), TriageItem.status == "mapped"
@@ -334,10 +344,11 @@ def _contribute(
                     "source": source,
                 }
             )
-    if mention_rows:
-        write_rows(session, ResponseMention.__table__, mention_rows)
+    writes.append((ResponseMention.__table__, mention_rows, ()))
     if into is None:
-        deltas.apply(session)
+        deltas.apply(session, writes)  # one round trip for everything this batch adds
+    else:
+        write_tables(session, writes)
 
 
 def _load_items(session: Session, ids: Sequence[str]) -> list[Item]:

@@ -132,7 +132,8 @@ SETTINGS: tuple[Setting, ...] = (
         1,
         int,
         "Processes of `doorstep server serve`: 1 serves with waitress; more serve with "
-        "gunicorn (gthread workers of THREADS threads each), using more than one core",
+        "gunicorn (sync workers for THREADS 1, gthread workers of THREADS threads otherwise), "
+        "using more than one core",
     ),
 )
 

@@ -148,10 +148,12 @@ def content_hash(item: Mapping[str, Any]) -> str:
     Only envelope fields count, and an absent optional field equals a null one, so a client
     that adds bookkeeping keys or drops nulls still gets ``duplicate`` for the same response.
     """
-    canon = json.dumps(
-        wire_content(item), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    canon = _CANONICAL.encode(wire_content(item))
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+# json.dumps with these arguments, built once (dumps builds an encoder for every call)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 __all__ = [

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import current_app, request
 
-from collector.json_text import loads
+from collector.json_text import loads, parse
 
 from ..errors import ApiError, ErrorCode
+
+T = TypeVar("T")
 
 
 def _too_large(limit: int) -> ApiError:
@@ -38,7 +41,22 @@ def _gunzip(raw: bytes, limit: int) -> bytes:
 
 
 def json_body() -> Any:
-    """Return the parsed JSON body; 415 unless JSON, 413 above the limit, 400 if malformed."""
+    """Return the parsed JSON body; 415 unless JSON, 413 above the limit, 400 if malformed.
+
+    A NUL or a lone surrogate in any string of it is malformed too (400).
+    """
+    return _parsed(loads)
+
+
+def json_body_marked() -> tuple[Any, bool]:
+    """Return the parsed JSON body, and whether a string in it may hold a NUL or a lone
+    surrogate (which :func:`collector.json_text.text_problem` finds); errors as
+    :func:`json_body`'s, those two aside."""
+    return _parsed(parse)
+
+
+def _parsed(parser: Callable[[bytes], T]) -> T:
+    """Read the body (415, 413, gzip) and return what ``parser`` makes of it (400 if nothing)."""
     limit: int = current_app.config["MAX_BODY_BYTES"]
     if request.mimetype != "application/json":
         raise ApiError(
@@ -56,7 +74,7 @@ def json_body() -> Any:
             415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"Content-Encoding {encoding!r} is not supported"
         )
     try:
-        return loads(raw)
+        return parser(raw)
     except ValueError as error:
         raise ApiError(
             400, ErrorCode.MALFORMED_JSON, f"the body is not valid JSON: {error}"

@@ -17,17 +17,22 @@ from ..errors import ApiError, ErrorCode
 from ..exceptions import InvalidInput
 from ..feed import pull_page
 from ..ingest import ingest_batch
-from .body import json_body
+from .body import json_body_marked
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+
+#: A pull notes the device's last sync if the noted time is at least this old.
+LAST_SYNC_STEP = timedelta(minutes=1)
 
 
 @bp.post("/push")
 @device_required
 def push() -> dict[str, Any]:
     """Store a batch of responses; answer one result per response, in request order."""
+    # A NUL or a lone surrogate refuses only the response that holds it, not the whole push.
+    value, suspect_text = json_body_marked()
     try:
-        body = PushRequestSchema().load(json_body())
+        body = PushRequestSchema().load(value)
     except ValidationError as error:
         raise InvalidInput("the push body is not valid", details=error.messages) from None
     limit = current_app.config["MAX_PUSH_RESPONSES"]
@@ -45,6 +50,7 @@ def push() -> dict[str, Any]:
         now=clock.now(),
         device=current_device(),
         personal_retention=timedelta(days=days) if days else None,
+        check_text=suspect_text,
     )
     # Outcome.to_wire already has PushResultSchema's shape (tests/server/test_ingest_fast.py
     # holds them to it); dumping through marshmallow cost about as much as storing a response
@@ -63,7 +69,11 @@ def pull() -> dict[str, Any]:
     limit = min(query["limit"] or largest, largest)
     device = current_device()
     page = pull_page(db.session, query["since"], limit, device_area_codes(device))
-    device.last_sync_at = clock.now()
+    now = clock.now()
+    # The dashboard shows the last sync to the minute: a device pulling after every push
+    # need not write (and flush the log) each time.
+    if device.last_sync_at is None or now - device.last_sync_at >= LAST_SYNC_STEP:
+        device.last_sync_at = now
     db.session.commit()
     return PullResponseSchema().dump(
         {

@@ -196,6 +196,8 @@ def test_hostile_text_stays_inert(
     phone.get_by_label("Something else").check()
     phone.locator("#q-anything_else").fill(hostile)
     phone.get_by_role("button", name=EN["save"]).click()  # other_concern missing: re-shown
+    # the re-shown page, not the one being left (its field has the text too): then fill it
+    expect(phone.locator(".error-summary")).to_be_focused()
     expect(phone.locator("#q-anything_else")).to_have_value(hostile)
     phone.locator("#q-other_concern").fill(hostile)
     phone.get_by_role("button", name=EN["save"]).click()

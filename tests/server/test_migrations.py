@@ -44,3 +44,29 @@ def test_downgrade_to_base_removes_every_table(database_url: str, tmp_path: Path
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         db.engine.dispose()
     assert tables == set()
+
+
+def test_aggregate_tables_leave_room_for_in_page_updates(database_url: str, tmp_path: Path) -> None:
+    # What the models ask of PostgreSQL (fillfactor 70), the revisions give too.
+    from server.models.merge import AGGREGATE_TABLE, MentionDay
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url})
+    with app.app_context():
+        upgrade()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:
+                got = conn.exec_driver_sql(
+                    "SELECT relname, reloptions FROM pg_class WHERE relname IN ('mention_days',"
+                    " 'respondent_days', 'mention_months', 'respondent_months', 'equality_days',"
+                    " 'response_mentions')"
+                ).all()
+            assert dict(got) == {
+                **dict.fromkeys(
+                    ["mention_days", "respondent_days", "mention_months", "respondent_months",
+                     "equality_days"], ["fillfactor=70"]
+                ),
+                "response_mentions": None,
+            }  # fmt: skip
+        db.engine.dispose()
+    assert MentionDay.__table__.dialect_options["postgresql"]["with"] == {"fillfactor": 70}
+    assert AGGREGATE_TABLE["postgresql_with"] == {"fillfactor": 70}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -193,6 +195,20 @@ def test_pull_notes_when_the_device_last_synced(app: Flask, client: FlaskClient)
     from server.models import Device
 
     device_id, token = device_token(app)
+    clock = app.config["CLOCK"]
+    first = clock.now
     assert pull(client, token).status_code == 200
     with app.app_context():
-        assert db.session.get(Device, device_id).last_sync_at == app.config["CLOCK"]()
+        assert db.session.get(Device, device_id).last_sync_at == first
+
+    def noted() -> Any:
+        with app.app_context():
+            return db.session.get(Device, device_id).last_sync_at
+
+    # to the minute, as the dashboard shows it: a pull within the minute writes nothing
+    clock.now = first + timedelta(seconds=59)
+    assert pull(client, token).status_code == 200
+    assert noted() == first
+    clock.now = first + timedelta(seconds=60)
+    assert pull(client, token).status_code == 200
+    assert noted() == clock.now

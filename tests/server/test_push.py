@@ -71,6 +71,45 @@ def test_one_bad_response_never_rejects_its_neighbours(
     assert count(app, Response) == 1
 
 
+def test_a_nul_or_lone_surrogate_rejects_only_the_response_holding_it(
+    app: Flask, client: FlaskClient, device: str
+) -> None:
+    # No database text holds either; the collector refuses them at capture, so only a broken
+    # or hostile client sends one, and its neighbours in the push still go in.
+    good = make_response()
+    nul = make_response(volunteer="a\x00b")
+    surrogate = make_response(answers={"concerns": ["speeding"], "severity": 3, "x\ud800": 1})
+    again = dict(nul)  # the same id once more, now storable: it goes in
+    again.pop("volunteer")
+    body = json.dumps({"responses": [good, nul, surrogate, again]})  # \u0000, \ud800 escapes
+    assert "\\u0000" in body and "\\ud800" in body
+    reply = client.post(
+        "/api/v1/sync/push",
+        data=body,
+        headers={**bearer(device), "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 200
+    results = reply.json["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "rejected", "accepted"]
+    assert results[1]["id"] == nul["id"]
+    assert results[1]["errors"] == {"volunteer": ["a string holds a NUL character (\\u0000)"]}
+    assert results[2]["errors"] == {
+        "answers": ["a string holds a lone surrogate (\\ud800-\\udfff)"]
+    }
+    assert count(app, Response) == 2
+    with app.app_context():
+        device_row = db.session.scalars(select(Device)).one()
+        assert (device_row.accepted, device_row.rejected) == (2, 2)
+    # in a body of one thing (not a push) such a string still refuses the body
+    refused = client.post(
+        "/api/v1/devices/enroll",
+        data='{"code": "ABCD\\u0000", "label": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert refused.status_code == 400
+    assert refused.json["error"]["code"] == "malformed_json"
+
+
 def test_unknown_survey_version_is_rejected_with_the_field(
     client: FlaskClient, device: str
 ) -> None:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -55,9 +56,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> tuple[float, str]:
     return time.monotonic() - started, output
 
 
+@pytest.mark.parametrize("threads", ["1", "2"], ids=["sync", "gthread"])
 def test_gunicorn_workers_store_pushes_once_refuse_big_bodies_and_stop_on_sigterm(
-    database_url: str, tmp_path: Path, free_port: int
+    database_url: str, tmp_path: Path, free_port: int, threads: str
 ) -> None:
+    # one thread: gunicorn's sync workers (one request per connection); more: gthread
     workers = 2
     instance = tmp_path / "instance"
     codes = bench.prepare(database_url, instance, 3, migrate=False)
@@ -67,7 +70,7 @@ def test_gunicorn_workers_store_pushes_once_refuse_big_bodies_and_stop_on_sigter
         "DOORSTEP_INSTANCE": str(instance),
         "DOORSTEP_MAX_BODY_BYTES": str(BODY_LIMIT),
     }
-    proc = _start(env, free_port, "--workers", str(workers), "--threads", "2")
+    proc = _start(env, free_port, "--workers", str(workers), "--threads", threads)
     base = f"http://127.0.0.1:{free_port}"
     try:
         bench.wait_until_up(base, proc)

@@ -94,6 +94,8 @@ def test_area_page_ranks_issues_with_charts_methods_and_filters(seeded: FlaskCli
     assert "Split by method" in html and "/areas/abbey/public" in html
     only_meeting = seeded.get("/dashboard/areas/abbey?method=meeting").get_data(as_text=True)
     assert 'data-mentions="speeding">1<' in only_meeting and "litter" not in only_meeting
+    assert re.search(r"\b1 response from .*, by meeting only\.", only_meeting)  # singular
+    assert re.search(r"\b\d+ responses from", html)
     bad = seeded.get("/dashboard/areas/abbey?since=2025-03-01&until=2025-01-01")
     assert "since must not be after until" in bad.get_data(as_text=True)
 

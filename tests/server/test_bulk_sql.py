@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from server.bulk_sql import among, insert_new, write_rows, write_tables
 from server.db import db
-from server.merge_bulk import among, write_rows, write_tables
+from server.models import Response
 from server.models.merge import (
     EqualityDay,
     MentionDay,
@@ -137,7 +139,7 @@ def test_one_statement_per_table_whatever_the_batch_size(app: Flask) -> None:
         # one statement each, the same text for one row as for five hundred
         assert len(sent) == 2 and sent[0] == sent[1]
         if db.engine.dialect.name == "postgresql":
-            assert "unnest(" in sent[0]  # the rows travel as one array per column
+            assert "json_to_recordset(" in sent[0]  # the rows travel as one JSON array
 
 
 def test_among_matches_in_and_not_in_with_one_statement_text(app: Flask) -> None:
@@ -167,7 +169,12 @@ def test_write_tables_writes_each_table_in_one_statement(app: Flask) -> None:
     with app.app_context():
         db.session.connection()
         with _statements() as sent:
-            for mentions in ([_mention_day(DAY, "litter", 1, 4)], []):  # then one table empty
+            # then one table empty, then rows in every table again
+            for mentions in (
+                [_mention_day(DAY, "litter", 1, 4)],
+                [],
+                [_mention_day(DAY, "x", 1, 0)],
+            ):
                 write_tables(
                     db.session,
                     [
@@ -177,10 +184,49 @@ def test_write_tables_writes_each_table_in_one_statement(app: Flask) -> None:
                     ],
                 )
         db.session.commit()
-        assert [(m.category, m.mentions) for m in db.session.scalars(sa.select(MentionDay))] == [
-            ("litter", 1)
-        ]
-        assert db.session.scalars(sa.select(RespondentDay.respondents)).all() == [4]
-        assert db.session.scalars(sa.select(EqualityDay.respondents)).all() == [4]
+        got = db.session.scalars(sa.select(MentionDay).order_by(MentionDay.category))
+        assert [(m.category, m.mentions) for m in got] == [("litter", 1), ("x", 1)]
+        assert db.session.scalars(sa.select(RespondentDay.respondents)).all() == [6]
+        assert db.session.scalars(sa.select(EqualityDay.respondents)).all() == [6]
         if db.engine.dialect.name == "postgresql":
-            assert len(sent) == 2 and sent[0] == sent[1]  # one round trip each, one text
+            # one round trip each; the text names the tables with rows, whatever their count
+            assert len(sent) == 3 and sent[0] == sent[2] != sent[1]
+            assert "mention_days" not in sent[1]
+
+
+def _response_row(rid: str, answers: dict[str, Any], when: datetime) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "survey_id": "test-safety",
+        "survey_version": 1,
+        "area": "abbey",
+        "method": "doorstep",
+        "collected_at": when,
+        "received_at": when,
+        "content_hash": "0" * 64,
+        "answers": answers,
+    }
+
+
+def test_insert_new_stores_each_key_once_and_keeps_values_exactly(app: Flask) -> None:
+    # orjson writes the rows; an integer beyond 64 bits goes the stdlib's way, and times in
+    # any zone are stored as the same instant
+    when = datetime(2025, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
+    answers = {"note": 'quote " backslash \\ é 😀 \u2028', "n": 10**30, "x": [1.5, True, None]}
+    rows = [_response_row("r1", answers, when), _response_row("r2", {"n": 1}, when)]
+    with app.app_context():
+        assert insert_new(db.session, Response.__table__, rows) == {"r1", "r2"}
+        again = [_response_row("r2", {}, when), _response_row("r3", {}, when)]
+        assert insert_new(db.session, Response.__table__, again) == {"r3"}
+        db.session.commit()
+        stored = db.session.get(Response, "r1")
+        assert stored.answers == answers
+        assert stored.collected_at == when and stored.collected_at.hour == 4  # UTC
+        assert db.session.get(Response, "r2").answers == {"n": 1}  # the first one stays
+
+
+def test_a_naive_time_is_refused_not_guessed(app: Flask) -> None:
+    with app.app_context():
+        row = _response_row("r1", {}, datetime(2025, 3, 1, 12, 0))
+        with pytest.raises((ValueError, sa.exc.StatementError), match="naive"):  # SQLite wraps it
+            insert_new(db.session, Response.__table__, [row])
