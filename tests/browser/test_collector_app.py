@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from waitress.server import create_server
 
 from collector.app import close_app, create_app
 from collector.store import ResponseStore
+from tests.waitress_thread import WaitressThread
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +28,9 @@ class Collector:
     def __init__(self, data: Path, port: int, **settings: Any) -> None:
         self.data = data
         self.app = create_app({"data": data, **settings})
-        self.server = create_server(self.app, host="127.0.0.1", port=port, threads=4)
-        self.url = f"http://127.0.0.1:{port}"
+        self.served = WaitressThread(self.app, port=port, threads=4)
+        self.url = self.served.url
         self.closed = False
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
 
     @property
     def store(self) -> ResponseStore:
@@ -46,8 +43,7 @@ class Collector:
         if self.closed:
             return
         self.closed = True
-        self.server.close()
-        self.thread.join(timeout=5)
+        self.served.stop()
         close_app(self.app)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,7 +14,6 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from waitress.server import create_server
 
 from server import create_app
 from server.accounts import create_user
@@ -24,6 +22,7 @@ from server.deployment import upsert_areas
 from server.enrollment import create_code, enroll
 from server.surveys import add_survey
 from tests.conftest import database_urls
+from tests.waitress_thread import WaitressThread
 
 TEST_SURVEY: dict[str, Any] = {
     "id": "test-safety",
@@ -162,27 +161,11 @@ def runner(app: Flask, database_url: str, tmp_path: Any) -> CliRunner:
 @contextlib.contextmanager
 def serve_in_thread(app: Flask) -> Iterator[str]:
     """Serve ``app`` with waitress on a loopback port in a thread; yield its base URL."""
-    sockets: dict[int, Any] = {}
-    server = create_server(app, map=sockets, host="127.0.0.1", port=0, threads=8)
-    port = server.socket.getsockname()[1]  # type: ignore[union-attr]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    served = WaitressThread(app)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield served.url
     finally:
-        # Workers first: one finishing a request pulls the trigger, which must still be open.
-        server.task_dispatcher.shutdown()
-        # Then close every socket in the loop's own thread; closing them from here races its
-        # select() (OSError: Bad file descriptor). An empty map ends the loop.
-        server.trigger.pull_trigger(lambda: _close_sockets(server, sockets))
-        thread.join(timeout=10)
-
-
-def _close_sockets(server: Any, sockets: dict[int, Any]) -> None:
-    """Close the listener, the trigger and every open connection of a waitress server."""
-    server.close()
-    for channel in list(sockets.values()):
-        channel.close()
+        served.stop()
 
 
 @pytest.fixture
