@@ -13,7 +13,9 @@ class WaitressThread:
 
     def __init__(self, app: Any, port: int = 0, threads: int = 8) -> None:
         self.sockets: dict[int, Any] = {}
-        self.server = create_server(app, map=self.sockets, host="127.0.0.1", port=port, threads=threads)
+        self.server = create_server(
+            app, map=self.sockets, host="127.0.0.1", port=port, threads=threads
+        )
         self.url = f"http://127.0.0.1:{self.server.socket.getsockname()[1]}"  # type: ignore[union-attr]
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
