@@ -88,6 +88,13 @@ def visible_group_ids(user: User) -> set[int] | None:
     return {group.id for group in user.groups}
 
 
+def visible_groups(user: User) -> list[Group]:
+    """Return the groups a user may see (an admin: every group), ordered by code."""
+    if user.role == "admin":
+        return list(db.session.scalars(select(Group).order_by(Group.code)))
+    return sorted(user.groups, key=lambda group: group.code)
+
+
 def visible_areas(user: User) -> list[Area]:
     """Return the areas a user may see, ordered by code."""
     query = select(Area).order_by(Area.code)

@@ -129,12 +129,18 @@ def init(config: Config, areas_csv: str | None, demo: bool, as_json: bool) -> No
 
 @server.command("add-survey")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--group",
+    metavar="G",
+    help="Make a new survey this group's own: only its devices take it [every group's].",
+)
 @json_option
 @pass_config
-def add_survey_command(config: Config, path: str, as_json: bool) -> None:
+def add_survey_command(config: Config, path: str, group: str | None, as_json: bool) -> None:
     """Add a released survey version (the same version again is a no-op).
 
-    A survey whose purpose is still an XLSForm import's placeholder is refused.
+    A survey whose purpose is still an XLSForm import's placeholder is refused. A new version
+    stays with its survey's group.
     """
     from .db import db
     from .deployment import load_definition
@@ -142,7 +148,7 @@ def add_survey_command(config: Config, path: str, as_json: bool) -> None:
 
     with config.context(), domain_errors():
         definition = load_definition(path)
-        row, new = add_survey(db.session, definition)  # validity problems first
+        row, new = add_survey(db.session, definition, group=group)  # validity problems first
         check_ready(definition)  # then e.g. an XLSForm purpose nobody wrote; nothing committed
         db.session.commit()
         data = {"survey_id": row.survey_id, "version": row.version, "added": new}

@@ -27,9 +27,18 @@ FULL_PREFIX = "f"
 
 
 def record_change(
-    session: Session, kind: str, key: object, *, area: str | None = None, deleted: bool = False
+    session: Session,
+    kind: str,
+    key: object,
+    *,
+    area: str | None = None,
+    group_id: int | None = None,
+    deleted: bool = False,
 ) -> int:
     """Log a change to a survey/area/issue in the caller's transaction; return its seq.
+
+    A change about one ``area``, or for one group's devices (``group_id``: its own survey), is
+    seen only by devices that see that area or belong to that group; any other by every device.
 
     Call it last in the transaction, just before commit: on PostgreSQL it holds the feed lock
     until then, so other writers of the feed wait for this commit.
@@ -39,7 +48,7 @@ def record_change(
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": FEED_LOCK_ID})
-    row = ChangeLog(kind=kind, key=str(key), area=area, deleted=deleted)
+    row = ChangeLog(kind=kind, key=str(key), area=area, group_id=group_id, deleted=deleted)
     session.add(row)
     session.flush()
     if kind == "issue" and not deleted:
@@ -116,9 +125,16 @@ def parse_cursor(cursor: str | None) -> tuple[int, bool]:
 
 
 def pull_page(
-    session: Session, since: str | None, limit: int, areas: set[str] | None = None
+    session: Session,
+    since: str | None,
+    limit: int,
+    areas: set[str] | None = None,
+    group_id: int | None = None,
 ) -> Page:
-    """Return what changed after ``since`` that a device seeing ``areas`` (None: all) may see."""
+    """Return what changed after ``since`` that a device may see.
+
+    ``areas`` are the codes a device of group ``group_id`` sees; None: it sees everything.
+    """
     seq, full = parse_cursor(since)
     oldest = floor(session)
     if not full and seq < oldest:
@@ -131,7 +147,12 @@ def pull_page(
     head = max(session.scalar(select(func.max(ChangeLog.seq))) or 0, oldest)
     query = select(ChangeLog).where(ChangeLog.seq > seq).order_by(ChangeLog.seq).limit(limit + 1)
     if areas is not None:
-        query = query.where(ChangeLog.area.is_(None) | ChangeLog.area.in_(sorted(areas)))
+        seen = (ChangeLog.area.is_(None) & ChangeLog.group_id.is_(None)) | ChangeLog.area.in_(
+            sorted(areas)
+        )
+        if group_id is not None:  # (``== None`` would be IS NULL: every area's changes)
+            seen = seen | (ChangeLog.group_id == group_id)
+        query = query.where(seen)
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]

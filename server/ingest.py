@@ -28,7 +28,7 @@ from sync.wire import RESPONSE_FIELDS, content_hash, wire_content
 
 from .bulk_sql import among, insert_new, write_rows
 from .models import Area, Device, PersonalDetail, Response, ResponseConflict
-from .surveys import registry_for
+from .surveys import Find, finder_for
 
 AcceptedHook = Callable[[Session, list[dict[str, Any]]], None]
 
@@ -190,7 +190,7 @@ def ingest_batch(
     with _Turns(session, commit) as turns:
         origin = device.id if device is not None else device_id
         # the registry and the known areas, looked up once an item needs checking
-        checks: tuple[SurveyRegistry, set[str]] | None = None
+        checks: tuple[Find, set[str]] | None = None
         outcomes: list[Outcome | None] = [None] * len(items)
         rows: list[dict[str, Any]] = []
         personal: dict[str, dict[str, Any]] = {}
@@ -219,9 +219,11 @@ def ingest_batch(
                 outcomes[i] = Outcome(item["id"], "duplicate")
                 continue
             if checks is None:
-                found = registry if registry is not None else registry_for(session)
-                checks = (found, set(session.scalars(select(Area.code))))
-            response, errors = check_response(item, checks[0].find, allowed_areas=checks[1])
+                # a device never pulls another group's own survey: to it, that one is unknown
+                group = device.group_id if device is not None else None
+                find = registry.find if registry is not None else finder_for(session, group)
+                checks = (find, set(session.scalars(select(Area.code))))
+            response, errors = check_response(item, checks[0], allowed_areas=checks[1])
             # Personal answers are only valid after a consent question said yes (survey_schemas
             # enforces it through relevance), so whatever reaches ``personal`` here is consented.
             if response is None or errors or digest is None:

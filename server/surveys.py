@@ -1,15 +1,21 @@
-"""Survey versions the server knows: add them (logged for pull) and build a registry (no Flask)."""
+"""Survey versions the server knows: add them (logged for pull) and build a registry (no Flask).
+
+A survey is every group's (bundled, or added by an admin) or one group's own (added by its
+coordinator): only that group's devices take it, and only its coordinators add its versions.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey_schemas import (
+    Survey,
     SurveyError,
     SurveyRegistry,
     VersionConflict,
@@ -19,19 +25,30 @@ from survey_schemas import (
 )
 from survey_schemas.readiness import unready_problems
 
-from .exceptions import AlreadyExists, InvalidInput
+from .exceptions import AlreadyExists, Forbidden, InvalidInput
 from .feed import record_change
-from .models import SurveyVersion
+from .models import Group, SurveyVersion
 
-_CACHE: OrderedDict[tuple[Any, ...], SurveyRegistry] = OrderedDict()
+Find = Callable[[Any, Any], Survey | None]
+Owners = dict[tuple[str, int], int]
+_CACHE: OrderedDict[tuple[Any, ...], tuple[SurveyRegistry, Owners]] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def add_survey(session: Session, definition: dict[str, Any]) -> tuple[SurveyVersion, bool]:
+def add_survey(
+    session: Session,
+    definition: dict[str, Any],
+    *,
+    group: str | None = None,
+    allowed: Collection[int] | None = None,
+) -> tuple[SurveyVersion, bool]:
     """Add a released survey version; return it and whether it was new.
 
-    The same version again with the same content is a no-op; with other content it is
-    :class:`AlreadyExists` (a released version is never edited).
+    ``group`` (a group's code) makes a new survey that group's own; without it the survey is
+    every group's. A new version stays with its survey's group. ``allowed`` are the ids of the
+    groups the person adding it coordinates (None: an admin): they add only their groups' own
+    surveys, else :class:`Forbidden`. The same version again with the same content is a no-op;
+    with other content it is :class:`AlreadyExists` (a released version is never edited).
     """
     try:
         survey = load_survey(definition)
@@ -39,6 +56,7 @@ def add_survey(session: Session, definition: dict[str, Any]) -> tuple[SurveyVers
         raise InvalidInput(
             "the survey is not valid", details={"problems": error.problems}
         ) from None
+    owner = _owner(session, survey.id, group, allowed)
     existing = session.scalar(
         select(SurveyVersion).where(
             SurveyVersion.survey_id == survey.id, SurveyVersion.version == survey.version
@@ -57,11 +75,49 @@ def add_survey(session: Session, definition: dict[str, Any]) -> tuple[SurveyVers
         version=survey.version,
         definition=dict(survey.definition),
         content_hash=survey.content_hash,
+        group_id=owner,
     )
     session.add(row)
     session.flush()
-    record_change(session, "survey", row.id)
+    record_change(session, "survey", row.id, group_id=owner)
     return row, True
+
+
+def _owner(
+    session: Session, survey_id: str, group: str | None, allowed: Collection[int] | None
+) -> int | None:
+    """Return the id of the group a version of ``survey_id`` belongs to (None: every group)."""
+    chosen = None
+    if group is not None:
+        chosen = session.scalar(select(Group).where(Group.code == group))
+        if chosen is None:
+            raise InvalidInput(f"there is no group {group!r}", details={"group": group})
+    first = session.execute(
+        select(SurveyVersion.group_id).where(SurveyVersion.survey_id == survey_id).limit(1)
+    ).first()
+    if first is None:  # a new survey
+        if allowed is not None and (chosen is None or chosen.id not in allowed):
+            raise Forbidden("choose one of your groups: the survey will be its own")
+        return chosen.id if chosen is not None else None
+    released: int | None = first[0]
+    if allowed is not None and released not in allowed:
+        if released is None:
+            whose, who = "every group's survey", "an admin"
+        else:
+            whose, who = "another group's survey", "that group's coordinators or an admin"
+        raise Forbidden(
+            f"{survey_id} is {whose}; only {who} can add a version of it. "
+            "To ask something else, give your survey its own id",
+            details={"survey_id": survey_id},
+        )
+    if chosen is not None and chosen.id != released:
+        owner = session.get(Group, released) if released is not None else None
+        whose = f"{owner.name}'s" if owner is not None else "every group's"
+        raise InvalidInput(
+            f"{survey_id} is {whose} survey; its new versions stay with it",
+            details={"survey_id": survey_id, "group": group},
+        )
+    return released
 
 
 def check_ready(definition: dict[str, Any]) -> None:
@@ -84,6 +140,29 @@ def add_bundled_surveys(session: Session) -> list[SurveyVersion]:
 
 def registry_for(session: Session) -> SurveyRegistry:
     """Return a registry of every survey version ever added (cached until one is added)."""
+    return _catalogue(session)[0]
+
+
+def finder_for(session: Session, group_id: int | None) -> Find:
+    """Return a lookup of the survey versions a device of ``group_id`` (None: any) may answer.
+
+    Another group's own survey is unknown to it, as it never pulls one.
+    """
+    registry, owners = _catalogue(session)
+    if group_id is None or not owners:
+        return registry.find
+
+    def find(survey_id: Any, version: Any) -> Survey | None:
+        survey = registry.find(survey_id, version)
+        if survey is None or owners.get(survey.key, group_id) != group_id:
+            return None
+        return survey
+
+    return find
+
+
+def _catalogue(session: Session) -> tuple[SurveyRegistry, Owners]:
+    """Return the registry and each group-owned version's group (cached until one is added)."""
     rows = session.execute(select(SurveyVersion.id, SurveyVersion.content_hash))
     key = (str(session.get_bind().url), *sorted((sid, digest) for sid, digest in rows))
     with _CACHE_LOCK:
@@ -91,13 +170,16 @@ def registry_for(session: Session) -> SurveyRegistry:
             _CACHE.move_to_end(key)
             return _CACHE[key]
     registry = SurveyRegistry()
+    owners: Owners = {}
     for row in session.scalars(select(SurveyVersion).order_by(SurveyVersion.id)):
         try:
             registry.add(dict(row.definition))
         except VersionConflict:  # pragma: no cover - the unique constraint forbids it
             continue
+        if row.group_id is not None:
+            owners[(row.survey_id, row.version)] = row.group_id
     with _CACHE_LOCK:
-        _CACHE[key] = registry
+        _CACHE[key] = (registry, owners)
         while len(_CACHE) > 8:
             _CACHE.popitem(last=False)
-    return registry
+    return registry, owners

@@ -68,7 +68,7 @@ def pull() -> dict[str, Any]:
     largest = current_app.config["PULL_PAGE_SIZE"]
     limit = min(query["limit"] or largest, largest)
     device = current_device()
-    page = pull_page(db.session, query["since"], limit, device_area_codes(device))
+    page = pull_page(db.session, query["since"], limit, device_area_codes(device), device.group_id)
     now = clock.now()
     # The dashboard shows the last sync to the minute: a device pulling after every push
     # need not write (and flush the log) each time.

@@ -90,7 +90,10 @@ class ApiToken(db.Model):
 
 
 class SurveyVersion(db.Model):
-    """A released survey version, exactly as added; never edited."""
+    """A released survey version, exactly as added; never edited.
+
+    Every version of a survey belongs to the same group (or to every group).
+    """
 
     __tablename__ = "survey_versions"
     __table_args__ = (UniqueConstraint("survey_id", "version"),)
@@ -102,3 +105,7 @@ class SurveyVersion(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     notes: Mapped[str | None] = mapped_column(Text, default=None)
+    # The group whose devices take it; None: every group's (bundled surveys, an admin's).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), default=None)
+
+    group: Mapped[Group | None] = relationship()

@@ -24,6 +24,8 @@ class ChangeLog(db.Model):
     key: Mapped[str] = mapped_column(String(100))
     # The area the change is about, so a device sees only its areas' changes; None: everyone.
     area: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # The group the change is for (its own survey), so other groups' devices never see it.
+    group_id: Mapped[int | None] = mapped_column(Integer, default=None)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

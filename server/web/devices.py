@@ -12,12 +12,12 @@ from markupsafe import Markup
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from ..auth import visible_group_ids
+from ..auth import visible_group_ids, visible_groups
 from ..clock import now
 from ..db import db
 from ..enrollment import create_code, revoke_device
 from ..exceptions import NotFound
-from ..models import Device, Group, User
+from ..models import Device, User
 from . import auth
 from .forms import load_form
 
@@ -30,12 +30,6 @@ class CodeForm(Schema):
 
     label = fields.Str(load_default=None, validate=validate.Length(max=100))
     group = fields.Str(load_default=None, validate=validate.Length(max=64))
-
-
-def _groups(me: User) -> list[Group]:
-    if me.role == "admin":
-        return list(db.session.scalars(select(Group).order_by(Group.code)))
-    return list(me.groups)
 
 
 def _devices(me: User) -> list[Device]:
@@ -68,7 +62,7 @@ def _page(me: User, errors: dict[str, str] | None = None, **extra: Any) -> Any:
     page = render_template(
         "dash/devices.html",
         devices=_devices(me),
-        groups=[(g.code, g.name) for g in _groups(me)],
+        groups=[(g.code, g.name) for g in visible_groups(me)],
         admin=me.role == "admin",
         errors=errors or {},
         **extra,
@@ -89,7 +83,7 @@ def new_code() -> Any:
     f = request.form
     raw = {"label": f.get("label", "").strip(), "group": f.get("group", "")}
     data, errors = load_form(CodeForm(), raw)
-    allowed = {g.code for g in _groups(me)}
+    allowed = {g.code for g in visible_groups(me)}
     if not errors and me.role != "admin" and data["group"] not in allowed:
         errors = {"group": "Choose one of your groups"}
     if not errors and data["group"] and data["group"] not in allowed:

@@ -12,12 +12,12 @@ from survey_schemas import default_taxonomy
 
 from ..agenda import build_agenda
 from ..api.meetings import AgendaQuery, AgreeSchema, MeetingSchema
-from ..auth import area_for, group_for
+from ..auth import area_for, group_for, visible_groups
 from ..clock import now
 from ..db import db
 from ..exceptions import DoorstepError, NotFound
 from ..meetings import agree, meeting_on
-from ..models import Group, User
+from ..models import Group
 from ..models.meetings import Meeting
 from ..priorities import weights_from
 from . import auth
@@ -25,12 +25,6 @@ from .forms import category_label, category_options, flatten, load_form
 
 bp = Blueprint("meetings", __name__)
 MANAGERS = ("admin", "coordinator")
-
-
-def _groups(me: User) -> list[Group]:
-    if me.role == "admin":
-        return list(db.session.scalars(select(Group).order_by(Group.code)))
-    return list(me.groups)
 
 
 def _lines(text: str) -> list[str]:
@@ -52,7 +46,7 @@ def _meeting(group: Group, day: str) -> Meeting:
 def index() -> Any:
     """List the user's groups; with one group, go straight to its meetings."""
     me = auth.require_role(*MANAGERS)
-    groups = _groups(me)
+    groups = visible_groups(me)
     if len(groups) == 1:
         return redirect(url_for("web.meetings.group", group=groups[0].code))
     return render_template("dash/meetings_index.html", groups=groups)

@@ -1,4 +1,7 @@
-"""Surveys: list surveys and their versions; upload a new version as JSON or XLSForm."""
+"""Surveys: list surveys and their versions; upload a new version as JSON or XLSForm.
+
+A coordinator sees every group's surveys and their own groups' ones, and adds only the latter.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import tempfile
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -15,15 +19,24 @@ from collector.json_text import loads
 from survey_schemas.readiness import write_purpose
 from survey_schemas.xlsform import XLSFormError, convert_xlsform
 
+from ..auth import visible_group_ids, visible_groups
 from ..db import db
-from ..exceptions import AlreadyExists, InvalidInput
-from ..models import SurveyVersion
+from ..exceptions import AlreadyExists, Forbidden, InvalidInput
+from ..models import SurveyVersion, User
 from ..surveys import add_survey, check_ready
 from . import auth
+from .forms import load_form
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 MANAGERS = ("admin", "coordinator")
 MAX_UPLOAD = 2 * 1024 * 1024
+
+
+class UploadForm(Schema):
+    """What comes with the file: a purpose statement (for an XLSForm) and whose survey it is."""
+
+    purpose = fields.Str(load_default="", validate=validate.Length(max=2000))
+    group = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
 def _title(definition: dict[str, Any]) -> str:
@@ -31,15 +44,22 @@ def _title(definition: dict[str, Any]) -> str:
     return (title.get("en") or next(iter(title.values()), "")) if isinstance(title, dict) else ""
 
 
-def _listing() -> list[dict[str, Any]]:
-    """Return each survey with its versions, newest version first."""
-    rows = db.session.scalars(
-        select(SurveyVersion).order_by(SurveyVersion.survey_id, SurveyVersion.version.desc())
-    )
+def _listing(me: User) -> list[dict[str, Any]]:
+    """Return each survey ``me`` may see with its versions, newest version first."""
+    query = select(SurveyVersion).order_by(SurveyVersion.survey_id, SurveyVersion.version.desc())
+    groups = visible_group_ids(me)
+    if groups is not None:
+        query = query.where(SurveyVersion.group_id.is_(None) | SurveyVersion.group_id.in_(groups))
     out: dict[str, dict[str, Any]] = {}
-    for row in rows:
+    for row in db.session.scalars(query):
         entry = out.setdefault(
-            row.survey_id, {"id": row.survey_id, "title": _title(row.definition), "versions": []}
+            row.survey_id,
+            {
+                "id": row.survey_id,
+                "title": _title(row.definition),
+                "group": row.group.name if row.group is not None else None,
+                "versions": [],
+            },
         )
         entry["versions"].append(
             {
@@ -52,8 +72,22 @@ def _listing() -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _page(problems: list[str] | None = None, status: int = 200) -> Any:
-    page = render_template("dash/surveys.html", surveys=_listing(), problems=problems or [])
+def _whose(me: User, chosen: str | None) -> str | None:
+    """Return the group code a survey is added for: as chosen, else a coordinator's only one."""
+    if chosen or me.role == "admin" or len(me.groups) != 1:
+        return chosen or None
+    return me.groups[0].code
+
+
+def _page(me: User, problems: list[str] | None = None, status: int = 200) -> Any:
+    page = render_template(
+        "dash/surveys.html",
+        surveys=_listing(me),
+        groups=[(g.code, g.name) for g in visible_groups(me)],
+        every_group=me.role == "admin",
+        chosen=request.form.get("group", ""),
+        problems=problems or [],
+    )
     return page, status
 
 
@@ -86,29 +120,33 @@ def _definition(upload: FileStorage) -> dict[str, Any]:
 
 @bp.get("/")
 def index() -> Any:
-    """List every survey and its versions."""
-    auth.require_role(*MANAGERS)
-    return _page()
+    """List the surveys the signed-in person may see, with their versions."""
+    return _page(auth.require_role(*MANAGERS))
 
 
 @bp.post("/")
 def upload() -> Any:
     """Add a new survey version from a JSON file or an XLSForm."""
-    auth.require_role(*MANAGERS)
+    me = auth.require_role(*MANAGERS)
     upload = request.files.get("survey")
     if upload is None or not upload.filename:
-        return _page(["Choose a survey file (.json or .xlsx)"], 400)
-    purpose = request.form.get("purpose", "").strip()
+        return _page(me, ["Choose a survey file (.json or .xlsx)"], 400)
+    raw = {"purpose": request.form.get("purpose", "").strip(), "group": request.form.get("group")}
+    form, errors = load_form(UploadForm(), raw)
+    if errors:
+        return _page(me, [f"{name.capitalize()}: {why}" for name, why in errors.items()], 400)
     try:
         definition = _definition(upload)
-        if purpose:
-            definition = write_purpose(definition, purpose)
+        if form["purpose"]:
+            definition = write_purpose(definition, form["purpose"])
         check_ready(definition)
-        row, new = add_survey(db.session, definition)
-    except (InvalidInput, AlreadyExists) as error:
+        row, new = add_survey(
+            db.session, definition, group=_whose(me, form["group"]), allowed=visible_group_ids(me)
+        )
+    except (InvalidInput, AlreadyExists, Forbidden) as error:
         db.session.rollback()
         problems = error.details.get("problems") if isinstance(error.details, dict) else None
-        return _page(list(problems) if problems else [error.message], 400)
+        return _page(me, list(problems) if problems else [error.message], 400)
     db.session.commit()
     verb = "added" if new else "was already there, unchanged"
     flash(f"{row.survey_id} version {row.version} {verb}.")

@@ -263,7 +263,7 @@ def upload(client: FlaskClient, name: str, content: bytes, purpose: str = ""):
 
 
 def test_survey_upload_adds_a_json_version(seeded: FlaskClient):
-    sign_in(seeded, "cora")
+    sign_in(seeded, "ada")  # every group's survey: only an admin adds its versions
     v2 = json.dumps({**TEST_SURVEY, "version": 2}).encode()
     resp = upload(seeded, "test-safety-v2.json", v2)
     assert resp.status_code == 302
@@ -296,7 +296,7 @@ def test_survey_upload_adds_a_json_version(seeded: FlaskClient):
 def test_survey_upload_problems_show_next_to_the_file(
     seeded: FlaskClient, name: str, content: bytes, problem: str
 ):
-    sign_in(seeded, "cora")
+    sign_in(seeded, "ada")
     resp = upload(seeded, name, content)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
