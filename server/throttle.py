@@ -1,56 +1,120 @@
 """Limits on failed attempts, counted in the database (no Flask).
 
 Every worker process of ``doorstep server serve --workers N`` sees the same rows, so N workers
-allow no more wrong passwords or enrollment codes than one. Each failure is a row; a key that
-has ``limit`` failures within the last ``window`` seconds is refused until the oldest of them
-leaves the window.
+allow no more wrong passwords or enrollment codes than one. An attempt is written (and
+committed) before it is checked, and counted with every attempt before it still under way; a
+right one is forgotten at the end, a wrong one stays as a failure. So attempts sent at the same
+moment cannot all pass on one reading of the count. Attempts by one key are numbered in commit
+order (SQLite: one writer at a time; PostgreSQL: a transaction lock per key), and each is
+checked against the ones numbered before it: a key with ``limit`` failures (or attempts under
+way) within the last ``window`` seconds is refused until the oldest of them leaves the window.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from .exceptions import TooManyAttempts
 from .models.throttle import FailedAttempt
 from .tokens import hash_secret
 
-__all__ = ["check", "fail"]
+__all__ = ["Attempt", "Limit", "attempt"]
+
+Limit = tuple[str, str, int]  # kind, key, how many failures the window allows
+# The first key of this module's PostgreSQL advisory locks ("thr" in ASCII); the feed's differ.
+LOCK_SPACE = 0x746872
 
 
-def check(session: Session, kind: str, key: str, limit: int, window: float, now: datetime) -> None:
-    """Raise :class:`TooManyAttempts` (``details.retry_after`` in seconds) if ``key`` is over."""
+class Attempt:
+    """One attempt under way; call :meth:`fail` if it was wrong, so it counts as a failure."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+        self.failed = False
+
+    def fail(self) -> None:
+        """Keep this attempt as a failure."""
+        self.failed = True
+
+
+@contextmanager
+def attempt(
+    session: Session, limits: Sequence[Limit], window: float, now: datetime
+) -> Iterator[Attempt]:
+    """Count an attempt against every key in ``limits`` while the block checks it.
+
+    Raises :class:`TooManyAttempts` (``details.retry_after`` in seconds) before the block if a
+    key is over its limit. Commits the session on the way in, and on the way out unless the
+    attempt failed; a block that raises without calling :meth:`Attempt.fail` counts nothing.
+    """
     since = now - timedelta(seconds=window)
-    recent = (
-        FailedAttempt.kind == kind,
-        FailedAttempt.key_hash == hash_secret(key),
+    rows = [FailedAttempt(kind=kind, key_hash=hash_secret(key), at=now) for kind, key, _ in limits]
+    for row in rows:  # forget this key's failures that have left the window
+        session.execute(
+            delete(FailedAttempt).where(
+                FailedAttempt.kind == row.kind,
+                FailedAttempt.key_hash == row.key_hash,
+                FailedAttempt.at <= since,
+            )
+        )
+    if session.get_bind().dialect.name == "postgresql":
+        # Number this key's attempts in commit order (held until the commit just below).
+        for key_hash in sorted({row.key_hash for row in rows}):
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                {"space": LOCK_SPACE, "key": int(key_hash[:8], 16) - 2**31},
+            )
+    session.add_all(rows)
+    session.commit()  # visible to every other attempt before this one is counted
+    current = Attempt([row.id for row in rows])
+    try:
+        for row, (_, _, limit) in zip(rows, limits, strict=True):
+            _refuse_if_over(session, row, limit, since, window)
+    except TooManyAttempts:
+        _forget(session, current.ids)
+        raise
+    try:
+        yield current
+    except BaseException:
+        if not current.failed:
+            session.rollback()
+            _forget(session, current.ids)
+        raise
+    if not current.failed:
+        _forget(session, current.ids)
+
+
+def _refuse_if_over(
+    session: Session, mine: FailedAttempt, limit: int, since: datetime, window: float
+) -> None:
+    """Raise :class:`TooManyAttempts` if ``limit`` earlier attempts by its key are in the window."""
+    others = (
+        FailedAttempt.kind == mine.kind,
+        FailedAttempt.key_hash == mine.key_hash,
         FailedAttempt.at > since,
+        FailedAttempt.id < mine.id,
     )
-    count = session.scalar(select(func.count()).select_from(FailedAttempt).where(*recent)) or 0
-    if count >= limit:
-        # The key is free again once enough failures leave the window, oldest first.
-        ordered = select(FailedAttempt.at).where(*recent).order_by(FailedAttempt.at)
-        freeing = session.scalar(ordered.offset(max(count - limit, 0)))
-        left = (freeing - since).total_seconds() if freeing is not None else window
-        wait = max(1, math.ceil(left))
-        raise TooManyAttempts(
-            f"too many failed attempts; try again in {wait} seconds",
-            details={"retry_after": wait},
-        )
+    count = session.scalar(select(func.count()).select_from(FailedAttempt).where(*others)) or 0
+    if count < limit:
+        return
+    # The key is free again once enough failures leave the window, oldest first.
+    ordered = select(FailedAttempt.at).where(*others).order_by(FailedAttempt.at)
+    freeing = session.scalar(ordered.offset(max(count - limit, 0)))
+    left = (freeing - since).total_seconds() if freeing is not None else window
+    wait = max(1, math.ceil(left))
+    raise TooManyAttempts(
+        f"too many failed attempts; try again in {wait} seconds",
+        details={"retry_after": wait},
+    )
 
 
-def fail(session: Session, kind: str, key: str, window: float, now: datetime) -> None:
-    """Record one failed attempt and forget this key's failures that left the window."""
-    key_hash = hash_secret(key)
-    session.execute(
-        delete(FailedAttempt).where(
-            FailedAttempt.kind == kind,
-            FailedAttempt.key_hash == key_hash,
-            FailedAttempt.at <= now - timedelta(seconds=window),
-        )
-    )
-    session.add(FailedAttempt(kind=kind, key_hash=key_hash, at=now))
-    session.flush()
+def _forget(session: Session, ids: list[int]) -> None:
+    """Delete the rows of an attempt that was right, or not checked, and commit."""
+    session.execute(delete(FailedAttempt).where(FailedAttempt.id.in_(ids)))
+    session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
 
@@ -34,12 +36,18 @@ def enroll_device() -> tuple[dict[str, str], int]:
     limit, window = config["ENROLL_MAX_FAILURES"], config["ENROLL_FAILURE_WINDOW"]
     now = clock.now()
     try:
-        throttle.check(db.session, KIND, address, limit, window, now)
+        with throttle.attempt(db.session, [(KIND, address, limit)], window, now) as attempt:
+            device_id, token = _enroll(attempt, now)
     except TooManyAttempts as error:
         raise TooManyAttempts(
             "too many wrong enrollment codes from this address; wait and try again",
             details=error.details,
         ) from None
+    return EnrollResponseSchema().dump({"device_id": device_id, "token": token}), 201
+
+
+def _enroll(attempt: throttle.Attempt, now: datetime) -> tuple[str, str]:
+    """Spend the request's code; a wrong one fails the attempt (kept, so every worker counts it)."""
     try:
         body = EnrollRequestSchema().load(json_body())
     except ValidationError as error:
@@ -48,9 +56,7 @@ def enroll_device() -> tuple[dict[str, str], int]:
         device_id, token = enroll(db.session, body["code"], body["label"], now=now)
     except DoorstepError:
         db.session.rollback()
-        # Counted in the database: every worker process sees the same failures.
-        throttle.fail(db.session, KIND, address, window, now)
-        db.session.commit()
+        attempt.fail()
         raise
     db.session.commit()
-    return EnrollResponseSchema().dump({"device_id": device_id, "token": token}), 201
+    return device_id, token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,20 +108,24 @@ def _keys(username: str) -> tuple[tuple[str, str], tuple[str, str]]:
     )
 
 
-def _check_limits(username: str, now: datetime) -> None:
-    """Raise :class:`TooManyAttempts` with a message people understand."""
+def _limited(username: str, now: datetime) -> AbstractContextManager[throttle.Attempt]:
+    """Count a sign-in attempt against the username and the address while it is checked.
+
+    Raises :class:`TooManyAttempts` with a message people understand if either is over.
+    """
     per_user, per_address, window = _limits()
     (user_kind, user_key), (address_kind, address_key) = _keys(username)
-    try:
-        throttle.check(db.session, user_kind, user_key, per_user, window, now)
-        throttle.check(db.session, address_kind, address_key, per_address, window, now)
-    except TooManyAttempts as error:
-        wait = max(1, round(int(error.details.get("retry_after", window)) / 60))
-        raise TooManyAttempts(
-            "Too many failed sign-ins for this username or from this network. "
-            f"Wait {wait} minute{'s' if wait != 1 else ''} and try again.",
-            details=error.details,
-        ) from None
+    limits = [(user_kind, user_key, per_user), (address_kind, address_key, per_address)]
+    return throttle.attempt(db.session, limits, window, now)
+
+
+def _too_many(error: TooManyAttempts) -> str:
+    """Return the sign-in page's words for a refused attempt."""
+    wait = max(1, round(int(error.details.get("retry_after", 60)) / 60))
+    return (
+        "Too many failed sign-ins for this username or from this network. "
+        f"Wait {wait} minute{'s' if wait != 1 else ''} and try again."
+    )
 
 
 def safe_next(target: str | None) -> str:
@@ -145,29 +150,27 @@ def sign_in() -> Any:
             errors = {k: v[0] for k, v in error.messages_dict.items()}
             status = 400
         else:
-            now = clock.now()
+            signed_in = False
             try:
-                _check_limits(data["username"], now)
+                with _limited(data["username"], clock.now()) as attempt:
+                    found = check_password(db.session, data["username"], data["password"])
+                    if found is None:
+                        attempt.fail()  # kept in the database: every worker counts it
+                        errors = {"username": "The username or password is not right"}
+                        status = 400
+                    else:
+                        # A fresh session: nothing planted before sign-in survives it.
+                        session.clear()
+                        session.permanent = True
+                        session["user_id"] = found.id
+                        session["epoch"] = session_epoch(db.session, found.id)
+                        csrf.rotate()
+                        signed_in = True
             except TooManyAttempts as error:
-                errors, status = {"username": error.message}, 429
+                errors, status = {"username": _too_many(error)}, 429
                 headers["Retry-After"] = str(error.details.get("retry_after", 1))
-            else:
-                found = check_password(db.session, data["username"], data["password"])
-                if found is None:
-                    # In the database, so every worker process counts the same failures.
-                    for kind, key in _keys(data["username"]):
-                        throttle.fail(db.session, kind, key, _limits()[2], now)
-                    db.session.commit()
-                    errors = {"username": "The username or password is not right"}
-                    status = 400
-                else:
-                    # A fresh session: nothing an attacker planted before sign-in survives it.
-                    session.clear()
-                    session.permanent = True
-                    session["user_id"] = found.id
-                    session["epoch"] = session_epoch(db.session, found.id)
-                    csrf.rotate()
-                    return redirect(safe_next(request.args.get("next")))
+            if signed_in:
+                return redirect(safe_next(request.args.get("next")))
     page = render_template("dash/sign_in.html", errors=errors, form=form)
     return page, status, headers
 

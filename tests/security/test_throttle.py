@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.security.conftest import add_users
 from tests.server.conftest import Clock
 from tests.server.test_enroll import enroll, make_code
-from tests.server.test_web_data import sign_in
+from tests.server.test_web_data import csrf_of, sign_in
 
 
 def test_wrong_enrollment_codes_are_limited_across_two_workers(
@@ -57,3 +61,42 @@ def test_wrong_passwords_are_limited_across_two_workers(
         assert 0 < int(refused.headers["Retry-After"]) <= app.config["SIGNIN_FAILURE_WINDOW"]
     clock.now += timedelta(seconds=app.config["SIGNIN_FAILURE_WINDOW"] + 1)
     assert sign_in(other, "cora").status_code == 302
+
+
+def _at_once(calls: list[Callable[[], requests.Response]]) -> list[int]:
+    """Make every call at the same moment, each on its own thread; return the status codes."""
+    start = threading.Barrier(len(calls))
+
+    def call(make: Callable[[], requests.Response]) -> int:
+        start.wait()
+        return make().status_code
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(call, calls))
+
+
+def test_wrong_codes_sent_at_once_get_no_more_tries_than_the_limit(
+    app: Flask, live_server: str
+) -> None:
+    app.config["ENROLL_MAX_FAILURES"] = 3
+    url = f"{live_server}/api/v1/devices/enroll"
+    wrong = {"code": "AAAA-BBBB-CCCC", "label": "guess"}
+    statuses = _at_once([lambda: requests.post(url, json=wrong, timeout=30)] * 8)
+    # Each attempt counts before it is checked: at most the limit are tried, the rest wait.
+    assert sorted(statuses) == [401] * 3 + [429] * 5, statuses
+
+
+def test_wrong_passwords_sent_at_once_get_no_more_tries_than_the_limit(
+    app: Flask, live_server: str
+) -> None:
+    add_users(app, "cora")
+    app.config["SIGNIN_MAX_FAILURES"] = 2
+
+    def wrong_password() -> requests.Response:
+        browser = requests.Session()
+        page = browser.get(f"{live_server}/dashboard/sign-in", timeout=30).text
+        form = {"username": "cora", "password": "wrong", "csrf_token": csrf_of(page)}
+        return browser.post(f"{live_server}/dashboard/sign-in", data=form, timeout=30)
+
+    statuses = _at_once([wrong_password] * 6)
+    assert sorted(statuses) == [400] * 2 + [429] * 4, statuses
