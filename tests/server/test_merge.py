@@ -193,9 +193,22 @@ def test_previous_period_has_equal_length() -> None:
         ("near LE1 5AB", "near [postcode]"),
         ("speeding on Acacia Road", "speeding on Acacia Road"),
         ("3 cars parked on the pavement", "3 cars parked on the pavement"),
+        ("the lads from number 12 race", "the lads from [address] race"),
+        ("bins outside no. 3a", "bins outside [address]"),
+        ("Mr Khan next door deals", "[name] next door deals"),
+        ("mrs J. Smith shouts", "[name] shouts"),
+        ("Mrs O'Brien's dog barks", "[name]'s dog barks"),
+        ("PC Jones was helpful, Cllr Patel was not", "[name] was helpful, [name] was not"),
+        ("my name is Ann Lee, ask for Dave", "my name is [name], ask for [name]"),
+        # no title or lead-in, lower case, or a street's "Dr": left as typed
+        ("speeding on Acacia Dr near the school", "speeding on Acacia Dr near the school"),
+        ("the mr whippy van is loud", "the mr whippy van is loud"),
+        ("Dave sells drugs", "Dave sells drugs"),
     ],
 )
-def test_scrub_removes_contact_details_and_house_addresses(text: str, expected: str) -> None:
+def test_scrub_removes_contact_details_house_addresses_and_titled_names(
+    text: str, expected: str
+) -> None:
     assert scrub(text) == expected
 
 

@@ -9,20 +9,24 @@ from server import scrub as s
 
 
 def _every_pattern(text: str) -> str:
-    """Run all six patterns, as the scrubber did before its shortcut."""
+    """Run every pattern, as the scrubber did before its shortcut."""
     out = s._EMAIL.sub("[email]", text)
     out = s._PHONE.sub("[phone]", out)
     out = s._LONG_DIGITS.sub("[phone]", out)
     out = s._FLAT.sub("", out)
     out = s._ADDRESS.sub("[address]", out)
+    out = s._HOUSE.sub(r"\1 [address]", out)
     out = s._POSTCODE.sub("[postcode]", out)
+    out = s._TITLED.sub("[name]", out)
+    out = s._INTRODUCED.sub(r"\1 [name]", out)
     return s._SPACES.sub(" ", out).strip()
 
 
 # words that make the patterns match, Unicode digits (\d matches them) and plain text
 PIECES = st.sampled_from(
     ["12", "3a", "07700", "900123", "+44", "٣", "۷۸", "@", "bob@x.org", "a.b@c-d.co.uk", "Flat",
-     "Road", "High St", "LE1", "5AB", "Acacia", ",", ".", "-", " ", "\n", "noisy", "É", "ß"]
+     "Road", "High St", "LE1", "5AB", "Acacia", "at number", "from no.", "Mr", "PC", "Smith",
+     "J.", "my name is", "O'Brien's", ",", ".", "-", " ", "\n", "noisy", "É", "ß"]
 )  # fmt: skip
 
 
