@@ -13,7 +13,8 @@ from sync.bundle import BundleError, read_bundle
 
 from .exceptions import InvalidInput
 from .ingest import Outcome, ingest_batch
-from .surveys import registry_for
+from .models import Device
+from .surveys import finder_for
 
 BATCH = 500
 
@@ -35,7 +36,10 @@ def import_bundle(
     except BundleError as error:
         raise InvalidInput(f"refused {path}: {error}", details={"bundle": str(path)}) from None
     device = manifest.get("device")
-    registry = registry_for(session)
+    origin = str(device)[:36] if device else None
+    # What its device may answer: a group's device never had another group's own survey.
+    known = session.get(Device, origin) if origin else None
+    find = finder_for(session, known.group_id if known is not None else None)
     outcomes: list[Outcome] = []
     try:
         for start in range(0, len(responses), BATCH):
@@ -43,9 +47,9 @@ def import_bundle(
                 session,
                 responses[start : start + BATCH],
                 now=now,
-                device_id=str(device)[:36] if device else None,
+                device_id=origin,
                 source="import",
-                registry=registry,
+                find=find,
                 personal_retention=personal_retention,
                 commit=False,
             )

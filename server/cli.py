@@ -144,18 +144,25 @@ def add_survey_command(config: Config, path: str, group: str | None, as_json: bo
     """
     from .db import db
     from .deployment import load_definition
-    from .surveys import add_survey, check_ready
+    from .surveys import add_survey, check_ready, whose_survey
 
     with config.context(), domain_errors():
         definition = load_definition(path)
         row, new = add_survey(db.session, definition, group=group)  # validity problems first
         check_ready(definition)  # then e.g. an XLSForm purpose nobody wrote; nothing committed
         db.session.commit()
-        data = {"survey_id": row.survey_id, "version": row.version, "added": new}
+        data = {
+            "survey_id": row.survey_id,
+            "version": row.version,
+            "added": new,
+            "group": row.group.code if row.group is not None else None,
+        }
+        whose = whose_survey(db.session, row.group_id)
     emit(
         as_json,
         data,
-        f"{data['survey_id']} v{data['version']} {'added' if new else 'was already there'}",
+        f"{data['survey_id']} v{data['version']} {'added' if new else 'was already there'}: "
+        f"{whose}",
     )
 
 

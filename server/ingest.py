@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from collector.json_text import text_problem
-from survey_schemas import SurveyRegistry, check_response
+from survey_schemas import check_response
 from sync.wire import RESPONSE_FIELDS, content_hash, wire_content
 
 from .bulk_sql import among, insert_new, write_rows
@@ -174,7 +174,7 @@ def ingest_batch(
     device: Device | None = None,
     device_id: str | None = None,
     source: str = "push",
-    registry: SurveyRegistry | None = None,
+    find: Find | None = None,
     personal_retention: timedelta | None = None,
     hooks: Iterable[AcceptedHook] = (),
     commit: bool = True,
@@ -219,9 +219,9 @@ def ingest_batch(
                 outcomes[i] = Outcome(item["id"], "duplicate")
                 continue
             if checks is None:
-                # a device never pulls another group's own survey: to it, that one is unknown
-                group = device.group_id if device is not None else None
-                find = registry.find if registry is not None else finder_for(session, group)
+                if find is None:
+                    # a device never pulls another group's own survey: to it, that one is unknown
+                    find = finder_for(session, device.group_id if device is not None else None)
                 checks = (find, set(session.scalars(select(Area.code))))
             response, errors = check_response(item, checks[0], allowed_areas=checks[1])
             # Personal answers are only valid after a consent question said yes (survey_schemas

@@ -9,12 +9,16 @@ A small, documented scrubber, not a guarantee: it replaces
   ``3a High St``, ``Flat 4, 22 Mill Lane``) with ``[address]``;
 * a house given by its number (``at number 12``, ``from no. 3a``) with ``[address]``;
 * UK postcodes (``LE1 5AB``) with ``[postcode]``;
-* a capitalised name after a title (``Mr Khan``, ``Mrs J. Smith``, ``PC Jones``, ``Cllr Patel``)
-  or after "my name is", "I'm called", "call me", "ask for" with ``[name]``.
+* a name after a title (``Mr Khan``, ``Mrs J. Smith``, ``PC Jones``, ``Cllr Patel``) or after
+  "my name is", "I'm called", "call me", "ask for" with ``[name]``; a name is a capitalised word
+  with a lower-case letter after its first, in any script (``Śliwa``; not ``ASAP``, not ``I``
+  or a day or month), and a second such word goes with it (``Ann Lee``).
 
-Street names without a number stay: "speeding on Acacia Road" names a place, not a person. A
-name with no title or lead-in ("Dave sells drugs"), or one typed in lower case, stays: telling
-it from an ordinary word needs more than a pattern, so the coordinator's review is still needed.
+Street names without a number stay: "speeding on Acacia Road" names a place, not a person, and
+so does the "Dr" of "Acacia Dr Tuesday". "miss" and "pc" count as titles only as "Miss" and
+"PC" ("I miss Tesco"). A name with no title or lead-in ("Dave sells drugs"), or one typed in
+lower case, stays: telling it from an ordinary word needs more than a pattern, so the
+coordinator's review is still needed.
 Everything here is plain ``re``; no Flask, no database.
 """
 
@@ -35,27 +39,27 @@ _ADDRESS = re.compile(
     r"\b(no\.?\s*)?\d{1,4}[a-z]?\s*,?\s+(?:[A-Za-z'’-]+\s+){1,3}(?:" + _STREET_WORDS + r")\b\.?",
     re.IGNORECASE,
 )
-_HOUSE = re.compile(
-    r"\b(at|from|of|in|outside|near|by|opposite)\s+(?:no\.?|number|house)\s*\d{1,4}[a-z]?\b",
+_HOUSE = re.compile(  # "at number 12", "from no. 3a", "by number 3 and 4"
+    r"\b(at|from|of|in|outside|near|by|opposite)\s+(?:no\.|number|house)\s*\d{1,4}[a-z]?"
+    r"(?:\s*(?:-|&|and|to)\s*\d{1,4}[a-z]?)?\b",
     re.IGNORECASE,
 )
-# A capitalised word (case counts whatever the flags), up to a possessive "'s", which stays.
-_CAPITAL = r"(?-i:[A-Z\u00C0-\u00DE])(?:[\w-]|['’](?!s\b))*"
-_TITLED = re.compile(  # a title, initials ("J."), a capitalised name, perhaps a second one
-    r"\b(?:mr|mrs|ms|miss|mx|dr|pc|pcso|cllr|councillor)\b\.?\s+(?:(?-i:[A-Z])\.\s*)*"
-    + _CAPITAL
-    + r"(?:\s+"
-    + _CAPITAL
-    + ")?",
-    re.IGNORECASE,
+# A word that may be a name: letters of any script first, then letters, digits, "-" or an
+# apostrophe that does not start a possessive "'s" (that stays: "[name]'s dog").
+_WORD = r"[^\W\d_](?:[\w-]|['’](?!s\b))*"
+# Titles as people write them before a name; "miss" and "pc" only capitalised ("I miss Tesco",
+# "my pc Windows"), and a "Dr" after a capitalised word is a street ("Acacia Dr Tuesday").
+_TITLED = re.compile(
+    r"\b(Mr|Mrs|Ms|Mx|Miss|Dr|PC|PCSO|Cllr|Councillor|mr|mrs|ms|dr|cllr|MR|MRS|MS|DR|CLLR)\b"
+    r"\.?\s+((?:[A-Z]\.\s*)*)(" + _WORD + r")(\s+(" + _WORD + r"))?"
 )
 _INTRODUCED = re.compile(
-    r"\b(my name is|my name's|i'm called|i am called|call me|ask for)\s+"
-    + _CAPITAL
-    + r"(?:\s+"
-    + _CAPITAL
-    + ")?",
-    re.IGNORECASE,
+    r"\b((?i:my name is|my name['’]s|i['’]m called|i am called|call me|ask for))\s+"
+    r"(" + _WORD + r")(\s+(" + _WORD + r"))?"
+)
+_NOT_NAMES = frozenset(
+    "i monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "may june july august september october november december".split()
 )
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")  # the very \d the patterns use (any Unicode decimal digit)
@@ -75,9 +79,46 @@ def scrub(text: str) -> str:
         out = _ADDRESS.sub("[address]", out)
         out = _HOUSE.sub(r"\1 [address]", out)
         out = _POSTCODE.sub("[postcode]", out)
-    out = _TITLED.sub("[name]", out)
-    out = _INTRODUCED.sub(r"\1 [name]", out)
-    return _SPACES.sub(" ", out).strip()
+    return _SPACES.sub(" ", names(out)).strip()
+
+
+def names(text: str) -> str:
+    """Replace a name after a title or a lead-in ("Mr Khan", "ask for Dave") with ``[name]``."""
+    return _INTRODUCED.sub(_introduced, _TITLED.sub(_titled, text))
+
+
+def _is_name(word: str | None) -> bool:
+    """A capitalised word with a lower-case letter after its first ("Ann", "Śliwa", not "ASAP")."""
+    return (
+        word is not None
+        and word[0].isupper()
+        and any(c.islower() for c in word[1:])
+        and word.casefold() not in _NOT_NAMES
+    )
+
+
+def _named(match: re.Match[str], first: int, second: int, lead: str) -> str:
+    """Return ``lead`` and ``[name]`` for a matched name, keeping a second word that is not one."""
+    if not _is_name(match.group(first)):
+        return match.group(0)
+    rest = match.group(second - 1) or ""  # the space and the second word, if they are not a name
+    return lead + "[name]" + ("" if _is_name(match.group(second)) else rest)
+
+
+def _titled(match: re.Match[str]) -> str:
+    if match.group(1) in ("Dr", "dr", "DR") and _street_dr(match.string, match.start()):
+        return match.group(0)
+    return _named(match, 3, 5, "")
+
+
+def _introduced(match: re.Match[str]) -> str:
+    return _named(match, 2, 4, match.group(1) + " ")
+
+
+def _street_dr(text: str, start: int) -> bool:
+    """Whether the "Dr" at ``start`` ends a street name ("Acacia Dr"): a name comes before it."""
+    before = text[:start].rstrip().rsplit(None, 1)
+    return bool(before) and _is_name(before[-1])
 
 
 def normalise(text: str) -> str:

@@ -25,6 +25,7 @@ from survey_schemas import (
 )
 from survey_schemas.readiness import unready_problems
 
+from .accounts import get_group
 from .exceptions import AlreadyExists, Forbidden, InvalidInput
 from .feed import record_change
 from .models import Group, SurveyVersion
@@ -86,21 +87,27 @@ def add_survey(
 def _owner(
     session: Session, survey_id: str, group: str | None, allowed: Collection[int] | None
 ) -> int | None:
-    """Return the id of the group a version of ``survey_id`` belongs to (None: every group)."""
-    chosen = None
-    if group is not None:
-        chosen = session.scalar(select(Group).where(Group.code == group))
-        if chosen is None:
-            raise InvalidInput(f"there is no group {group!r}", details={"group": group})
+    """Return the id of the group a version of ``survey_id`` belongs to (None: every group).
+
+    A new survey is ``group``'s (a coordinator must name one of theirs). A new version stays
+    with its survey's group: a coordinator's choice of group does not move it (they may hold
+    several, and the form always names one); an admin naming another group is told.
+    """
+    chosen = get_group(session, group) if group is not None else None
     first = session.execute(
-        select(SurveyVersion.group_id).where(SurveyVersion.survey_id == survey_id).limit(1)
+        select(SurveyVersion.group_id)
+        .where(SurveyVersion.survey_id == survey_id)
+        .order_by(SurveyVersion.id)
+        .limit(1)
     ).first()
     if first is None:  # a new survey
         if allowed is not None and (chosen is None or chosen.id not in allowed):
             raise Forbidden("choose one of your groups: the survey will be its own")
         return chosen.id if chosen is not None else None
     released: int | None = first[0]
-    if allowed is not None and released not in allowed:
+    if allowed is not None:
+        if released in allowed:
+            return released
         if released is None:
             whose, who = "every group's survey", "an admin"
         else:
@@ -111,13 +118,17 @@ def _owner(
             details={"survey_id": survey_id},
         )
     if chosen is not None and chosen.id != released:
-        owner = session.get(Group, released) if released is not None else None
-        whose = f"{owner.name}'s" if owner is not None else "every group's"
         raise InvalidInput(
-            f"{survey_id} is {whose} survey; its new versions stay with it",
+            f"{survey_id} is {whose_survey(session, released)}; its new versions stay with it",
             details={"survey_id": survey_id, "group": group},
         )
     return released
+
+
+def whose_survey(session: Session, group_id: int | None) -> str:
+    """Say whose a survey is: "every group's survey" or "<group name>'s own survey"."""
+    owner = session.get(Group, group_id) if group_id is not None else None
+    return f"{owner.name}'s own survey" if owner is not None else "every group's survey"
 
 
 def check_ready(definition: dict[str, Any]) -> None:

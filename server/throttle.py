@@ -12,12 +12,14 @@ way) within the last ``window`` seconds is refused until the oldest of them leav
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .exceptions import TooManyAttempts
@@ -25,6 +27,7 @@ from .models.throttle import FailedAttempt
 from .tokens import hash_secret
 
 __all__ = ["Attempt", "Limit", "attempt"]
+log = logging.getLogger(__name__)
 
 Limit = tuple[str, str, int]  # kind, key, how many failures the window allows
 # The first key of this module's PostgreSQL advisory locks ("thr" in ASCII); the feed's differ.
@@ -55,6 +58,13 @@ def attempt(
     """
     since = now - timedelta(seconds=window)
     rows = [FailedAttempt(kind=kind, key_hash=hash_secret(key), at=now) for kind, key, _ in limits]
+    if session.get_bind().dialect.name == "postgresql":
+        # Number this key's attempts in commit order (held until the commit just below).
+        for key_hash in sorted({row.key_hash for row in rows}):
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                {"space": LOCK_SPACE, "key": int(key_hash[:8], 16) - 2**31},
+            )
     for row in rows:  # forget this key's failures that have left the window
         session.execute(
             delete(FailedAttempt).where(
@@ -63,28 +73,16 @@ def attempt(
                 FailedAttempt.at <= since,
             )
         )
-    if session.get_bind().dialect.name == "postgresql":
-        # Number this key's attempts in commit order (held until the commit just below).
-        for key_hash in sorted({row.key_hash for row in rows}):
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                {"space": LOCK_SPACE, "key": int(key_hash[:8], 16) - 2**31},
-            )
     session.add_all(rows)
     session.commit()  # visible to every other attempt before this one is counted
     current = Attempt([row.id for row in rows])
     try:
         for row, (_, _, limit) in zip(rows, limits, strict=True):
             _refuse_if_over(session, row, limit, since, window)
-    except TooManyAttempts:
-        _forget(session, current.ids)
-        raise
-    try:
         yield current
     except BaseException:
-        if not current.failed:
-            session.rollback()
-            _forget(session, current.ids)
+        if not current.failed:  # refused, or the check itself broke: it counts for nothing
+            _forget_quietly(session, current.ids)
         raise
     if not current.failed:
         _forget(session, current.ids)
@@ -118,3 +116,17 @@ def _forget(session: Session, ids: list[int]) -> None:
     """Delete the rows of an attempt that was right, or not checked, and commit."""
     session.execute(delete(FailedAttempt).where(FailedAttempt.id.in_(ids)))
     session.commit()
+
+
+def _forget_quietly(session: Session, ids: list[int]) -> None:
+    """Forget an attempt on the way out of an error, which a failure here must not hide.
+
+    Rows that cannot be deleted now (the database is gone) count as failures until they
+    leave the window, as would those of a worker killed mid-attempt.
+    """
+    try:
+        session.rollback()
+        _forget(session, ids)
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("could not forget attempt rows %s; they count until the window ends", ids)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -21,9 +22,9 @@ from survey_schemas.xlsform import XLSFormError, convert_xlsform
 
 from ..auth import visible_group_ids, visible_groups
 from ..db import db
-from ..exceptions import AlreadyExists, Forbidden, InvalidInput
+from ..exceptions import AlreadyExists, Forbidden, InvalidInput, NotFound
 from ..models import SurveyVersion, User
-from ..surveys import add_survey, check_ready
+from ..surveys import add_survey, check_ready, whose_survey
 from . import auth
 from .forms import load_form
 
@@ -46,7 +47,11 @@ def _title(definition: dict[str, Any]) -> str:
 
 def _listing(me: User) -> list[dict[str, Any]]:
     """Return each survey ``me`` may see with its versions, newest version first."""
-    query = select(SurveyVersion).order_by(SurveyVersion.survey_id, SurveyVersion.version.desc())
+    query = (
+        select(SurveyVersion)
+        .options(selectinload(SurveyVersion.group))
+        .order_by(SurveyVersion.survey_id, SurveyVersion.version.desc())
+    )
     groups = visible_group_ids(me)
     if groups is not None:
         query = query.where(SurveyVersion.group_id.is_(None) | SurveyVersion.group_id.in_(groups))
@@ -143,11 +148,13 @@ def upload() -> Any:
         row, new = add_survey(
             db.session, definition, group=_whose(me, form["group"]), allowed=visible_group_ids(me)
         )
-    except (InvalidInput, AlreadyExists, Forbidden) as error:
+    except (InvalidInput, AlreadyExists, Forbidden, NotFound) as error:
         db.session.rollback()
         problems = error.details.get("problems") if isinstance(error.details, dict) else None
         return _page(me, list(problems) if problems else [error.message], 400)
     db.session.commit()
     verb = "added" if new else "was already there, unchanged"
-    flash(f"{row.survey_id} version {row.version} {verb}.")
+    flash(
+        f"{row.survey_id} version {row.version} {verb}: {whose_survey(db.session, row.group_id)}."
+    )
     return redirect(url_for("web.surveys.index"))

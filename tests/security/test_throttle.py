@@ -92,11 +92,12 @@ def test_wrong_passwords_sent_at_once_get_no_more_tries_than_the_limit(
     add_users(app, "cora")
     app.config["SIGNIN_MAX_FAILURES"] = 2
 
-    def wrong_password() -> requests.Response:
-        browser = requests.Session()
-        page = browser.get(f"{live_server}/dashboard/sign-in", timeout=30).text
+    def browser() -> Callable[[], requests.Response]:
+        """Open the sign-in page now; return the wrong-password POST to make at the barrier."""
+        session = requests.Session()
+        page = session.get(f"{live_server}/dashboard/sign-in", timeout=30).text
         form = {"username": "cora", "password": "wrong", "csrf_token": csrf_of(page)}
-        return browser.post(f"{live_server}/dashboard/sign-in", data=form, timeout=30)
+        return lambda: session.post(f"{live_server}/dashboard/sign-in", data=form, timeout=30)
 
-    statuses = _at_once([wrong_password] * 6)
+    statuses = _at_once([browser() for _ in range(6)])
     assert sorted(statuses) == [400] * 2 + [429] * 4, statuses

@@ -20,4 +20,9 @@ def test_add_survey_refuses_an_unwritten_purpose_and_stores_nothing(
     assert "not ready to be used" in refused.output and PROBLEM in refused.output
     written(path, purpose={"en": "Why we ask, who sees it."}, x_xlsform=None)
     added = runner.invoke(main, ["server", "add-survey", str(path), "--json"])
-    assert json.loads(added.output) == {"survey_id": "x-form", "version": 1, "added": True}
+    assert json.loads(added.output) == {
+        "survey_id": "x-form",
+        "version": 1,
+        "added": True,
+        "group": None,
+    }

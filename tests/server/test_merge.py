@@ -200,10 +200,19 @@ def test_previous_period_has_equal_length() -> None:
         ("Mrs O'Brien's dog barks", "[name]'s dog barks"),
         ("PC Jones was helpful, Cllr Patel was not", "[name] was helpful, [name] was not"),
         ("my name is Ann Lee, ask for Dave", "my name is [name], ask for [name]"),
-        # no title or lead-in, lower case, or a street's "Dr": left as typed
+        ("Mrs Smith and I went", "[name] and I went"),
+        ("I’m called Ann, my name’s Ann", "I’m called [name], my name’s [name]"),
+        ("Mr Śliwa and Mr Žižek shout", "[name] and [name] shout"),
+        ("by number 3 and 4", "by [address]"),
+        # no title or lead-in, lower case, a street's "Dr", words that only look like titles
         ("speeding on Acacia Dr near the school", "speeding on Acacia Dr near the school"),
+        ("parked on Acacia Dr Tuesday night", "parked on Acacia Dr Tuesday night"),
         ("the mr whippy van is loud", "the mr whippy van is loud"),
         ("Dave sells drugs", "Dave sells drugs"),
+        ("I miss Tesco on Sundays", "I miss Tesco on Sundays"),
+        ("my pc Windows update", "my pc Windows update"),
+        ("CALL ME ASAP", "CALL ME ASAP"),
+        ("in no 2 minds", "in no 2 minds"),
     ],
 )
 def test_scrub_removes_contact_details_house_addresses_and_titled_names(

@@ -17,8 +17,7 @@ def _every_pattern(text: str) -> str:
     out = s._ADDRESS.sub("[address]", out)
     out = s._HOUSE.sub(r"\1 [address]", out)
     out = s._POSTCODE.sub("[postcode]", out)
-    out = s._TITLED.sub("[name]", out)
-    out = s._INTRODUCED.sub(r"\1 [name]", out)
+    out = s.names(out)
     return s._SPACES.sub(" ", out).strip()
 
 

@@ -12,11 +12,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from server.accounts import create_user
+from server.bundle_import import import_bundle
 from server.cli import main
-from server.db import db
+from server.db import db, utcnow
 from server.models import Group, SurveyVersion
+from sync.bundle import write_bundle
 from tests.server.conftest import TEST_SURVEY, bearer, device_token, make_response
-from tests.server.test_web_data import post_form, seed, sign_in
+from tests.server.test_web_data import PASSWORD, post_form, seed, sign_in
 
 OWN = {**TEST_SURVEY, "id": "northfield-walk", "title": {"en": "Northfield walkabout"}}
 
@@ -75,7 +78,10 @@ def test_a_coordinators_survey_reaches_only_their_groups_devices(app: Flask, cli
     _, every = device_token(app)  # enrolled by an admin for no one group: sees everything
     before = {token: pulled(client, token)["cursor"] for token in (north, river, every)}
     sign_in(client, "cora")
-    assert upload(client, OWN).status_code == 302
+    added = upload(client, OWN)
+    assert added.status_code == 302
+    shown = client.get(added.location).get_data(as_text=True)
+    assert "northfield-walk version 1 added: Northfield CSG&#39;s own survey." in shown
     assert versions(app, "northfield-walk") == [(1, "northfield")]
     # incremental pulls, then full ones: the same answer both ways
     assert "northfield-walk" in pulled(client, north, before[north])["ids"]
@@ -125,6 +131,37 @@ def test_a_coordinator_adds_versions_only_to_their_groups_surveys(app: Flask, cl
     assert versions(app, "northfield-walk") == [(1, "northfield"), (2, "northfield")]
 
 
+def test_a_coordinator_of_two_groups_adds_versions_where_the_survey_is(
+    app: Flask, client: FlaskClient
+):
+    seed(app, client)
+    with app.app_context():
+        create_user(db.session, "tess", "coordinator", groups=["northfield", "riverside"],
+                    password=PASSWORD)  # fmt: skip
+        db.session.commit()
+    tess = signed_in(app, "tess")
+    assert upload(tess, OWN, group="riverside").status_code == 302
+    # the form names a group (Northfield first); the new version stays with Riverside's survey
+    assert upload(tess, {**OWN, "version": 2}, group="northfield").status_code == 302
+    assert versions(app, "northfield-walk") == [(1, "riverside"), (2, "riverside")]
+
+
+def test_an_imported_bundle_from_another_groups_device_cannot_answer_it(
+    app: Flask, client: FlaskClient, tmp_path: Any
+):
+    seed(app, client)
+    sign_in(client, "cora")
+    upload(client, OWN)
+    river, _ = device_token(app, group="riverside")
+    north, _ = device_token(app, group="northfield")
+    for device, area, status in ((river, "elm-park", "rejected"), (north, "abbey", "accepted")):
+        bundle = tmp_path / f"{device}.bundle"
+        write_bundle([make_response(survey_id="northfield-walk", area=area)], bundle, device)
+        with app.app_context():
+            result = import_bundle(db.session, bundle, now=utcnow())
+        assert result["results"][0]["status"] == status
+
+
 def test_a_coordinator_sees_every_groups_surveys_and_their_own(app: Flask, client: FlaskClient):
     seed(app, client)
     sign_in(client, "cora")
@@ -145,7 +182,7 @@ def test_an_admin_chooses_whose_survey_and_new_versions_keep_it(app: Flask, clie
     assert "Every group" in page and "Northfield CSG" in page and "Riverside CSG" in page
     assert upload(client, OWN, group="riverside").status_code == 302
     found = problem(upload(client, {**OWN, "version": 2}, group="northfield"))
-    assert "Riverside CSG&#39;s survey; its new versions stay with it" in found
+    assert "Riverside CSG&#39;s own survey; its new versions stay with it" in found
     assert upload(client, {**OWN, "version": 2}, group="").status_code == 302
     assert upload(client, {**TEST_SURVEY, "version": 2}, group="").status_code == 302
     assert versions(app, "northfield-walk") == [(1, "riverside"), (2, "riverside")]
@@ -155,7 +192,7 @@ def test_an_admin_chooses_whose_survey_and_new_versions_keep_it(app: Flask, clie
 def test_an_unknown_or_overlong_group_is_a_clear_error(app: Flask, client: FlaskClient):
     seed(app, client)
     sign_in(client, "ada")
-    assert "there is no group &#39;nowhere&#39;" in problem(upload(client, OWN, group="nowhere"))
+    assert "no group &#39;nowhere&#39;" in problem(upload(client, OWN, group="nowhere"))
     assert "Group: Longer than maximum length 64" in problem(upload(client, OWN, group="x" * 65))
     assert versions(app, "northfield-walk") == []
 
@@ -164,11 +201,13 @@ def test_cli_adds_a_groups_own_survey(app: Flask, runner: CliRunner, tmp_path: A
     path = tmp_path / "own.json"
     path.write_text(json.dumps(OWN))
     result = runner.invoke(main, ["server", "add-survey", str(path), "--group", "nowhere"])
-    assert result.exit_code == 1 and "there is no group 'nowhere'" in result.output
+    assert result.exit_code == 1 and "no group 'nowhere'" in result.output
     result = runner.invoke(main, ["server", "add-survey", str(path), "--group", "riverside"])
     assert result.exit_code == 0, result.output
+    assert "northfield-walk v1 added: Riverside CSG's own survey" in result.output
     assert versions(app, "northfield-walk") == [(1, "riverside")]
     path.write_text(json.dumps({**OWN, "version": 2}))
-    result = runner.invoke(main, ["server", "add-survey", str(path)])
+    result = runner.invoke(main, ["server", "add-survey", str(path), "--json"])
     assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["group"] == "riverside"  # said, not silently taken
     assert versions(app, "northfield-walk") == [(1, "riverside"), (2, "riverside")]
