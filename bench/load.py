@@ -6,7 +6,8 @@ file), ``doorstep server init --demo``, one enrollment code per device, then ``d
 serve --workers W`` (gunicorn) as a subprocess. Each simulated device enrolls through the API,
 pulls, then pushes its responses (realistic doorstep answers from bench/validate.py; with
 ``--data field``, the default, each device in its own area, oldest first as a collector sends
-them; with ``--data spread``, every device across all areas in random order) in batches:
+them, and enrolled to that area's group; with ``--data spread``, every device across all areas
+in random order, enrolled without a group) in batches:
 each batch is sent, then sent again as a retry would be (every item must come back
 ``duplicate``), then the device pulls from its cursor. Devices run as threads spread over a few
 processes, with every push body encoded and gzip-compressed before the clock starts, so the load
@@ -242,11 +243,16 @@ def fresh_postgres(url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def prepare(url: str, instance: Path, devices: int, *, migrate: bool = True) -> list[str]:
+def prepare(
+    url: str, instance: Path, devices: int, *, migrate: bool = True, data: str = "field"
+) -> list[str]:
     """Run ``server init --demo``; return one fresh enrollment code per device.
 
-    ``migrate=False`` makes the tables from the models instead of running every migration
-    (what the test fixtures do; quicker), then loads the same surveys and demo areas.
+    ``field``: device *i* is enrolled to the group of the area it works, as a coordinator
+    enrolls a group's collectors, so its pulls are that group's; ``spread``: without a group
+    (it works every area). ``migrate=False`` makes the tables from the models instead of
+    running every migration (what the test fixtures do; quicker), then loads the same surveys
+    and demo areas.
     """
     from server import create_app
     from server.cli import main as doorstep
@@ -266,7 +272,11 @@ def prepare(url: str, instance: Path, devices: int, *, migrate: bool = True) -> 
             db.create_all()
             init_deployment(db.session, demo=True)
         now = datetime.now(UTC)
-        codes = [create_code(db.session, now=now, ttl_seconds=3600)[0] for _ in range(devices)]
+        areas = demo_areas()
+        groups = [
+            areas[i % len(areas)]["group"] if data == "field" else None for i in range(devices)
+        ]
+        codes = [create_code(db.session, now=now, ttl_seconds=3600, group=g)[0] for g in groups]
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -365,7 +375,7 @@ def run_one(
 ) -> Run:
     """Set up ``url`` (empty), serve it, run the devices, and count what the server holds."""
     instance.mkdir(parents=True, exist_ok=True)
-    codes = prepare(url, instance, devices, migrate=migrate)
+    codes = prepare(url, instance, devices, migrate=migrate, data=data)
     with running_server(url, instance, workers, threads) as base:
         logs, cpu, busy = drive(base, codes, per_device, batch, data, procs)
     count, distinct, ids = stored_ids(url)
