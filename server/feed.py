@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from .exceptions import CursorExpired, InvalidInput
@@ -45,9 +45,8 @@ def record_change(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown change kind {kind!r}")
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": FEED_LOCK_ID})
+    if session.get_bind().dialect.name == "postgresql":
+        _pg_feed_lock(session)  # SQLite: one writer at a time already
     row = ChangeLog(kind=kind, key=str(key), area=area, group_id=group_id, deleted=deleted)
     session.add(row)
     session.flush()
@@ -56,6 +55,26 @@ def record_change(
         if issue is not None:
             issue.updated_seq = row.seq
     return row.seq
+
+
+def hold_feed_lock(session: Session) -> None:
+    """Wait for other writers of the feed, and hold them off until this transaction ends.
+
+    For a writer that must read before it writes (a new survey's owner). PostgreSQL: the feed's
+    transaction-scoped advisory lock (taking it again is harmless). SQLite: start writing now —
+    a statement that changes nothing still takes the one write lock — so no other writer
+    commits between this read and this write.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        _pg_feed_lock(session)
+    else:
+        session.execute(
+            update(ServerState).where(ServerState.key == FLOOR_KEY).values(value=ServerState.value)
+        )
+
+
+def _pg_feed_lock(session: Session) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": FEED_LOCK_ID})
 
 
 def floor(session: Session) -> int:

@@ -27,7 +27,7 @@ from survey_schemas.readiness import unready_problems
 
 from .accounts import get_group
 from .exceptions import AlreadyExists, Forbidden, InvalidInput
-from .feed import record_change
+from .feed import hold_feed_lock, record_change
 from .models import Group, SurveyVersion
 
 Find = Callable[[Any, Any], Survey | None]
@@ -57,6 +57,9 @@ def add_survey(
         raise InvalidInput(
             "the survey is not valid", details={"problems": error.problems}
         ) from None
+    # Two first uploads of one id at once must not give its versions two groups: wait for
+    # any other writer of the feed (which every new version is) before looking.
+    hold_feed_lock(session)
     owner = _owner(session, survey.id, group, allowed)
     existing = session.scalar(
         select(SurveyVersion).where(

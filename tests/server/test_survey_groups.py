@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
+import threading
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from server import surveys
 from server.accounts import create_user
 from server.bundle_import import import_bundle
 from server.cli import main
 from server.db import db, utcnow
+from server.exceptions import Forbidden
 from server.models import Group, SurveyVersion
+from server.surveys import add_survey
 from sync.bundle import write_bundle
 from tests.server.conftest import TEST_SURVEY, bearer, device_token, make_response
 from tests.server.test_web_data import PASSWORD, post_form, seed, sign_in
@@ -211,3 +217,48 @@ def test_cli_adds_a_groups_own_survey(app: Flask, runner: CliRunner, tmp_path: A
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["group"] == "riverside"  # said, not silently taken
     assert versions(app, "northfield-walk") == [(1, "riverside"), (2, "riverside")]
+
+
+def test_two_first_uploads_of_one_id_at_once_leave_it_with_one_group(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+):
+    """Each upload looks up the owner, then waits (up to 1 s) for the other to have looked too.
+
+    Without a lock both see a new survey and store versions for two groups; with it the second
+    looks only after the first has committed, and is refused.
+    """
+    with app.app_context():
+        groups = {g.code: g.id for g in db.session.scalars(select(Group))}
+    looked = threading.Barrier(2)
+    real_owner = surveys._owner
+
+    def owner_then_wait(*args: Any) -> int | None:
+        found = real_owner(*args)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            looked.wait(timeout=1)
+        return found
+
+    monkeypatch.setattr(surveys, "_owner", owner_then_wait)
+    outcomes: dict[str, str] = {}
+
+    def upload_as(group: str, version: int) -> None:
+        with app.app_context():
+            try:
+                add_survey(db.session, {**OWN, "version": version}, group=group,
+                           allowed={groups[group]})  # fmt: skip
+                db.session.commit()
+                outcomes[group] = "added"
+            except Forbidden:
+                db.session.rollback()
+                outcomes[group] = "refused"
+
+    threads = [
+        threading.Thread(target=upload_as, args=("northfield", 1)),
+        threading.Thread(target=upload_as, args=("riverside", 2)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["added", "refused"], outcomes
+    assert len({group for _, group in versions(app, "northfield-walk")}) == 1
