@@ -77,7 +77,7 @@ def _listing(me: User) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _whose(me: User, chosen: str | None) -> str | None:
+def _upload_group(me: User, chosen: str | None) -> str | None:
     """Return the group code a survey is added for: as chosen, else a coordinator's only one."""
     if chosen or me.role == "admin" or len(me.groups) != 1:
         return chosen or None
@@ -146,7 +146,10 @@ def upload() -> Any:
             definition = write_purpose(definition, form["purpose"])
         check_ready(definition)
         row, new = add_survey(
-            db.session, definition, group=_whose(me, form["group"]), allowed=visible_group_ids(me)
+            db.session,
+            definition,
+            group=_upload_group(me, form["group"]),
+            allowed=visible_group_ids(me),
         )
     except (InvalidInput, AlreadyExists, Forbidden, NotFound) as error:
         db.session.rollback()

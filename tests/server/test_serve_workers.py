@@ -63,7 +63,7 @@ def test_gunicorn_workers_store_pushes_once_refuse_big_bodies_and_stop_on_sigter
     # one thread: gunicorn's sync workers (one request per connection); more: gthread
     workers = 2
     instance = tmp_path / "instance"
-    codes = bench.prepare(database_url, instance, 3, migrate=False)
+    codes = bench.prepare(database_url, instance, 3, migrate=False, data="spread")  # no group
     env = {
         **os.environ,
         "DOORSTEP_DATABASE_URL": database_url,
