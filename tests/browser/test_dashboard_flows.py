@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,8 +15,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from collector.app import close_app as close_collector
+from collector.app import create_app as create_collector
 from tests.conftest import LAPTOP, PHONE
-from tests.server.conftest import app, clock, database_url, live_server  # noqa: F401
+from tests.server.conftest import TEST_SURVEY, app, clock, database_url, live_server  # noqa: F401
 from tests.server.test_web_data import HOSTILE, PASSWORD, seed
 
 pytestmark = pytest.mark.browser
@@ -179,6 +182,42 @@ def test_enroll_a_collector_then_revoke_it(
     refused = run("collector", "sync", "--data", str(data), cwd=tmp_path)
     assert refused.returncode != 0
     assert "revoked" in (refused.stderr + refused.stdout).lower() or "enroll" in refused.stderr
+
+
+def test_a_coordinators_own_survey_reaches_their_groups_collector(
+    page: Any, server: str, screenshot_dir: str, tmp_path: Path
+):
+    survey = tmp_path / "walk.json"
+    survey.write_text(json.dumps({**TEST_SURVEY, "id": "northfield-walk", "version": 1}))
+    shared = tmp_path / "shared-v2.json"
+    shared.write_text(json.dumps({**TEST_SURVEY, "version": 2}))
+    sign_in(page, server)
+    page.click("a:has-text('Surveys')")
+    assert page.locator("#group option").all_inner_texts() == ["Northfield CSG"]  # hers alone
+    page.set_input_files("#survey", str(shared))
+    page.click("button:has-text('Upload survey')")
+    assert "only an admin can add a version of it" in page.inner_text("#survey-error")
+    page.set_input_files("#survey", str(survey))
+    page.click("button:has-text('Upload survey')")
+    assert "northfield-walk version 1 added: Northfield CSG's own survey." in page.inner_text(
+        ".banner"
+    )
+    assert fits(page)
+    shot(page, screenshot_dir, "surveys-own")
+    page.click("a:has-text('Devices')")
+    page.click("button:has-text('Create enrollment code')")  # for her group: her only one
+    code = page.inner_text("#enroll-code")
+    data = tmp_path / "collector"
+    assert (
+        run("collector", "enroll", server, code, "--data", str(data), cwd=tmp_path).returncode == 0
+    )
+    assert run("collector", "sync", "--data", str(data), cwd=tmp_path).returncode == 0
+    collector = create_collector({"data": data})
+    try:
+        surveys = collector.test_client().get("/api/v1/surveys").get_json()["surveys"]
+    finally:
+        close_collector(collector)
+    assert {s["id"] for s in surveys} >= {"northfield-walk", "test-safety"}
 
 
 def test_script_in_user_text_stays_inert_everywhere(page: Any, server: str, screenshot_dir: str):
