@@ -47,15 +47,17 @@ _HOUSE = re.compile(  # "at number 12", "from no. 3a", "by number 3 and 4"
 # A word that may be a name: letters of any script first, then letters, digits, "-" or an
 # apostrophe that does not start a possessive "'s" (that stays: "[name]'s dog").
 _WORD = r"[^\W\d_](?:[\w-]|['’](?!s\b))*"
+# A name: a word, then perhaps a second one (kept if it turns out not to be a name).
+_NAMES = r"(?P<first>" + _WORD + r")(?P<rest>\s+(?P<second>" + _WORD + r"))?"
 # Titles as people write them before a name; "miss" and "pc" only capitalised ("I miss Tesco",
 # "my pc Windows"), and a "Dr" after a capitalised word is a street ("Acacia Dr Tuesday").
 _TITLED = re.compile(
-    r"\b(Mr|Mrs|Ms|Mx|Miss|Dr|PC|PCSO|Cllr|Councillor|mr|mrs|ms|dr|cllr|MR|MRS|MS|DR|CLLR)\b"
-    r"\.?\s+((?:[A-Z]\.\s*)*)(" + _WORD + r")(\s+(" + _WORD + r"))?"
+    r"\b(?P<title>Mr|Mrs|Ms|Mx|Miss|Dr|PC|PCSO|Cllr|Councillor|mr|mrs|ms|dr|cllr|MR|MRS|MS|DR|CLLR)\b"
+    r"\.?\s+(?:[A-Z]\.\s*)*" + _NAMES
 )
 _INTRODUCED = re.compile(
-    r"\b((?i:my name is|my name['’]s|i['’]m called|i am called|call me|ask for))\s+"
-    r"(" + _WORD + r")(\s+(" + _WORD + r"))?"
+    r"\b(?P<lead>(?i:my name is|my name['’]s|i['’]m called|i am called|call me|ask for))\s+"
+    + _NAMES
 )
 _NOT_NAMES = frozenset(
     "i monday tuesday wednesday thursday friday saturday sunday january february march april "
@@ -97,22 +99,22 @@ def _is_name(word: str | None) -> bool:
     )
 
 
-def _named(match: re.Match[str], first: int, second: int, lead: str) -> str:
+def _named(match: re.Match[str], lead: str = "") -> str:
     """Return ``lead`` and ``[name]`` for a matched name, keeping a second word that is not one."""
-    if not _is_name(match.group(first)):
+    if not _is_name(match["first"]):
         return match.group(0)
-    rest = match.group(second - 1) or ""  # the space and the second word, if they are not a name
-    return lead + "[name]" + ("" if _is_name(match.group(second)) else rest)
+    rest = "" if _is_name(match["second"]) else match["rest"] or ""
+    return lead + "[name]" + rest
 
 
 def _titled(match: re.Match[str]) -> str:
-    if match.group(1) in ("Dr", "dr", "DR") and _street_dr(match.string, match.start()):
+    if match["title"] in ("Dr", "dr", "DR") and _street_dr(match.string, match.start()):
         return match.group(0)
-    return _named(match, 3, 5, "")
+    return _named(match)
 
 
 def _introduced(match: re.Match[str]) -> str:
-    return _named(match, 2, 4, match.group(1) + " ")
+    return _named(match, match["lead"] + " ")
 
 
 def _street_dr(text: str, start: int) -> bool:
