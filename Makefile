@@ -18,7 +18,7 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP) ## Start a server and an enrolled collector on embedded defaults (Ctrl-C stops)
-	$(PY) -m server.devrun --dir $(RUN_DIR)
+	$(PY) -m server.cli.devrun --dir $(RUN_DIR)
 
 test: $(STAMP) ## Lint, then run the whole test suite (PostgreSQL too if DOORSTEP_TEST_DATABASE_URL is set)
 	$(VENV)/bin/ruff check .

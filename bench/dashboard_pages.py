@@ -22,11 +22,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from server import create_app  # noqa: E402
-from server.accounts import create_user  # noqa: E402
+from server.accounts.users import create_user  # noqa: E402
+from server.catalogue.deployment import upsert_areas  # noqa: E402
+from server.catalogue.surveys import add_survey  # noqa: E402
 from server.db import db  # noqa: E402
-from server.deployment import upsert_areas  # noqa: E402
-from server.ingest import ingest_batch  # noqa: E402
-from server.surveys import add_survey  # noqa: E402
+from server.intake.ingest import ingest_batch  # noqa: E402
 from tests.server.test_web_data import WEB_SURVEY, csrf_of  # noqa: E402
 
 AREAS = [{"code": f"area-{i}", "name": f"Area {i}", "group": f"g{i % 2}"} for i in range(6)]

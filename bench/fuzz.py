@@ -27,9 +27,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from server import create_app  # noqa: E402
+from server.catalogue.deployment import upsert_areas  # noqa: E402
+from server.catalogue.surveys import add_survey  # noqa: E402
 from server.db import db  # noqa: E402
-from server.deployment import upsert_areas  # noqa: E402
-from server.surveys import add_survey  # noqa: E402
 from tests.fuzz.runner import Report, fuzz  # noqa: E402
 from tests.fuzz.test_server_fuzz import known, token_headers  # noqa: E402
 from tests.hostile.collector_targets import serve_collector  # noqa: E402

@@ -255,10 +255,10 @@ def prepare(
     and demo areas.
     """
     from server import create_app
+    from server.accounts.devices import create_code
+    from server.catalogue.deployment import init_deployment
     from server.cli import main as doorstep
     from server.db import db
-    from server.deployment import init_deployment
-    from server.enrollment import create_code
 
     if migrate:
         # The command itself, in this process: a subprocess only adds an interpreter start.

@@ -26,13 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text  # noqa: E402
 
 from server import create_app  # noqa: E402
-from server import ingest as ingest_mod  # noqa: E402
+from server.catalogue.deployment import upsert_areas  # noqa: E402
+from server.catalogue.surveys import add_survey  # noqa: E402
 from server.db import db  # noqa: E402
-from server.deployment import upsert_areas  # noqa: E402
-from server.merge import Period  # noqa: E402
-from server.merge_store import rebuild  # noqa: E402
-from server.priorities import ranked  # noqa: E402
-from server.surveys import add_survey  # noqa: E402
+from server.intake import ingest as ingest_mod  # noqa: E402
+from server.issues.aggregates import rebuild  # noqa: E402
+from server.issues.priorities import ranked  # noqa: E402
+from server.issues.ranking import Period  # noqa: E402
 
 CATEGORIES = [
     "speeding",

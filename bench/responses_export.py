@@ -26,9 +26,9 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from server import create_app  # noqa: E402
-from server.accounts import create_user  # noqa: E402
+from server.accounts.users import create_user  # noqa: E402
+from server.catalogue.deployment import upsert_areas  # noqa: E402
 from server.db import db  # noqa: E402
-from server.deployment import upsert_areas  # noqa: E402
 
 AREAS = [{"code": f"area-{i:02d}", "name": f"Area {i}", "group": "bench"} for i in range(20)]
 START = datetime(2025, 1, 1, tzinfo=UTC)

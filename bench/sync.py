@@ -11,7 +11,7 @@ Prints one table, all from the same run:
    (``--max-batch``), each from its own copy of the same filled store, each against its own
    fresh server; the default shape also with the other number of server processes (1 if
    ``--workers`` is not 1, else 2), for a same-run comparison;
-2. ingest: ``server.ingest.ingest_batch`` called directly with batches of 500 (validation,
+2. ingest: ``server.intake.ingest.ingest_batch`` called directly with batches of 500 (validation,
    content hashes, insert-on-conflict, merge hooks, commit per batch) on a fresh SQLite file;
 3. baseline: a raw SQLAlchemy Core ``INSERT`` of the very rows ingest stores, batches of 500,
    commit per batch, on another fresh SQLite file;
@@ -50,9 +50,9 @@ from validate import build  # noqa: E402  (bench/validate.py: realistic doorstep
 from collector.demo import demo_areas  # noqa: E402
 from collector.store import InvalidResponse, ResponseStore  # noqa: E402
 from server import create_app  # noqa: E402
+from server.catalogue.deployment import init_deployment  # noqa: E402
 from server.db import db  # noqa: E402
-from server.deployment import init_deployment  # noqa: E402
-from server.ingest import ingest_batch  # noqa: E402
+from server.intake.ingest import ingest_batch  # noqa: E402
 from server.models import Response  # noqa: E402
 from sync.client import SyncClient  # noqa: E402
 from sync.engine import IN_FLIGHT, sync_store  # noqa: E402

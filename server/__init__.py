@@ -13,8 +13,8 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import settings
-from .priorities import weights_from
+from server import settings
+from server.issues.priorities import weights_from
 
 # Self-contained pages (the public notice, the printable agenda) carry their own <style>, so
 # they print offline; the CSP names each block by its hash instead of allowing inline style.
@@ -90,22 +90,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _configure(app, test_config)
 
-    from . import db as dbmod
-    from . import errors
-    from .migrate import migrate
+    from server import db as dbmod
+    from server import errors
+    from server.db.migrate import migrate
 
     dbmod.init_app(app)
     migrate.init_app(app, dbmod.db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     errors.register(app)
     _security_headers(app)
 
-    from .api import register_blueprints
+    from server.api import register_blueprints
 
     register_blueprints(app)
-    from .api.priorities import register as register_merge  # merge, meetings, reach, public
+    from server.api.priorities import register as register_merge  # merge, meetings, reach, public
 
     register_merge(app)
-    from .web import register as register_web  # the coordinator dashboard
+    from server.web import register as register_web  # the coordinator dashboard
 
     register_web(app)
     hops = app.config["PROXY_HOPS"]

@@ -9,12 +9,12 @@ from typing import ParamSpec, TypeVar
 from flask import g, request, session
 from sqlalchemy import select
 
-from . import clock
-from .accounts import session_epoch, user_for_token
-from .db import db
-from .enrollment import device_for_token
-from .exceptions import Forbidden, InvalidToken, NotFound
-from .models import Area, Device, Group, User
+from server import clock
+from server.accounts.devices import device_for_token
+from server.accounts.users import session_epoch, user_for_token
+from server.db import db
+from server.exceptions import Forbidden, InvalidToken, NotFound
+from server.models import Area, Device, Group, User
 
 P = ParamSpec("P")
 R = TypeVar("R")

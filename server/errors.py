@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import exceptions as exc
+from server import exceptions as exc
 
 
 class ErrorCode(StrEnum):

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from .exceptions import CursorExpired, InvalidInput
-from .models import Area, ChangeLog, Issue, ServerState, SurveyVersion
+from server.exceptions import CursorExpired, InvalidInput
+from server.models import Area, ChangeLog, Issue, ServerState, SurveyVersion
 
 KINDS = ("survey", "area", "issue")
 FLOOR_KEY = "change_log_floor"

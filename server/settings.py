@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .merge import Weights
+from server.issues.ranking import Weights
 
 # The score's defaults live with the formula; the settings table only names them.
 _SCORE = Weights()

@@ -27,7 +27,7 @@ def _port_in_use(port: int) -> bool:
 def test_make_run_serves_an_enrolled_collector_and_stops_both(tmp_path: Path) -> None:
     server_port, collector_port = _free_port(), _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.devrun", "--dir", str(tmp_path / "var"),
+        [sys.executable, "-m", "server.cli.devrun", "--dir", str(tmp_path / "var"),
          "--server-port", str(server_port), "--collector-port", str(collector_port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

@@ -19,7 +19,7 @@ class IdConverter(IntegerConverter):
 
 def register_blueprints(app: Flask) -> None:
     """Register every API blueprint on the app (after bounding ``<int:>`` for every route)."""
-    from . import areas, devices, health, openapi, sync
+    from server.api import areas, devices, health, openapi, sync
 
     # Before any rule is added, so the dashboard's <int:> routes are bounded too.
     app.url_map.converters["int"] = IdConverter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..auth import current_user, roles_required, visible_areas
+from server.auth import current_user, roles_required, visible_areas
 
 bp = Blueprint("areas", __name__, url_prefix="/api/v1")
 

@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 from flask import current_app, request
 
 from collector.json_text import loads, parse
-
-from ..errors import ApiError, ErrorCode
+from server.errors import ApiError, ErrorCode
 
 T = TypeVar("T")
 

@@ -7,14 +7,14 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
 
+from server import clock
+from server.accounts import throttle
+from server.accounts.devices import enroll
+from server.api.body import json_body
+from server.db import db
+from server.errors import error_response, status_for
+from server.exceptions import DoorstepError, InvalidInput, TooManyAttempts
 from sync.wire import EnrollRequestSchema, EnrollResponseSchema
-
-from .. import clock, throttle
-from ..db import db
-from ..enrollment import enroll
-from ..errors import error_response, status_for
-from ..exceptions import DoorstepError, InvalidInput, TooManyAttempts
-from .body import json_body
 
 bp = Blueprint("devices", __name__, url_prefix="/api/v1/devices")
 KIND = "enroll-address"

@@ -10,15 +10,13 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from survey_schemas import default_taxonomy
-
-from ..agenda import build_agenda
-from ..agenda_render import FORMATS, render
-from ..auth import area_for, current_user, group_for, roles_required
-from ..clock import now
-from ..db import db
-from ..exceptions import Forbidden, InvalidInput
-from ..meetings import (
+from server.api.priorities import DAYS, load_body, load_query
+from server.auth import area_for, current_user, group_for, roles_required
+from server.clock import now
+from server.db import db
+from server.exceptions import Forbidden, InvalidInput
+from server.issues.priorities import weights_from
+from server.meetings.accountability import (
     add_action,
     agree,
     meeting_on,
@@ -28,10 +26,11 @@ from ..meetings import (
     tracked,
     visible_issue,
 )
-from ..models import Issue
-from ..models.meetings import Meeting
-from ..priorities import weights_from
-from .priorities import DAYS, load_body, load_query
+from server.meetings.agenda import build_agenda
+from server.meetings.agenda_render import FORMATS, render
+from server.models import Issue
+from server.models.meetings import Meeting
+from survey_schemas import default_taxonomy
 
 bp = Blueprint("meetings", __name__, url_prefix="/api/v1")
 TEXT = validate.Length(max=2000)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from ..openapi_doc import build_document
+from server.api.openapi_doc import build_document
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 

@@ -8,15 +8,14 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from server.api.body import json_body
+from server.auth import area_for, current_user, roles_required
+from server.clock import now
+from server.db import db
+from server.exceptions import InvalidInput
+from server.issues.priorities import priorities_doc, weights_from
+from server.issues.ranking import Period
 from survey_schemas import METHODS
-
-from ..auth import area_for, current_user, roles_required
-from ..clock import now
-from ..db import db
-from ..exceptions import InvalidInput
-from ..merge import Period
-from ..priorities import priorities_doc, weights_from
-from .body import json_body
 
 bp = Blueprint("priorities", __name__, url_prefix="/api/v1")
 DEFAULT_DAYS = 90
@@ -83,8 +82,9 @@ def area_priorities(code: str) -> dict[str, Any]:
 
 def register(app: Flask) -> None:
     """Register the merge, triage, meetings, reach and public blueprints on the app."""
-    from .. import public, reach_api
-    from . import meetings, responses, triage
+    from server.api import meetings, responses, triage
+    from server.api import reach as reach_api
+    from server.meetings import public
 
     for module in (responses, triage, meetings, reach_api, public):
         app.register_blueprint(module.bp)

@@ -16,16 +16,15 @@ from flask import Blueprint, Response, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, or_, select
 
+from server.api.priorities import load_query
+from server.auth import area_for, current_user, roles_required, visible_areas
+from server.catalogue.surveys import registry_for
+from server.db import db
+from server.exceptions import InvalidInput
+from server.issues.formats import csv_text
+from server.issues.scrub import scrub
+from server.models import Response as Stored
 from survey_schemas import Survey, SurveyRegistry
-
-from ..auth import area_for, current_user, roles_required, visible_areas
-from ..db import db
-from ..exceptions import InvalidInput
-from ..models import Response as Stored
-from ..priorities_format import csv_text
-from ..scrub import scrub
-from ..surveys import registry_for
-from .priorities import load_query
 
 bp = Blueprint("responses", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 1000

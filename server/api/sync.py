@@ -8,16 +8,15 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 
+from server import clock
+from server.api.body import json_body_marked
+from server.auth import current_device, device_area_codes, device_required
+from server.db import db
+from server.errors import ApiError, ErrorCode
+from server.exceptions import InvalidInput
+from server.feed import pull_page
+from server.intake.ingest import ingest_batch
 from sync.wire import PullQuerySchema, PullResponseSchema, PushRequestSchema
-
-from .. import clock
-from ..auth import current_device, device_area_codes, device_required
-from ..db import db
-from ..errors import ApiError, ErrorCode
-from ..exceptions import InvalidInput
-from ..feed import pull_page
-from ..ingest import ingest_batch
-from .body import json_body_marked
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 

@@ -7,13 +7,12 @@ from typing import Any
 from flask import Blueprint, request
 from marshmallow import Schema, fields, validate
 
+from server.api.priorities import load_body, load_query
+from server.auth import area_for, current_user, roles_required, visible_areas
+from server.clock import now
+from server.db import db
+from server.issues.triage import decide, item_in, pending_count, queue
 from survey_schemas import default_taxonomy
-
-from ..auth import area_for, current_user, roles_required, visible_areas
-from ..clock import now
-from ..db import db
-from ..triage import decide, item_in, pending_count, queue
-from .priorities import load_body, load_query
 
 bp = Blueprint("triage", __name__, url_prefix="/api/v1")
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .core import ApiToken, Area, Group, SurveyVersion, User, user_groups
-from .devices import Device, EnrollmentCode
-from .feed import ChangeLog, Issue, ServerState
-from .responses import PersonalDetail, Response, ResponseConflict
-from .sessions import SessionEpoch
-from .throttle import FailedAttempt
+from server.models.core import ApiToken, Area, Group, SurveyVersion, User, user_groups
+from server.models.devices import Device, EnrollmentCode
+from server.models.feed import ChangeLog, Issue, ServerState
+from server.models.responses import PersonalDetail, Response, ResponseConflict
+from server.models.sessions import SessionEpoch
+from server.models.throttle import FailedAttempt
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime, db, utcnow
-from .core import Group
+from server.db import UTCDateTime, db, utcnow
+from server.models.core import Group
 
 
 class Device(db.Model):

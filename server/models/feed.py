@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db, utcnow
+from server.db import UTCDateTime, db, utcnow
 
 ISSUE_STATUSES = ("open", "agreed", "in_progress", "resolved", "closed")
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db, utcnow
+from server.db import UTCDateTime, db, utcnow
 
 NOTE_KINDS = ("status", "action", "public")
 

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db, utcnow
-from .responses import Response
+from server.db import UTCDateTime, db, utcnow
+from server.models.responses import Response
 
 # Corrections are looked up by the response they replace, on every ingest and rebuild.
 Index("ix_responses_replaces", Response.replaces)

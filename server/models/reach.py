@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db
+from server.db import UTCDateTime, db
 
 
 class VisitSession(db.Model):

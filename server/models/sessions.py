@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from server.db import db
 
 
 class SessionEpoch(db.Model):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db
+from server.db import UTCDateTime, db
 
 
 class FailedAttempt(db.Model):

@@ -20,8 +20,8 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from ..errors import status_for
-from ..exceptions import DoorstepError, InvalidToken
+from server.errors import status_for
+from server.exceptions import DoorstepError, InvalidToken
 
 bp = Blueprint(
     "web",
@@ -88,7 +88,7 @@ def register(app: Flask) -> None:
 
 
 # Children are attached once, at import: a blueprint cannot change after its first registration.
-from . import areas, auth, csrf, devices, home, issues, meetings, reach, surveys, triage  # noqa: E402
+from server.web import areas, auth, csrf, devices, home, issues, meetings, reach, surveys, triage  # noqa: E402
 
 csrf.init(bp)
 auth.init(bp)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from server.auth import area_for
+from server.clock import now
+from server.db import db
+from server.issues.priorities import priorities_doc, weights_from
+from server.web import auth, charts
+from server.web.forms import period_filter
+from server.web.series import mentions_over_time, summary
 from survey_schemas import METHODS
-
-from ..auth import area_for
-from ..clock import now
-from ..db import db
-from ..priorities import priorities_doc, weights_from
-from . import auth, charts
-from .forms import period_filter
-from .series import mentions_over_time, summary
 
 bp = Blueprint("areas", __name__, url_prefix="/areas")
 

@@ -20,12 +20,13 @@ from flask import (
 )
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .. import clock, throttle
-from ..accounts import check_password, end_sessions, session_epoch
-from ..db import db
-from ..exceptions import Forbidden, TooManyAttempts
-from ..models import User
-from . import csrf
+from server import clock
+from server.accounts import throttle
+from server.accounts.users import check_password, end_sessions, session_epoch
+from server.db import db
+from server.exceptions import Forbidden, TooManyAttempts
+from server.models import User
+from server.web import csrf
 
 bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = frozenset({"web.auth.sign_in", "web.static"})

@@ -12,14 +12,14 @@ from markupsafe import Markup
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from ..auth import visible_group_ids, visible_groups
-from ..clock import now
-from ..db import db
-from ..enrollment import create_code, revoke_device
-from ..exceptions import NotFound
-from ..models import Device, User
-from . import auth
-from .forms import load_form
+from server.accounts.devices import create_code, revoke_device
+from server.auth import visible_group_ids, visible_groups
+from server.clock import now
+from server.db import db
+from server.exceptions import NotFound
+from server.models import Device, User
+from server.web import auth
+from server.web.forms import load_form
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 MANAGERS = ("admin", "coordinator")

@@ -8,11 +8,10 @@ from typing import Any
 
 from marshmallow import Schema
 
+from server.api.priorities import PeriodQuery, load_query, period_of
+from server.exceptions import InvalidInput
+from server.issues.ranking import Period
 from survey_schemas import default_taxonomy
-
-from ..api.priorities import PeriodQuery, load_query, period_of
-from ..exceptions import InvalidInput
-from ..merge import Period
 
 
 def flatten(details: Mapping[str, Any]) -> dict[str, str]:

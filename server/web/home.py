@@ -6,15 +6,15 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from ..auth import visible_areas
-from ..clock import now
-from ..db import db
-from ..meetings import active_issues, provider_issues, tracked
-from ..merge import default_period
-from ..models import Area
-from ..priorities import priorities_doc, weights_from
-from . import auth
-from .forms import category_label
+from server.auth import visible_areas
+from server.clock import now
+from server.db import db
+from server.issues.priorities import priorities_doc, weights_from
+from server.issues.ranking import default_period
+from server.meetings.accountability import active_issues, provider_issues, tracked
+from server.models import Area
+from server.web import auth
+from server.web.forms import category_label
 
 bp = Blueprint("home", __name__)
 TOP = 3

@@ -1,5 +1,8 @@
 """The issue page: history, status changes with notes, actions, owner, report-back date and
-the public "you said, we did" text with a preview. Changes go through ``server.meetings``."""
+the public "you said, we did" text with a preview.
+
+Changes go through ``server.meetings.accountability``.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,19 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from survey_schemas import default_taxonomy
-
-from ..api.meetings import (
+from server.api.meetings import (
     PROVIDER_STATUSES,
     ActionSchema,
     AgreeSchema,
     PublicSchema,
     StatusSchema,
 )
-from ..auth import area_for
-from ..clock import now
-from ..db import db
-from ..exceptions import DoorstepError, Forbidden, NotFound
-from ..meetings import (
+from server.auth import area_for
+from server.clock import now
+from server.db import db
+from server.exceptions import DoorstepError, Forbidden, NotFound
+from server.issues.ranking import Period
+from server.meetings.accountability import (
     TRANSITIONS,
     add_action,
     agree,
@@ -32,11 +34,11 @@ from ..meetings import (
     tracked,
     visible_issue,
 )
-from ..merge import Period
-from ..models import Area, Issue, User
-from . import auth, charts
-from .forms import category_label, flatten, load_form
-from .series import mentions_over_time, summary
+from server.models import Area, Issue, User
+from server.web import auth, charts
+from server.web.forms import category_label, flatten, load_form
+from server.web.series import mentions_over_time, summary
+from survey_schemas import default_taxonomy
 
 bp = Blueprint("issues", __name__, url_prefix="/areas/<code>/issues")
 HISTORY_DAYS = 364

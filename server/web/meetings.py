@@ -8,20 +8,19 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from server.api.meetings import AgendaQuery, AgreeSchema, MeetingSchema
+from server.auth import area_for, group_for, visible_groups
+from server.clock import now
+from server.db import db
+from server.exceptions import DoorstepError, NotFound
+from server.issues.priorities import weights_from
+from server.meetings.accountability import agree, meeting_on
+from server.meetings.agenda import build_agenda
+from server.models import Group
+from server.models.meetings import Meeting
+from server.web import auth
+from server.web.forms import category_label, category_options, flatten, load_form
 from survey_schemas import default_taxonomy
-
-from ..agenda import build_agenda
-from ..api.meetings import AgendaQuery, AgreeSchema, MeetingSchema
-from ..auth import area_for, group_for, visible_groups
-from ..clock import now
-from ..db import db
-from ..exceptions import DoorstepError, NotFound
-from ..meetings import agree, meeting_on
-from ..models import Group
-from ..models.meetings import Meeting
-from ..priorities import weights_from
-from . import auth
-from .forms import category_label, category_options, flatten, load_form
 
 bp = Blueprint("meetings", __name__)
 MANAGERS = ("admin", "coordinator")

@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
+from server.auth import area_for, visible_areas
+from server.clock import now
+from server.db import db
+from server.reach.ledger import ledger
+from server.web import auth, charts
+from server.web.forms import period_filter
 from survey_schemas import METHODS
-
-from ..auth import area_for, visible_areas
-from ..clock import now
-from ..db import db
-from ..reach import ledger
-from . import auth, charts
-from .forms import period_filter
 
 bp = Blueprint("reach", __name__, url_prefix="/reach")
 SERIES = ("doors", "contacts", "surveys")

@@ -17,16 +17,15 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from collector.json_text import loads
+from server.auth import visible_group_ids, visible_groups
+from server.catalogue.surveys import add_survey, check_ready, whose_survey
+from server.db import db
+from server.exceptions import AlreadyExists, Forbidden, InvalidInput, NotFound
+from server.models import SurveyVersion, User
+from server.web import auth
+from server.web.forms import load_form
 from survey_schemas.readiness import write_purpose
 from survey_schemas.xlsform import XLSFormError, convert_xlsform
-
-from ..auth import visible_group_ids, visible_groups
-from ..db import db
-from ..exceptions import AlreadyExists, Forbidden, InvalidInput, NotFound
-from ..models import SurveyVersion, User
-from ..surveys import add_survey, check_ready, whose_survey
-from . import auth
-from .forms import load_form
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 MANAGERS = ("admin", "coordinator")

@@ -7,14 +7,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from server.auth import area_for, visible_areas
+from server.clock import now
+from server.db import db
+from server.issues.triage import decide, item_in, pending_count, queue
+from server.web import auth
+from server.web.forms import category_label, category_options, load_form
 from survey_schemas import default_taxonomy
-
-from ..auth import area_for, visible_areas
-from ..clock import now
-from ..db import db
-from ..triage import decide, item_in, pending_count, queue
-from . import auth
-from .forms import category_label, category_options, load_form
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 LIMIT = 100

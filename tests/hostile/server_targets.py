@@ -18,11 +18,11 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
-from server.accounts import create_user
+from server.accounts.devices import create_code
+from server.accounts.users import create_user
+from server.catalogue.surveys import add_survey
 from server.db import db
-from server.enrollment import create_code
-from server.meetings import TRANSITIONS
-from server.surveys import add_survey
+from server.meetings.accountability import TRANSITIONS
 from tests.hostile.corpus import SLOT
 from tests.server.conftest import bearer, device_token
 from tests.server.test_web_data import WEB_SURVEY, answer

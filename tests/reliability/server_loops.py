@@ -238,10 +238,10 @@ def prepare_server(url: str, instance: str) -> str:
     from flask_migrate import upgrade
 
     from server import create_app
+    from server.accounts.devices import create_code
+    from server.catalogue.deployment import init_deployment
+    from server.catalogue.surveys import add_survey
     from server.db import db
-    from server.deployment import init_deployment
-    from server.enrollment import create_code
-    from server.surveys import add_survey
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": instance, "SECRET_KEY": "reliability"})
     with app.app_context():

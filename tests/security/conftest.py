@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from server import create_app
-from server.accounts import create_user
+from server.accounts.users import create_user
 from server.db import db
 from tests.server.conftest import (  # noqa: F401 (fixtures)
     Clock,

@@ -22,11 +22,11 @@ from flask.testing import FlaskClient
 
 from collector.app import close_app
 from collector.app import create_app as create_collector
-from server.accounts import create_user
+from server.accounts.users import create_user
+from server.catalogue.surveys import add_survey
 from server.cli import main
 from server.db import db
 from server.models import PersonalDetail
-from server.surveys import add_survey
 from survey_schemas.registry import bundled_dir
 from sync.client import SyncClient
 from sync.engine import sync_store

@@ -18,9 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from server.accounts import create_user
+from server.accounts.users import create_user
+from server.catalogue.deployment import upsert_areas
 from server.db import db
-from server.deployment import upsert_areas
 from server.models import ApiToken, Device
 from server.models.merge import TriageItem
 from tests.security.routes import requests_of

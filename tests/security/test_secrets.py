@@ -16,10 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
 
-from server import tokens
-from server.accounts import create_user
+from server.accounts import tokens
+from server.accounts.devices import create_code
+from server.accounts.users import create_user
 from server.db import db
-from server.enrollment import create_code
 from server.models import User
 from tests.server.conftest import bearer
 from tests.server.test_web_data import sign_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.accounts import end_sessions
+from server.accounts.users import end_sessions
 from server.db import db
 from server.models import User
 from tests.security.conftest import add_users

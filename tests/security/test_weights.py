@@ -10,8 +10,8 @@ from flask import Flask
 
 from server import create_app
 from server.cli import main
-from server.merge import Weights
-from server.priorities import weights_from
+from server.issues.priorities import weights_from
+from server.issues.ranking import Weights
 
 
 def start(tmp_path: Path, **config: object) -> Flask:

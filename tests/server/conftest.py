@@ -16,11 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server import create_app
-from server.accounts import create_user
+from server.accounts.devices import create_code, enroll
+from server.accounts.users import create_user
+from server.catalogue.deployment import upsert_areas
+from server.catalogue.surveys import add_survey
 from server.db import db
-from server.deployment import upsert_areas
-from server.enrollment import create_code, enroll
-from server.surveys import add_survey
 from tests.conftest import database_urls
 from tests.waitress_thread import WaitressThread
 

@@ -6,11 +6,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from server.accounts.tokens import hash_secret
 from server.auth import area_for
 from server.db import db
 from server.exceptions import NotFound
 from server.models import ApiToken, User
-from server.tokens import hash_secret
 
 from .conftest import bearer, user_token
 

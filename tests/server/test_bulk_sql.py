@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from server.bulk_sql import among, insert_new, write_rows, write_tables
 from server.db import db
+from server.db.bulk import among, insert_new, write_rows, write_tables
 from server.models import Response
 from server.models.merge import (
     EqualityDay,

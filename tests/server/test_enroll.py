@@ -9,10 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from server.accounts.devices import create_code
+from server.accounts.tokens import hash_secret
 from server.db import db
-from server.enrollment import create_code
 from server.models import Device
-from server.tokens import hash_secret
 
 from .conftest import Clock, bearer
 

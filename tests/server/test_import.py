@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
 
-from server.bundle_import import import_bundle
 from server.cli import main
 from server.db import db, utcnow
 from server.exceptions import InvalidInput
+from server.intake.bundles import import_bundle
 from server.models import Response
 from sync.bundle import write_bundle
 
@@ -86,7 +86,7 @@ def test_failure_part_way_rolls_back_the_whole_bundle(
         if len(calls) == 2:
             raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("server.ingest.ACCEPTED_HOOKS", [fail_on_second_batch])
+    monkeypatch.setattr("server.intake.ingest.ACCEPTED_HOOKS", [fail_on_second_batch])
     with app.app_context(), pytest.raises(RuntimeError):
         import_bundle(db.session, bundle, now=utcnow())
     assert calls == [500, 100]

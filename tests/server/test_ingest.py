@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from server.db import db, utcnow
-from server.ingest import ingest_batch
+from server.intake.ingest import ingest_batch
 from server.models import Device, Response, ResponseConflict
 
 from .conftest import device_token, make_response

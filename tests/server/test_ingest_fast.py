@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from server.bulk_sql import insert_many, write_rows
 from server.db import db
-from server.ingest import ingest_batch
+from server.db.bulk import insert_many, write_rows
+from server.intake.ingest import ingest_batch
 from server.models import Response
 from server.models.merge import MentionDay, TriageItem
 from sync.wire import PushResponseSchema

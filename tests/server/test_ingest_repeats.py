@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from server.db import db, utcnow
-from server.ingest import ingest_batch
+from server.intake.ingest import ingest_batch
 from server.models import Device, PersonalDetail, Response, ResponseConflict
 
 from .conftest import device_token, make_response

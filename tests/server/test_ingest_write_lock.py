@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from server.db import db, utcnow
-from server.ingest import ingest_batch
+from server.intake.ingest import ingest_batch
 from server.models import Response
 
 from .conftest import make_response
@@ -27,7 +27,7 @@ WORKER = """
 import json, sys
 from server import create_app
 from server.db import db, utcnow
-from server.ingest import ingest_batch
+from server.intake.ingest import ingest_batch
 app = create_app({"DATABASE_URL": sys.argv[1], "INSTANCE_PATH": sys.argv[2], "SECRET_KEY": "t"})
 items = json.load(open(sys.argv[3]))
 

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.accounts import create_user
+from server.accounts.users import create_user
 from server.db import db
-from server.meetings import is_overdue
+from server.meetings.accountability import is_overdue
 from tests.server.conftest import bearer, user_token
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from server.merge import (
+from server.issues.ranking import (
     Facts,
     Period,
     Row,
@@ -15,7 +15,7 @@ from server.merge import (
     rank_rows,
     response_facts,
 )
-from server.scrub import normalise, scrub
+from server.issues.scrub import normalise, scrub
 from survey_schemas import load_survey
 
 SURVEY = {

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.merge import Facts, FreeText, _equality_questions, _severity, response_facts
-from server.scrub import scrub
+from server.issues.ranking import Facts, FreeText, _equality_questions, _severity, response_facts
+from server.issues.scrub import scrub
 from survey_schemas import Survey, bundled_registry
 from survey_schemas.relevance import referenced_questions
 

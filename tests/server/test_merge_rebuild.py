@@ -11,9 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
+from server.catalogue.surveys import add_survey
 from server.db import db
-from server.ingest import ingest_batch
-from server.merge_store import norm_hash, rebuild
+from server.intake.ingest import ingest_batch
+from server.issues.aggregates import norm_hash, rebuild
+from server.issues.triage import decide
 from server.models import Issue, Response
 from server.models.merge import (
     EqualityDay,
@@ -25,8 +27,6 @@ from server.models.merge import (
     TriageItem,
     TriageRule,
 )
-from server.surveys import add_survey
-from server.triage import decide
 
 SURVEY: dict[str, Any] = {
     "id": "prop-survey",

@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from werkzeug import security
 
-from server import accounts
-from server.accounts import check_password, create_user
+from server.accounts import users as accounts
+from server.accounts.users import check_password, create_user
 from server.db import db
 
 

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from server.catalogue.deployment import upsert_areas
 from server.db import db
-from server.deployment import upsert_areas
 from server.feed import compact, record_change
 from server.models import Issue
 

@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from server.catalogue.surveys import add_survey
 from server.cli import main
 from server.db import db
 from server.models import PersonalDetail, Response
-from server.surveys import add_survey
 
 from .conftest import TEST_SURVEY, Clock, bearer, make_response
 

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from server.accounts.devices import revoke_device
 from server.db import db
-from server.enrollment import revoke_device
 from server.models import Device, PersonalDetail, Response, ResponseConflict
 
 from .conftest import bearer, device_token, make_response
@@ -217,7 +217,7 @@ def test_device_counts_and_last_sync_are_kept(app: Flask, client: FlaskClient) -
 def _add_consent_survey(app: Flask) -> None:
     """Add version 2 of the test survey, which asks consent and then a phone number."""
     with app.app_context():
-        from server.surveys import add_survey
+        from server.catalogue.surveys import add_survey
 
         from .conftest import TEST_SURVEY
 

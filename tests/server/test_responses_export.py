@@ -9,8 +9,8 @@ import json
 from flask import Flask
 from flask.testing import FlaskClient
 
+from server.catalogue.surveys import add_survey
 from server.db import db
-from server.surveys import add_survey
 
 from .conftest import TEST_SURVEY, bearer, make_response, user_token
 from .test_push import push

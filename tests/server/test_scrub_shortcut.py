@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server import scrub as s
+from server.issues import scrub as s
 
 
 def _every_pattern(text: str) -> str:

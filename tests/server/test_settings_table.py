@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 
 from server import create_app, settings
-from server.merge import Weights
-from server.priorities import weights_from
+from server.issues.priorities import weights_from
+from server.issues.ranking import Weights
 from tests.server.test_web_data import sign_in
 
 DOC = Path(__file__).parents[2] / "docs" / "server-dev.md"

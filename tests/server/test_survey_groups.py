@@ -15,14 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from server import surveys
-from server.accounts import create_user
-from server.bundle_import import import_bundle
+from server.accounts.users import create_user
+from server.catalogue import surveys
+from server.catalogue.surveys import add_survey
 from server.cli import main
 from server.db import db, utcnow
 from server.exceptions import Forbidden
+from server.intake.bundles import import_bundle
 from server.models import Group, SurveyVersion
-from server.surveys import add_survey
 from sync.bundle import write_bundle
 from tests.server.conftest import TEST_SURVEY, bearer, device_token, make_response
 from tests.server.test_web_data import PASSWORD, post_form, seed, sign_in

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from server.catalogue.surveys import add_survey
 from server.db import db
-from server.surveys import add_survey
 from tests.server.conftest import bearer, user_token
 
 FULL_SURVEY: dict[str, Any] = {

@@ -1,14 +1,14 @@
-"""``server.meetings.visible_issue``: the one rule the API and the dashboard share."""
+"""``visible_issue`` (server.meetings.accountability): the one rule the API and dashboard share."""
 
 from __future__ import annotations
 
 import pytest
 from flask import Flask
 
-from server.accounts import create_user
+from server.accounts.users import create_user
 from server.db import db
 from server.exceptions import NotFound
-from server.meetings import issue_for, visible_issue
+from server.meetings.accountability import issue_for, visible_issue
 
 # (name, role, group, provider) -> may see abbey's speeding issue owned by "Police"
 CASES = [

@@ -11,9 +11,9 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.accounts import create_user
+from server.accounts.users import create_user
+from server.catalogue.surveys import add_survey
 from server.db import db
-from server.surveys import add_survey
 from tests.server.conftest import TEST_SURVEY, bearer, device_token, make_response
 
 PASSWORD = "correct horse battery"

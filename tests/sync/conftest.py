@@ -13,8 +13,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from collector.store import ResponseStore
+from server.accounts.devices import create_code, revoke_device
 from server.db import db
-from server.enrollment import create_code, revoke_device
 from server.models import Response
 from sync.wire import content_hash
 from tests.server.conftest import (  # noqa: F401  (fixtures pytest finds by name)

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from server.catalogue.deployment import upsert_areas
+from server.catalogue.surveys import add_survey
 from server.db import db
-from server.deployment import upsert_areas
 from server.feed import FLOOR_KEY
 from server.models import ServerState
-from server.surveys import add_survey
 from sync.client import RetryPolicy, SyncClient
 from sync.engine import sync_store
 

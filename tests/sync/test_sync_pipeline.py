@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
+from server.catalogue.surveys import add_survey
 from server.db import db
-from server.surveys import add_survey
 from sync.client import RetryPolicy, SyncClient
 from sync.engine import sync_store
 from sync.errors import DeviceRevoked

@@ -10,8 +10,8 @@ import requests
 from flask import Flask
 
 from collector.store import ResponseStore
+from server.accounts.devices import create_code
 from server.db import db
-from server.enrollment import create_code
 from sync.client import RetryPolicy, SyncClient
 from sync.engine import sync_store
 from tests.server.conftest import bearer, user_token

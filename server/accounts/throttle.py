@@ -22,9 +22,9 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .exceptions import TooManyAttempts
-from .models.throttle import FailedAttempt
-from .tokens import hash_secret
+from server.accounts.tokens import hash_secret
+from server.exceptions import TooManyAttempts
+from server.models.throttle import FailedAttempt
 
 __all__ = ["Attempt", "Limit", "attempt"]
 log = logging.getLogger(__name__)

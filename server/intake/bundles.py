@@ -9,12 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.catalogue.surveys import finder_for
+from server.exceptions import InvalidInput
+from server.intake.ingest import Outcome, ingest_batch
+from server.models import Device
 from sync.bundle import BundleError, read_bundle
-
-from .exceptions import InvalidInput
-from .ingest import Outcome, ingest_batch
-from .models import Device
-from .surveys import finder_for
 
 BATCH = 500
 

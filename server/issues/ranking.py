@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from server.issues.scrub import scrub
 from survey_schemas import METHODS, Survey
 from survey_schemas.answers import per_survey
 from survey_schemas.relevance import referenced_questions
-
-from .scrub import scrub
 
 SEVERITY_SCALE = 100
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .exceptions import InvalidInput, NotFound
-from .merge_store import refresh
-from .models.merge import TriageItem, TriageRule
-from .scrub import normalise
+from server.exceptions import InvalidInput, NotFound
+from server.issues.aggregates import refresh
+from server.issues.scrub import normalise
+from server.models.merge import TriageItem, TriageRule
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .exceptions import InvalidInput, NotFound
-from .feed import record_change
-from .models import Area, Group, Issue, User
-from .models.meetings import IssueNote, IssuePlan, Meeting
+from server.exceptions import InvalidInput, NotFound
+from server.feed import record_change
+from server.models import Area, Group, Issue, User
+from server.models.meetings import IssueNote, IssuePlan, Meeting
 
 ACTIVE = ("agreed", "in_progress")
 TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -7,9 +7,8 @@ from typing import Any
 from flask import Flask
 
 from collector.openapi import build
+from server.api.spec import OPERATIONS, SECURITY_SCHEMES, converter
 from sync.wire import PROTOCOL_VERSION
-
-from .api_spec import OPERATIONS, SECURITY_SCHEMES, converter
 
 
 def build_document(app: Flask) -> dict[str, Any]:

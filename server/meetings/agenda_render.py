@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .priorities_format import csv_text
+from server.issues.formats import csv_text
 
 FORMATS = ("md", "html", "csv")
 

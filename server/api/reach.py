@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from .api.priorities import PeriodQuery, load_body, load_query, period_of
-from .auth import (
+from server.api.priorities import PeriodQuery, load_body, load_query, period_of
+from server.auth import (
     area_for,
     current_device,
     current_user,
@@ -15,9 +15,9 @@ from .auth import (
     device_required,
     roles_required,
 )
-from .clock import now
-from .db import db
-from .reach import ActivitySchema, ledger, reached, record_activity
+from server.clock import now
+from server.db import db
+from server.reach.ledger import ActivitySchema, ledger, reached, record_activity
 
 bp = Blueprint("reach", __name__, url_prefix="/api/v1")
 

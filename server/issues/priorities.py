@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from server.issues.ranking import Period, Priority, Tally, Weights, rank
+from server.models import Area, Issue
+from server.models.merge import MentionDay, MentionMonth, RespondentDay, RespondentMonth, TriageItem
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
-
-from .merge import Period, Priority, Tally, Weights, rank
-from .models import Area, Issue
-from .models.merge import MentionDay, MentionMonth, RespondentDay, RespondentMonth, TriageItem
 
 WEIGHT_SETTINGS = {
     "PRIORITY_WEIGHT_SHARE": "share",

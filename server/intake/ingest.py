@@ -23,12 +23,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from collector.json_text import text_problem
+from server.catalogue.surveys import Find, finder_for
+from server.db.bulk import among, insert_new, write_rows
+from server.models import Area, Device, PersonalDetail, Response, ResponseConflict
 from survey_schemas import check_response
 from sync.wire import RESPONSE_FIELDS, content_hash, wire_content
-
-from .bulk_sql import among, insert_new, write_rows
-from .models import Area, Device, PersonalDetail, Response, ResponseConflict
-from .surveys import Find, finder_for
 
 AcceptedHook = Callable[[Session, list[dict[str, Any]]], None]
 

@@ -12,16 +12,15 @@ from typing import Any
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
+from server.clock import now
+from server.db import db
+from server.exceptions import NotFound
+from server.issues.priorities import priorities_doc
+from server.issues.ranking import default_period
+from server.meetings.accountability import tracked
+from server.models import Area, Issue
+from server.reach.ledger import SUPPRESS_UNDER, suppressed
 from survey_schemas import default_taxonomy
-
-from .clock import now
-from .db import db
-from .exceptions import NotFound
-from .meetings import tracked
-from .merge import default_period
-from .models import Area, Issue
-from .priorities import priorities_doc
-from .reach import SUPPRESS_UNDER, suppressed
 
 bp = Blueprint("public", __name__)
 TOP = 5

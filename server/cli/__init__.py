@@ -13,11 +13,10 @@ import click
 from flask import Flask
 
 from collector.cli import collector
+from server.cli.reports import register as register_reports
+from server.exceptions import DoorstepError
 from survey_schemas.cli import survey
 from sync.cli import register_collector_commands
-
-from .exceptions import DoorstepError
-from .reports_cli import register as register_reports
 
 
 class Config:
@@ -29,7 +28,7 @@ class Config:
 
     def app(self, **extra: Any) -> Flask:
         """Create the app with the command's settings on top of env and instance settings."""
-        from . import create_app
+        from server import create_app
 
         config: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
         if self.database_url:
@@ -44,7 +43,7 @@ class Config:
     @contextmanager
     def context(self, **extra: Any) -> Iterator[Flask]:
         """Yield the app inside its app context; close its database connections after."""
-        from .db import db
+        from server.db import db
 
         app = self.app(**extra)
         with app.app_context():
@@ -109,8 +108,8 @@ def init(config: Config, areas_csv: str | None, demo: bool, as_json: bool) -> No
     """Create or upgrade the database, load the bundled surveys and the areas (safe to rerun)."""
     from flask_migrate import upgrade
 
-    from .db import db
-    from .deployment import init_deployment
+    from server.catalogue.deployment import init_deployment
+    from server.db import db
 
     with config.context(), domain_errors():
         upgrade()
@@ -142,9 +141,9 @@ def add_survey_command(config: Config, path: str, group: str | None, as_json: bo
     A survey whose purpose is still an XLSForm import's placeholder is refused. A new version
     stays with its survey's group.
     """
-    from .db import db
-    from .deployment import load_definition
-    from .surveys import add_survey, check_ready, whose_survey
+    from server.catalogue.deployment import load_definition
+    from server.catalogue.surveys import add_survey, check_ready, whose_survey
+    from server.db import db
 
     with config.context(), domain_errors():
         definition = load_definition(path)
@@ -181,7 +180,7 @@ def serve(
     config: Config, host: str | None, port: int | None, threads: int | None, workers: int | None
 ) -> None:
     """Serve the API: waitress in one process, or gunicorn with --workers above 1."""
-    from .serving import serve as serve_app
+    from server.cli.serving import serve as serve_app
 
     app = config.app(HOST=host, PORT=port, THREADS=threads, WORKERS=workers)
     cfg = app.config
@@ -214,8 +213,8 @@ def create_user_command(
     as_json: bool,
 ) -> None:
     """Create a user and print their API token (shown only this once)."""
-    from .accounts import create_user
-    from .db import db
+    from server.accounts.users import create_user
+    from server.db import db
 
     with config.context(), domain_errors():
         user, token = create_user(
@@ -242,8 +241,8 @@ def enroll_code(
     config: Config, label: str | None, group: str | None, ttl: int | None, as_json: bool
 ) -> None:
     """Make a single-use, expiring code that enrolls one device."""
-    from .db import db, utcnow
-    from .enrollment import create_code
+    from server.accounts.devices import create_code
+    from server.db import db, utcnow
 
     with config.context(ENROLL_CODE_TTL=ttl) as app, domain_errors():
         code, expires = create_code(
@@ -264,8 +263,8 @@ def enroll_code(
 @pass_config
 def revoke_device_command(config: Config, device_id: str, as_json: bool) -> None:
     """Revoke a device: its token gets 401 from now on; its responses stay."""
-    from .db import db, utcnow
-    from .enrollment import revoke_device
+    from server.accounts.devices import revoke_device
+    from server.db import db, utcnow
 
     with config.context(), domain_errors():
         device = revoke_device(db.session, device_id, now=utcnow())
@@ -280,8 +279,8 @@ def revoke_device_command(config: Config, device_id: str, as_json: bool) -> None
 @pass_config
 def import_command(config: Config, file: str, as_json: bool) -> None:
     """Import an offline bundle: same outcomes as push; a damaged bundle changes nothing."""
-    from .bundle_import import import_bundle
-    from .db import db, utcnow
+    from server.db import db, utcnow
+    from server.intake.bundles import import_bundle
 
     with config.context() as app, domain_errors():
         days = app.config["PERSONAL_RETENTION_DAYS"]
@@ -303,8 +302,8 @@ def import_command(config: Config, file: str, as_json: bool) -> None:
 @pass_config
 def purge_personal(config: Config, as_json: bool) -> None:
     """Delete consented contact details past their retention (PERSONAL_RETENTION_DAYS)."""
-    from .db import db, utcnow
-    from .retention import purge_expired_personal
+    from server.db import db, utcnow
+    from server.intake.retention import purge_expired_personal
 
     with config.context() as app, domain_errors():
         days = app.config["PERSONAL_RETENTION_DAYS"]

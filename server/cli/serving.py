@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from .db import db
+from server.db import db
 
 # Seconds a stopping server gives requests in flight (a push of 1,000 takes well under this).
 GRACEFUL_SECONDS = 20

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.orm import Session
 
-from .models import PersonalDetail, Response
+from server.models import PersonalDetail, Response
 
 __all__ = ["purge_expired_personal"]
 

@@ -16,11 +16,10 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.issues.ranking import Period, day_of
+from server.models.merge import EqualityDay, RespondentDay
+from server.models.reach import DoorVisit, VisitSession
 from survey_schemas import METHODS
-
-from .merge import Period, day_of
-from .models.merge import EqualityDay, RespondentDay
-from .models.reach import DoorVisit, VisitSession
 
 OUTCOMES = ("no_answer", "refused", "come_back", "surveyed")
 CONTACTS = ("refused", "come_back", "surveyed")

@@ -14,6 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.accounts.users import get_group
+from server.exceptions import AlreadyExists, Forbidden, InvalidInput
+from server.feed import hold_feed_lock, record_change
+from server.models import Group, SurveyVersion
 from survey_schemas import (
     Survey,
     SurveyError,
@@ -24,11 +28,6 @@ from survey_schemas import (
     load_survey_file,
 )
 from survey_schemas.readiness import unready_problems
-
-from .accounts import get_group
-from .exceptions import AlreadyExists, Forbidden, InvalidInput
-from .feed import hold_feed_lock, record_change
-from .models import Group, SurveyVersion
 
 Find = Callable[[Any, Any], Survey | None]
 Owners = dict[tuple[str, int], int]

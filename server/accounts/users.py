@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .exceptions import AlreadyExists, InvalidInput, InvalidToken, NotFound
-from .models import ApiToken, Group, SessionEpoch, User
-from .models.core import ROLES
-from .tokens import hash_secret, matches, new_token
+from server.accounts.tokens import hash_secret, matches, new_token
+from server.exceptions import AlreadyExists, InvalidInput, InvalidToken, NotFound
+from server.models import ApiToken, Group, SessionEpoch, User
+from server.models.core import ROLES
 
 
 def get_group(session: Session, code: str) -> Group:

@@ -10,21 +10,20 @@ from datetime import date
 import click
 from sqlalchemy import func, select
 
+from server.exceptions import DoorstepError
 from survey_schemas import METHODS, default_taxonomy
-
-from .exceptions import DoorstepError
 
 
 @contextmanager
 def _app() -> Iterator[object]:
     """Yield inside an app context built from ``DOORSTEP_*`` settings; domain errors exit 1."""
-    from . import create_app
+    from server import create_app
 
     # the server group's options (--database-url, --instance) ride on the click context
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_object(object) if ctx else None
     app = obj.app() if hasattr(obj, "app") else create_app()  # type: ignore[union-attr]
-    from .db import db
+    from server.db import db
 
     with app.app_context():
         try:
@@ -47,7 +46,7 @@ def _day(value: str | None) -> date | None:
 
 
 def _today(app: object) -> date:
-    from .clock import now
+    from server.clock import now
 
     return now().date()
 
@@ -68,12 +67,12 @@ def priorities_cmd(
     area: str, since: str | None, until: str | None, method: str | None, fmt: str
 ) -> None:
     """Print an area's ranked issues (the same figures as the API)."""
-    from .api.priorities import DEFAULT_DAYS
-    from .db import db
-    from .merge import Period
-    from .models import Area
-    from .priorities import priorities_doc, weights_from
-    from .priorities_format import format_priorities
+    from server.api.priorities import DEFAULT_DAYS
+    from server.db import db
+    from server.issues.formats import format_priorities
+    from server.issues.priorities import priorities_doc, weights_from
+    from server.issues.ranking import Period
+    from server.models import Area
 
     with _app() as app:
         row = db.session.scalar(select(Area).where(Area.code == area))
@@ -96,11 +95,11 @@ def priorities_cmd(
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
 def agenda_cmd(group: str, on: str | None, fmt: str, out: str | None) -> None:
     """Generate a meeting agenda in the ward-panel order (overdue priorities first)."""
-    from .agenda import build_agenda
-    from .agenda_render import render
-    from .db import db
-    from .models import Group
-    from .priorities import weights_from
+    from server.db import db
+    from server.issues.priorities import weights_from
+    from server.meetings.agenda import build_agenda
+    from server.meetings.agenda_render import render
+    from server.models import Group
 
     with _app() as app:
         g = db.session.scalar(select(Group).where(Group.code == group))
@@ -124,9 +123,9 @@ def rebuild_cmd(as_json: bool) -> None:
     """Recompute the merge aggregates and triage queue from the stored responses."""
     from tqdm import tqdm
 
-    from .db import db
-    from .merge_store import rebuild
-    from .models import Response
+    from server.db import db
+    from server.issues.aggregates import rebuild
+    from server.models import Response
 
     with _app():
         total = db.session.scalar(select(func.count()).select_from(Response)) or 0
@@ -150,9 +149,9 @@ def agree_cmd(
     area: str, category: str, owner: str, report_back: str, on: str | None, note: str
 ) -> None:
     """Record an agreed priority with its owner and report-back date."""
-    from .db import db
-    from .meetings import agree, meeting_on
-    from .models import Area
+    from server.db import db
+    from server.meetings.accountability import agree, meeting_on
+    from server.models import Area
 
     with _app() as app:
         row = db.session.scalar(select(Area).where(Area.code == area))
@@ -187,9 +186,9 @@ def status_cmd(
     issue_id: int, status: str, note: str, on: str | None, report_back: str | None
 ) -> None:
     """Move an issue to a new status with a dated note."""
-    from .db import db
-    from .meetings import set_status
-    from .models import Issue
+    from server.db import db
+    from server.meetings.accountability import set_status
+    from server.models import Issue
 
     with _app() as app:
         issue = db.session.get(Issue, issue_id)
@@ -213,9 +212,9 @@ def status_cmd(
 @click.option("--date", "on", help="Day of the action (YYYY-MM-DD).")
 def action_cmd(issue_id: int, text: str, on: str | None) -> None:
     """Log a dated action on an issue."""
-    from .db import db
-    from .meetings import add_action
-    from .models import Issue
+    from server.db import db
+    from server.meetings.accountability import add_action
+    from server.models import Issue
 
     with _app() as app:
         issue = db.session.get(Issue, issue_id)

@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from survey_schemas import Survey
-
-from .bulk_sql import Write, among, write_tables
-from .ingest import on_accepted
-from .merge import Facts, day_of, response_facts
-from .models import Response
-from .models.merge import (
+from server.catalogue.surveys import registry_for
+from server.db.bulk import Write, among, write_tables
+from server.intake.ingest import on_accepted
+from server.issues.ranking import Facts, day_of, response_facts
+from server.issues.scrub import normalise
+from server.models import Response
+from server.models.merge import (
     EqualityDay,
     MentionDay,
     MentionMonth,
@@ -36,8 +36,7 @@ from .models.merge import (
     TriageItem,
     TriageRule,
 )
-from .scrub import normalise
-from .surveys import registry_for
+from survey_schemas import Survey
 
 Lookup = Callable[[str, int], Survey | None]
 REBUILD_FLUSH = 50_000  # aggregate keys held in memory before a rebuild writes them

@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .accounts import get_group
-from .exceptions import (
+from server.accounts.tokens import hash_secret, matches, new_code, new_token, normalise_code
+from server.accounts.users import get_group
+from server.exceptions import (
     EnrollmentExpired,
     EnrollmentInvalid,
     EnrollmentUsed,
     InvalidToken,
     NotFound,
 )
-from .models import Device, EnrollmentCode
-from .tokens import hash_secret, matches, new_code, new_token, normalise_code
+from server.models import Device, EnrollmentCode
 
 
 def create_code(

@@ -7,16 +7,22 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.issues.priorities import priorities_doc
+from server.issues.ranking import Period, Weights, default_period
+from server.meetings.accountability import (
+    ACTIVE,
+    MAX_SHORTLIST,
+    active_issues,
+    last_meeting,
+    meeting_on,
+    tracked,
+)
+from server.meetings.agenda_render import Agenda, AreaResults, Candidate, StatusItem
+from server.models import Area, Group
+from server.models.meetings import IssueNote
+from server.models.merge import EqualityDay
+from server.reach.ledger import SUPPRESS_UNDER
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
-
-from .agenda_render import Agenda, AreaResults, Candidate, StatusItem
-from .meetings import ACTIVE, MAX_SHORTLIST, active_issues, last_meeting, meeting_on, tracked
-from .merge import Period, Weights, default_period
-from .models import Area, Group
-from .models.meetings import IssueNote
-from .models.merge import EqualityDay
-from .priorities import priorities_doc
-from .reach import SUPPRESS_UNDER
 
 TOP_CANDIDATES = 5
 THIN_METHOD = 5

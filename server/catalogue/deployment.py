@@ -12,11 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.demo import demo_areas
-
-from .exceptions import InvalidInput
-from .feed import record_change
-from .models import Area, Group
-from .surveys import add_bundled_surveys
+from server.catalogue.surveys import add_bundled_surveys
+from server.exceptions import InvalidInput
+from server.feed import record_change
+from server.models import Area, Group
 
 REQUIRED_COLUMNS = ("code", "name", "group")
 

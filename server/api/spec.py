@@ -12,10 +12,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from collector.openapi import Converter, Op
-from survey_schemas import ResponseSchema
-from sync import wire
-
-from .api.meetings import (
+from server.api.meetings import (
     ActionSchema,
     AgendaQuery,
     AgreeSchema,
@@ -23,10 +20,12 @@ from .api.meetings import (
     PublicSchema,
     StatusSchema,
 )
-from .api.priorities import PeriodQuery
-from .api.responses import ResponsesQuery
-from .api.triage import DecisionSchema, QueueQuery
-from .reach import ActivitySchema
+from server.api.priorities import PeriodQuery
+from server.api.responses import ResponsesQuery
+from server.api.triage import DecisionSchema, QueueQuery
+from server.reach.ledger import ActivitySchema
+from survey_schemas import ResponseSchema
+from sync import wire
 
 DEVICE, USER, NONE = "deviceToken", "apiToken", "none"
 # Every route behind a token can answer these; each operation adds its own.
