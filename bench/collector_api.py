@@ -28,7 +28,7 @@ import waitress
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from collector.app import close_app, create_app  # noqa: E402
-from collector.storage import open_database  # noqa: E402
+from collector.storage.durable import open_database  # noqa: E402
 
 SAMPLES = 200
 SIZES = (1_000, 10_000)
@@ -83,7 +83,7 @@ def timed(fn: Any, n: int = SAMPLES) -> list[float]:
 OPEN_SIZE = 50_000
 OPEN_CODE = """
 import re, sys, time
-from collector.storage import open_database
+from collector.storage.durable import open_database
 from collector.store import ResponseStore
 start = time.perf_counter()
 opened = ResponseStore(sys.argv[2]) if sys.argv[1] == "store" else open_database(sys.argv[2])

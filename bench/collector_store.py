@@ -30,7 +30,7 @@ from tinydb import TinyDB
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from collector.storage import open_database  # noqa: E402
+from collector.storage.durable import open_database  # noqa: E402
 
 LEVELS = [1_000, 10_000, 50_000]
 JSON_LEVELS = [1_000, 10_000]
@@ -44,7 +44,7 @@ WORDS = (
 OPEN_PROBE = """
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
-from collector.storage import open_database
+from collector.storage.durable import open_database
 def peak_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):

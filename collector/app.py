@@ -12,8 +12,8 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from .settings import SETTINGS, Settings
-from .store import ResponseStore
+from collector.settings import SETTINGS, Settings
+from collector.store import ResponseStore
 
 __all__ = ["CollectorFlask", "close_app", "create_app", "get_settings", "get_store"]
 
@@ -49,7 +49,7 @@ class CollectorFlask(Flask):
     def handle_http_exception(self, e: HTTPException) -> Any:
         """Answer API errors in JSON, whatever HTML error pages the web app registers."""
         if request.path.startswith("/api/") and e.code is not None:
-            from .api import http_error
+            from collector.api import http_error
 
             return http_error(e)
         return super().handle_http_exception(e)
@@ -58,7 +58,7 @@ class CollectorFlask(Flask):
         """Answer an unexpected API failure with the JSON error body (after logging it)."""
         if request.path.startswith("/api/") and not self.config.get("PROPAGATE_EXCEPTIONS"):
             self.log_exception(sys.exc_info())
-            from .api import http_error
+            from collector.api import http_error
 
             return http_error(InternalServerError())
         return super().handle_exception(e)
@@ -88,7 +88,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> CollectorF
     app.extensions["doorstep_store"] = ResponseStore(settings.data)
     app.extensions["doorstep_stopping"] = threading.Event()
 
-    from . import api
+    from collector import api
 
     app.register_blueprint(api.bp)
     app.after_request(_security_headers)
@@ -108,7 +108,7 @@ def _register_web(app: Flask) -> None:
     spec = importlib.util.find_spec("collector.web")
     if spec is None or spec.origin is None:  # absent, or a bare folder (namespace package)
         return
-    from . import web
+    from collector import web
 
     register = getattr(web, "register", None)
     if register is not None:

@@ -24,13 +24,13 @@ from typing import Any
 import click
 import waitress
 
-from . import hooks
-from .app import close_app, create_app
-from .bundle import BundleError, read_bundle, write_bundle
-from .lock import DataDirLock, StoreLocked
-from .settings import SETTINGS, Settings, setting_options
-from .storage import StorageError
-from .store import ResponseStore
+from collector import hooks
+from collector.app import close_app, create_app
+from collector.bundle import BundleError, read_bundle, write_bundle
+from collector.settings import SETTINGS, Settings, setting_options
+from collector.storage.durable import StorageError
+from collector.storage.lock import DataDirLock, StoreLocked
+from collector.store import ResponseStore
 
 __all__ = [
     "RUNTIME_FILE",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
-    from .store import ResponseStore
+    from collector.store import ResponseStore
 
 __all__ = ["SyncFailed", "background_jobs", "set_sync_now", "sync_now"]
 

@@ -19,9 +19,9 @@ import click
 from tqdm import tqdm
 
 from collector.cli import exclusive_store, find_running
-from collector.lock import DataDirLock, StoreLocked
 from collector.settings import setting_options
-from collector.storage import StorageError
+from collector.storage.durable import StorageError
+from collector.storage.lock import DataDirLock, StoreLocked
 from collector.store import ResponseStore
 
 from . import background

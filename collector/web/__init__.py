@@ -23,7 +23,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from . import area, common, doorstep, forms, i18n, kiosk, meeting, shell
+from collector.web import area, common, doorstep, forms, i18n, kiosk, meeting, shell
 
 __all__ = ["register"]
 

@@ -6,9 +6,8 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from collector.web import common, i18n
 from survey_schemas import default_taxonomy
-
-from . import common, i18n
 
 bp = Blueprint("area", __name__, url_prefix="/area")
 

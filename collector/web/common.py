@@ -9,12 +9,11 @@ from typing import Any
 from flask import abort, g, request, session
 from werkzeug.datastructures import MultiDict
 
-from survey_schemas import Survey
-
 # The pages call these by their short names; collector.app defines them once for the API too.
-from ..app import get_settings as settings
-from ..app import get_store as store
-from . import i18n
+from collector.app import get_settings as settings
+from collector.app import get_store as store
+from collector.web import i18n
+from survey_schemas import Survey
 
 CSRF_FIELD = "csrf_token"
 

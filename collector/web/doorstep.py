@@ -17,11 +17,10 @@ from flask import (
     url_for,
 )
 
+from collector.store import OUTCOMES, InvalidResponse, ResponseConflict, UnknownSession
+from collector.web import common, forms, i18n
+from collector.web.common import t
 from survey_schemas import Survey
-
-from ..store import OUTCOMES, InvalidResponse, ResponseConflict, UnknownSession
-from . import common, forms, i18n
-from .common import t
 
 bp = Blueprint("doorstep", __name__)
 

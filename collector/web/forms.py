@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from collector.web.i18n import pick, translate
 from survey_schemas import Question, Survey, is_answered, is_relevant, validate_answers
-
-from .i18n import pick, translate
 
 YES, NO = "yes", "no"
 # The rule breaks a survey's own constraint message explains better than we can.

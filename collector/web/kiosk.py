@@ -16,11 +16,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
+from collector.store import InvalidResponse, UnknownDraft
+from collector.web import common, forms
+from collector.web.common import t
 from survey_schemas import Survey, is_relevant
-
-from ..store import InvalidResponse, UnknownDraft
-from . import common, forms
-from .common import t
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 

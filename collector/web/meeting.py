@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from ..store import InvalidResponse, ResponseConflict
-from . import common, forms
-from .common import t
+from collector.store import InvalidResponse, ResponseConflict
+from collector.web import common, forms
+from collector.web.common import t
 
 bp = Blueprint("meeting", __name__, url_prefix="/meeting")
 

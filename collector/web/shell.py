@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 
-from . import common
+from collector.web import common
 
 bp = Blueprint(
     "shell",

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from collector.openapi import build
+from collector.api.openapi import build
 from server.api.spec import OPERATIONS, SECURITY_SCHEMES, converter
 from sync.wire import PROTOCOL_VERSION
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from collector.openapi import Converter, Op
+from collector.api.openapi import Converter, Op
 from server.api.meetings import (
     ActionSchema,
     AgendaQuery,

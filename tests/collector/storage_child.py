@@ -11,7 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from collector.storage import open_database
+from collector.storage.durable import open_database
 
 # A tiny journal that is always folded into the snapshot: compaction runs every few saves.
 COMPACT_OPTIONS = {"compact_min_bytes": 16 * 1024, "compact_ratio": 0.0}

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from collector.lock import DataDirLock, StoreLocked
-from collector.storage import open_database
+from collector.storage.durable import open_database
+from collector.storage.lock import DataDirLock, StoreLocked
 
 ROOT = Path(__file__).resolve().parents[2]
 
 HOLD = """
 import sys, time
-from collector.lock import DataDirLock
+from collector.storage.lock import DataDirLock
 lock = DataDirLock(sys.argv[1]).acquire()
 print("locked", flush=True)
 time.sleep(60)
@@ -25,7 +25,7 @@ time.sleep(60)
 
 TRY = """
 import sys
-from collector.lock import DataDirLock, StoreLocked
+from collector.storage.lock import DataDirLock, StoreLocked
 try:
     DataDirLock(sys.argv[1]).acquire()
 except StoreLocked as exc:
@@ -36,7 +36,7 @@ print("acquired")
 
 TRY_STORE = """
 import sys
-from collector.storage import StoreLocked, open_database
+from collector.storage.durable import StoreLocked, open_database
 try:
     open_database(sys.argv[1])
 except StoreLocked as exc:

@@ -14,7 +14,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 from tinydb.table import Document
 
-from collector.storage import open_database
+from collector.storage.durable import open_database
 
 Q = Query()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.storage import SNAPSHOT_FILE, open_database
+from collector.storage.durable import SNAPSHOT_FILE, open_database
 
 CHILD = Path(__file__).with_name("storage_child.py")
 ROOT = Path(__file__).resolve().parents[2]

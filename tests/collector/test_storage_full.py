@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.storage import StorageFull, open_database
+from collector.storage.durable import StorageFull, open_database
 
 DISK_SIZE = "1m"
 DOC = {"note": "Fly-tipping behind the shops again. " * 28}
@@ -77,7 +77,7 @@ def test_failed_automatic_compaction_does_not_fail_the_save(
     with open_database(store) as db:
         db.insert_multiple([{"n": n, **DOC} for n in range(60)])
     _leave_free(disk, 16 * 1024)  # room for saves and a new journal, not a ~60 KB snapshot
-    with caplog.at_level(logging.WARNING, logger="collector.storage"):
+    with caplog.at_level(logging.WARNING, logger="collector.storage.durable"):
         with open_database(store, compact_min_bytes=4096, compact_ratio=0.0) as db:
             doc_id = db.insert({"n": 60, **DOC})  # starts a compaction in the background
             assert db.get(doc_id=doc_id)["n"] == 60

@@ -12,8 +12,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.journal import FRAME_HEAD
-from collector.storage import journal_file, open_database
+from collector.storage.durable import journal_file, open_database
+from collector.storage.journal import FRAME_HEAD
 
 JOURNAL_FILE = journal_file(1)
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from tinydb import Query
 
-from collector.journal import encode_frame
-from collector.storage import (
+from collector.storage.durable import (
     SNAPSHOT_FILE,
     CorruptStore,
     StorageError,
@@ -18,6 +17,7 @@ from collector.storage import (
     journal_file,
     open_database,
 )
+from collector.storage.journal import encode_frame
 
 JOURNAL_FILE = journal_file(1)  # a store's first journal, before any compaction
 

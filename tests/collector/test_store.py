@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from collector.storage import open_database
+from collector.storage.durable import open_database
 from collector.store import (
     InvalidResponse,
     ResponseConflict,

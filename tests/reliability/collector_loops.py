@@ -32,7 +32,7 @@ from typing import Any
 import requests
 
 import collector.store as store_module
-from collector.storage import JOURNAL_NAME, SNAPSHOT_FILE, open_database
+from collector.storage.durable import JOURNAL_NAME, SNAPSHOT_FILE, open_database
 from collector.store import ResponseStore
 from tests.collector.storage_child import COMPACT_OPTIONS
 from tests.server.conftest import TEST_SURVEY

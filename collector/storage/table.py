@@ -1,8 +1,8 @@
 """Give TinyDB tables that keep documents as encoded JSON and journal only what a write changes.
 
 TinyDB calls its table class for every read and write; these tables hand the storage
-(`collector.storage.DurableStorage`) a list of operations on encoded documents, which it makes
-durable as one journal frame. See docs/collector-storage.md for the design.
+(`DurableStorage` in `collector.storage.durable`) a list of operations on encoded documents,
+which it makes durable as one journal frame. See docs/collector-storage.md for the design.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 if TYPE_CHECKING:  # storage.py imports this module to build its database
-    from .storage import DurableStorage
+    from collector.storage.durable import DurableStorage
 
 __all__ = ["DurableDB", "DurableTable", "Op", "Tables", "dumps"]
 

@@ -1,7 +1,7 @@
 """Give TinyDB a crash-safe, constant-cost storage: journal each change, fsync, then answer.
 
 Stock TinyDB hands its Storage the whole database on every write, so this works one level up,
-at the table (`TinyDB.table_class`, in `collector.storage_table`): each write becomes one
+at the table (`TinyDB.table_class`, in `collector.storage.table`): each write becomes one
 checksummed journal frame holding only the documents it changed. Documents are held in memory
 as their encoded JSON (half the memory of Python dicts) and decoded on read. See
 docs/collector-storage.md for the design.
@@ -18,7 +18,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from .journal import (
+from collector.storage.journal import (
     CorruptStore,
     Journal,
     StorageError,
@@ -29,8 +29,8 @@ from .journal import (
     storage_error,
     write_snapshot,
 )
-from .lock import DataDirLock
-from .storage_table import DurableDB, DurableTable, Op, Tables, dumps
+from collector.storage.lock import DataDirLock
+from collector.storage.table import DurableDB, DurableTable, Op, Tables, dumps
 
 __all__ = [
     "CorruptStore",

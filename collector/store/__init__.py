@@ -3,9 +3,9 @@
 One :class:`ResponseStore` per data directory and process; it knows nothing of HTTP. Every
 write is on disk before the method returns (the storage layer fsyncs), so a caller may say
 "Saved" as soon as :meth:`ResponseStore.save_response` returns. Drafts live in
-`collector.drafts`, doors knocked in `collector.visits`, data pulled from the server in
-`collector.pulled` and the enrollment token in `collector.enrollment`; the store's methods for
-them hand over to those.
+``drafts``, doors knocked in ``visits``, data pulled from the server in ``pulled`` and the
+enrollment token in ``enrollment`` (modules of this package); the store's methods for them hand
+over to those.
 """
 
 from __future__ import annotations
@@ -24,22 +24,21 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from survey_schemas import SurveyRegistry, check_response
-from survey_schemas.response import Response
-
-from .drafts import Drafts
-from .enrollment import Device, read_device, write_token
-from .personal import PersonalDetails
-from .pulled import Pulled
-from .storage import open_database
-from .store_errors import (
+from collector.storage.durable import open_database
+from collector.store.drafts import Drafts
+from collector.store.enrollment import Device, read_device, write_token
+from collector.store.errors import (
     InvalidResponse,
     ResponseConflict,
     StoreError,
     UnknownDraft,
     UnknownSession,
 )
-from .visits import OUTCOMES, Visits
+from collector.store.personal import PersonalDetails
+from collector.store.pulled import Pulled
+from collector.store.visits import OUTCOMES, Visits
+from survey_schemas import SurveyRegistry, check_response
+from survey_schemas.response import Response
 
 __all__ = [
     "OUTCOMES",
@@ -152,7 +151,7 @@ class ResponseStore:
         if orphans:
             self._responses.remove(doc_ids=orphans)
 
-    # -- surveys and areas (collector.pulled) ---------------------------------------------
+    # -- surveys and areas (collector.store.pulled) ---------------------------------------------
     @property
     def registry(self) -> SurveyRegistry:
         """Return the survey versions this collector can take (bundled and pulled)."""
@@ -348,7 +347,7 @@ class ResponseStore:
         """Return a stored setting of the store (e.g. ``"cursor"``)."""
         return self._meta.get(key, default)
 
-    # -- drafts (collector.drafts) -----------------------------------------------------------
+    # -- drafts (collector.store.drafts) -----------------------------------------------------------
     def save_draft(self, data: Mapping[str, Any], draft_id: str | None = None) -> str:
         """Save a partly filled response for later; return the draft id.
 
@@ -379,7 +378,7 @@ class ResponseStore:
         """Delete a draft (nothing happens if it is already gone)."""
         self._drafts.discard(draft_id)
 
-    # -- doorstep sessions and doors (the reach ledger, collector.visits) --------------------
+    # -- doorstep sessions and doors (the reach ledger, collector.store.visits) --------------------
     def start_session(self, volunteer: str, area: str, mode: str = "doorstep") -> str:
         """Start a volunteer's session in an area; return its id."""
         return self._visits.start_session(volunteer, area, mode)

@@ -18,13 +18,13 @@ from flask import Blueprint, Response, current_app, jsonify, request, session
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
-from . import hooks
-from .api_spec import build_document
-from .app import get_settings, get_store
-from .bundle import write_bundle
-from .json_text import loads
-from .storage import StorageError, StorageFull
-from .store import InvalidResponse, ResponseConflict
+from collector import hooks
+from collector.api.spec import build_document
+from collector.app import get_settings, get_store
+from collector.bundle import write_bundle
+from collector.json_text import loads
+from collector.storage.durable import StorageError, StorageFull
+from collector.store import InvalidResponse, ResponseConflict
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from .store_errors import UnknownSession
+from collector.store.errors import UnknownSession
 
 __all__ = ["CONTACT_OUTCOMES", "OUTCOMES", "Visits"]
 

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from .journal import StorageError, StoreLocked
+from collector.storage.journal import StorageError, StoreLocked
 
 __all__ = ["LOCK_FILE", "DataDirLock", "StoreLocked"]
 
-LOCK_FILE = "collector.lock"
+LOCK_FILE = "collector.storage.lock"
 
 
 class DataDirLock:

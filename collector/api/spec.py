@@ -12,9 +12,8 @@ from typing import Any
 from flask import Flask
 from marshmallow import Schema, fields
 
+from collector.api.openapi import Converter, Op, build
 from survey_schemas import ResponseSchema
-
-from .openapi import Converter, Op, build
 
 SESSION = "volunteerSession"
 SECURITY_SCHEMES = {

@@ -16,9 +16,8 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
+from collector.demo import demo_areas
 from survey_schemas import SurveyError, SurveyRegistry, bundled_registry
-
-from .demo import demo_areas
 
 __all__ = ["OUR_AREA_FILE", "Pulled"]
 
