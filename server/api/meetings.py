@@ -7,10 +7,8 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from server.api.priorities import DAYS, load_body, load_query
 from server.auth import area_for, current_user, group_for, roles_required
 from server.clock import now
 from server.db import db
@@ -27,67 +25,24 @@ from server.meetings.accountability import (
     visible_issue,
 )
 from server.meetings.agenda import build_agenda
-from server.meetings.agenda_render import FORMATS, render
+from server.meetings.agenda_render import render
 from server.models import Issue
 from server.models.meetings import Meeting
+from server.schemas import (
+    ActionSchema,
+    AgendaQuery,
+    AgreeSchema,
+    MeetingSchema,
+    PublicSchema,
+    StatusSchema,
+    load_body,
+    load_query,
+)
 from survey_schemas import default_taxonomy
 
 bp = Blueprint("meetings", __name__, url_prefix="/api/v1")
-TEXT = validate.Length(max=2000)
 MIMETYPES = {"md": "text/markdown", "html": "text/html", "csv": "text/csv"}
 PROVIDER_STATUSES = ("in_progress", "resolved")
-
-
-class MeetingSchema(Schema):
-    """A meeting record: its date, apologies, minutes, any other business, next date."""
-
-    date = fields.Date(required=True)
-    apologies = fields.List(fields.Str(validate=validate.Length(max=200)), load_default=list)
-    minutes = fields.Str(load_default="", validate=validate.Length(max=20000))
-    aob = fields.List(fields.Str(validate=TEXT), load_default=list)
-    next_date = fields.Date(load_default=None, allow_none=True)
-
-
-class AgreeSchema(Schema):
-    """An agreed priority: category, owner (provider), report-back date, meeting date, note."""
-
-    category = fields.Str(required=True, validate=validate.Length(max=64))
-    owner = fields.Str(required=True, validate=validate.Length(min=1, max=100))
-    report_back = fields.Date(required=True)
-    date = fields.Date(load_default=None)
-    note = fields.Str(load_default="", validate=TEXT)
-
-
-class StatusSchema(Schema):
-    """A status change with its dated note (and optionally a new report-back date)."""
-
-    status = fields.Str(
-        required=True,
-        validate=validate.OneOf(("open", "agreed", "in_progress", "resolved", "closed")),
-    )
-    note = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
-    date = fields.Date(load_default=None)
-    report_back = fields.Date(load_default=None)
-
-
-class ActionSchema(Schema):
-    """A dated action taken on an issue."""
-
-    text = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
-    date = fields.Date(load_default=None)
-
-
-class PublicSchema(Schema):
-    """The issue's public "you said, we did" statement."""
-
-    text = fields.Str(required=True, validate=TEXT)
-
-
-class AgendaQuery(Schema):
-    """``date`` of the meeting (default today) and ``format`` (json, md, html, csv)."""
-
-    date = fields.Date(load_default=None, validate=DAYS)
-    format = fields.Str(load_default="json", validate=validate.OneOf(("json", *FORMATS)))
 
 
 def _meeting_json(m: Meeting) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from server.api.priorities import PeriodQuery, load_body, load_query, period_of
 from server.auth import (
     area_for,
     current_device,
@@ -17,7 +16,9 @@ from server.auth import (
 )
 from server.clock import now
 from server.db import db
-from server.reach.ledger import ActivitySchema, ledger, reached, record_activity
+from server.period import period_asked
+from server.reach.ledger import ledger, reached, record_activity
+from server.schemas import ActivitySchema, PeriodQuery, load_body, load_query
 
 bp = Blueprint("reach", __name__, url_prefix="/api/v1")
 
@@ -40,7 +41,8 @@ def push_activity() -> dict[str, Any]:
 def area_reach(code: str) -> dict[str, Any]:
     """Show an area's reach by method (doors, contacts, surveys, hours) and who was reached."""
     area = area_for(current_user(), code)
-    period = period_of(load_query(PeriodQuery(), request.args), now().date())
+    q = load_query(PeriodQuery(), request.args)
+    period = period_asked(q["since"], q["until"], now().date())
     return {
         "area": area.code,
         "since": period.since.isoformat(),

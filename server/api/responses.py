@@ -13,10 +13,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask import Blueprint, Response, request
-from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, or_, select
 
-from server.api.priorities import load_query
 from server.auth import area_for, current_user, roles_required, visible_areas
 from server.catalogue.surveys import registry_for
 from server.db import db
@@ -24,6 +22,7 @@ from server.exceptions import InvalidInput
 from server.issues.formats import csv_text
 from server.issues.scrub import scrub
 from server.models import Response as Stored
+from server.schemas import ResponsesQuery, load_query
 from survey_schemas import Survey, SurveyRegistry
 
 bp = Blueprint("responses", __name__, url_prefix="/api/v1")
@@ -42,15 +41,6 @@ FIELDS = (
     "conflict",
     "answers",
 )
-
-
-class ResponsesQuery(Schema):
-    """``since`` (received on/after; ISO date or date-time), ``area``, ``cursor``, ``limit``."""
-
-    since = fields.Str(load_default=None)
-    area = fields.Str(load_default=None, validate=validate.Length(max=64))
-    cursor = fields.Str(load_default=None, validate=validate.Length(max=200))
-    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
 def _since(value: str) -> datetime:

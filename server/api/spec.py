@@ -12,18 +12,19 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from collector.api.openapi import Converter, Op
-from server.api.meetings import (
+from server.schemas import (
     ActionSchema,
+    ActivitySchema,
     AgendaQuery,
     AgreeSchema,
+    DecisionSchema,
     MeetingSchema,
+    PeriodQuery,
     PublicSchema,
+    QueueQuery,
+    ResponsesQuery,
     StatusSchema,
 )
-from server.api.priorities import PeriodQuery
-from server.api.responses import ResponsesQuery
-from server.api.triage import DecisionSchema, QueueQuery
-from server.reach.ledger import ActivitySchema
 from survey_schemas import ResponseSchema
 from sync import wire
 

@@ -5,32 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, request
-from marshmallow import Schema, fields, validate
 
-from server.api.priorities import load_body, load_query
 from server.auth import area_for, current_user, roles_required, visible_areas
 from server.clock import now
 from server.db import db
 from server.issues.triage import decide, item_in, pending_count, queue
+from server.schemas import DecisionSchema, QueueQuery, load_body, load_query
 from survey_schemas import default_taxonomy
 
 bp = Blueprint("triage", __name__, url_prefix="/api/v1")
-
-
-class QueueQuery(Schema):
-    """``area`` (default: all the caller's) and ``status`` (default ``pending``)."""
-
-    area = fields.Str(load_default=None, validate=validate.Length(max=64))
-    status = fields.Str(
-        load_default="pending", validate=validate.OneOf(("pending", "mapped", "dismissed"))
-    )
-    limit = fields.Int(load_default=200, validate=validate.Range(min=1, max=1000))
-
-
-class DecisionSchema(Schema):
-    """``{"category": "<code>"}`` maps the text; ``{"category": null}`` dismisses it."""
-
-    category = fields.Str(required=True, allow_none=True, validate=validate.Length(max=64))
 
 
 def _areas(area: str | None) -> list[str]:

@@ -67,22 +67,18 @@ def priorities_cmd(
     area: str, since: str | None, until: str | None, method: str | None, fmt: str
 ) -> None:
     """Print an area's ranked issues (the same figures as the API)."""
-    from server.api.priorities import DEFAULT_DAYS
     from server.db import db
     from server.issues.formats import format_priorities
-    from server.issues.priorities import priorities_doc, weights_from
-    from server.issues.ranking import Period
+    from server.issues.priorities import area_priorities, weights_from
     from server.models import Area
+    from server.period import period_asked
 
     with _app() as app:
         row = db.session.scalar(select(Area).where(Area.code == area))
         if row is None:
             raise click.ClickException(f"no area {area!r}")
-        end = _day(until) or _today(app)
-        start = _day(since) or date.fromordinal(end.toordinal() - DEFAULT_DAYS + 1)
-        if start > end:
-            raise click.BadParameter("--since must not be after --until")
-        doc = priorities_doc(db.session, row, Period(start, end), method, weights_from(app.config))  # type: ignore[attr-defined]
+        period = period_asked(_day(since), _day(until), _today(app))
+        doc = area_priorities(db.session, row, period, method, weights_from(app.config))  # type: ignore[attr-defined]
         click.echo(format_priorities(doc, fmt), nl=False)
 
 

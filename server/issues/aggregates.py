@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from server.catalogue.surveys import registry_for
 from server.db.bulk import Write, among, write_tables
 from server.intake.ingest import on_accepted
-from server.issues.ranking import Facts, day_of, response_facts
+from server.issues.facts import Facts, day_of, response_facts
 from server.issues.scrub import normalise
 from server.models import Response
 from server.models.merge import (

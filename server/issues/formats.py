@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from server.issues.priorities import AreaPriorities, RankedIssue
 
 FORMATS = ("table", "md", "csv", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,25 +48,25 @@ COLUMNS = (
 )
 
 
-def _rows(items: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+def _rows(items: Sequence[RankedIssue]) -> list[list[Any]]:
     out = []
     for i, p in enumerate(items, 1):
-        m = p["by_method"]
+        m = p.by_method
         out.append(
             [
                 i,
-                p["category"],
-                p["label"],
-                p["mentions"],
-                p["share"],
-                p["mean_severity"],
-                p["score"],
-                p["trend"],
+                p.category,
+                p.label,
+                p.mentions,
+                p.share,
+                p.mean_severity,
+                p.score,
+                p.trend,
                 m.get("doorstep", 0),
                 m.get("event", 0),
                 m.get("kiosk", 0),
                 m.get("meeting", 0),
-                p["status"],
+                p.status,
             ]
         )
     return out
@@ -78,18 +80,18 @@ def _show(v: Any) -> str:
     return str(v)
 
 
-def format_priorities(doc: Mapping[str, Any], fmt: str) -> str:
-    """Return the priorities document (the API's JSON shape) in ``fmt``."""
-    items = doc["priorities"]
+def format_priorities(doc: AreaPriorities, fmt: str) -> str:
+    """Return an area's priorities in ``fmt`` (JSON is the API's shape)."""
+    items = doc.issues
     if fmt == "json":
-        return json.dumps(doc, indent=2, ensure_ascii=False)
+        return json.dumps(doc.as_dict(), indent=2, ensure_ascii=False)
     if fmt == "csv":
         return csv_text(COLUMNS, _rows(items))
     rows = [[_show(v) for v in r] for r in _rows(items)]
     head = (
-        f"{doc['area']['name']} ({doc['area']['code']}), {doc['since']} to {doc['until']}"
-        f"{' — ' + doc['method'] if doc.get('method') else ''}: "
-        f"{doc['respondents']} respondents"
+        f"{doc.area_name} ({doc.area_code}), {doc.period.since} to {doc.period.until}"
+        f"{' — ' + doc.method if doc.method else ''}: "
+        f"{doc.respondents} respondents"
     )
     if fmt == "md":
         lines = [f"**{head}**", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]

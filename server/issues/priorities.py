@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from server.issues.ranking import Period, Priority, Tally, Weights, rank
+from server.issues.ranking import Priority, Tally, Weights, rank
 from server.models import Area, Issue
 from server.models.merge import MentionDay, MentionMonth, RespondentDay, RespondentMonth, TriageItem
+from server.period import Period
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
 
 WEIGHT_SETTINGS = {
@@ -152,8 +154,16 @@ def ranked(
     return rank(cur, resp, old, old_resp, weights), resp
 
 
+@dataclass(frozen=True)
+class Quote:
+    """A reviewed, scrubbed comment and how many people said it (the same words, normalised)."""
+
+    text: str
+    people: int
+
+
 def quotes(session: Session, area: str, period: Period, limit: int = QUOTES) -> dict[str, list]:
-    """Return up to ``limit`` reviewed, scrubbed quotes per category: most often said first."""
+    """Return up to ``limit`` reviewed quotes per category: most often said first."""
     q = (
         select(TriageItem.category, TriageItem.norm_hash, func.count(), func.max(TriageItem.text))
         .where(
@@ -165,10 +175,10 @@ def quotes(session: Session, area: str, period: Period, limit: int = QUOTES) -> 
         .group_by(TriageItem.category, TriageItem.norm_hash)
     )
     rows = sorted(session.execute(q), key=lambda r: (r[0], -r[2], r[3]))
-    out: dict[str, list[str]] = {}
-    for code, _h, _n, text in rows:
+    out: dict[str, list[Quote]] = {}
+    for code, _h, n, text in rows:
         if len(out.setdefault(code, [])) < limit:
-            out[code].append(text)
+            out[code].append(Quote(text, int(n)))
     return out
 
 
@@ -177,7 +187,56 @@ def statuses(session: Session, area: str) -> dict[str, Issue]:
     return {i.category: i for i in session.scalars(select(Issue).where(Issue.area == area))}
 
 
-def priorities_doc(
+@dataclass(frozen=True, kw_only=True)
+class RankedIssue(Priority):
+    """A ranked issue as people see it: its figures, label, status, owner and quotes."""
+
+    label: str
+    status: str = "open"
+    owner: str | None = None
+    quotes: tuple[Quote, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of one ranked issue (the API's and the CLI's)."""
+        out = super().as_dict()
+        out.update(
+            label=self.label,
+            status=self.status,
+            owner=self.owner,
+            quotes=[q.text for q in self.quotes],
+        )
+        return out
+
+
+@dataclass(frozen=True)
+class AreaPriorities:
+    """An area's ranked issues over a period, and how many residents they come from."""
+
+    area_code: str
+    area_name: str
+    period: Period
+    method: str | None
+    respondents: int
+    respondents_by_method: Mapping[str, int]
+    issues: tuple[RankedIssue, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the priorities document of the API (``GET …/priorities``) and the CLI."""
+        return {
+            "area": {"code": self.area_code, "name": self.area_name},
+            "since": self.period.since.isoformat(),
+            "until": self.period.until.isoformat(),
+            "method": self.method,
+            "respondents": self.respondents,
+            "respondents_by_method": dict(self.respondents_by_method),
+            "priorities": [i.as_dict() for i in self.issues],
+        }
+
+
+_PRIORITY_FIELDS = tuple(f.name for f in fields(Priority))
+
+
+def area_priorities(
     session: Session,
     area: Area,
     period: Period,
@@ -185,35 +244,31 @@ def priorities_doc(
     weights: Weights | None = None,
     taxonomy: Taxonomy | None = None,
     lang: str = "en",
-) -> dict[str, Any]:
-    """Return the priorities document the API, CLI and agenda share."""
+) -> AreaPriorities:
+    """Return an area's ranked issues: what the API, CLI, pages and agenda all show."""
     taxonomy = taxonomy or default_taxonomy()
     items, resp = ranked(session, area.code, period, method, weights)
     issues = statuses(session, area.code)
     said = quotes(session, area.code, period)
     out = []
     for p in items:
-        d = p.as_dict()
         cat = taxonomy.categories.get(p.category)
         issue = issues.get(p.category)
-        d["label"] = cat.label_in(lang) if cat else p.category
-        d["status"] = issue.status if issue else "open"
-        d["owner"] = issue.owner if issue else None
-        d["quotes"] = said.get(p.category, [])
-        out.append(d)
-    return {
-        "area": {"code": area.code, "name": area.name},
-        "since": period.since.isoformat(),
-        "until": period.until.isoformat(),
-        "method": method,
-        "respondents": resp.mentions,
-        "respondents_by_method": {m: resp.by_method.get(m, 0) for m in METHODS},
-        "priorities": out,
-    }
-
-
-def parse_day(value: str | None, default: date) -> date:
-    """Return an ISO date (a datetime's date part is accepted), or ``default`` when empty."""
-    if not value:
-        return default
-    return date.fromisoformat(value[:10])
+        out.append(
+            RankedIssue(
+                **{name: getattr(p, name) for name in _PRIORITY_FIELDS},
+                label=cat.label_in(lang) if cat else p.category,
+                status=issue.status if issue else "open",
+                owner=issue.owner if issue else None,
+                quotes=tuple(said.get(p.category, ())),
+            )
+        )
+    return AreaPriorities(
+        area_code=area.code,
+        area_name=area.name,
+        period=period,
+        method=method,
+        respondents=resp.mentions,
+        respondents_by_method={m: resp.by_method.get(m, 0) for m in METHODS},
+        issues=tuple(out),
+    )

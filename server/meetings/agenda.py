@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.issues.priorities import priorities_doc
-from server.issues.ranking import Period, Weights, default_period
+from server.issues.priorities import AreaPriorities, area_priorities
+from server.issues.ranking import Weights
 from server.meetings.accountability import (
     ACTIVE,
     MAX_SHORTLIST,
@@ -17,28 +17,30 @@ from server.meetings.accountability import (
     meeting_on,
     tracked,
 )
-from server.meetings.agenda_render import Agenda, AreaResults, Candidate, StatusItem
+from server.meetings.agenda_render import Agenda, AreaResults, Candidate, Concern, StatusItem
 from server.models import Area, Group
 from server.models.meetings import IssueNote
 from server.models.merge import EqualityDay
+from server.period import DEFAULT_DAYS, Period, default_period
 from server.reach.ledger import SUPPRESS_UNDER
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
 
 TOP_CANDIDATES = 5
 THIN_METHOD = 5
-PERIOD_DAYS = 90
 CONCERNS = 5
 
 
-def _thin(doc: dict, equality: dict[str, dict[str, int]], households: int | None) -> list[str]:
+def _thin(
+    doc: AreaPriorities, equality: dict[str, dict[str, int]], households: int | None
+) -> list[str]:
     """Say which methods and reached groups are too thin to lean on."""
     out = []
-    by = doc["respondents_by_method"]
+    by = doc.respondents_by_method
     for m in METHODS:
         if by.get(m, 0) < THIN_METHOD:
             out.append(f"{m}: {'no' if not by.get(m) else 'fewer than 5'} responses")
-    if households and doc["respondents"] and doc["respondents"] / households < 0.02:
-        out.append(f"reached {doc['respondents']} of {households} households")
+    if households and doc.respondents and doc.respondents / households < 0.02:
+        out.append(f"reached {doc.respondents} of {households} households")
     for question, values in sorted(equality.items()):
         few = sorted(v for v, n in values.items() if n < SUPPRESS_UNDER)
         if few:
@@ -62,7 +64,7 @@ def build_agenda(
     group: Group,
     on: date,
     *,
-    days: int = PERIOD_DAYS,
+    days: int = DEFAULT_DAYS,
     weights: Weights | None = None,
     taxonomy: Taxonomy | None = None,
 ) -> Agenda:
@@ -100,35 +102,28 @@ def build_agenda(
         )
         for t in tracked(session, issues, on)
     )
-    results, pool, concerns = [], [], []
+    results: list[AreaResults] = []
+    pool: list[Candidate] = []
+    concerns: list[Concern] = []
     for a in areas:
-        doc = priorities_doc(session, a, period, weights=weights, taxonomy=taxonomy)
-        cands = tuple(
-            Candidate(
-                a.name,
-                p["category"],
-                p["label"],
-                p["mentions"],
-                p["share"],
-                p["mean_severity"],
-                p["trend"],
-                p["by_method"],
-                p["score"],
-                p["status"],
-            )
-            for p in doc["priorities"][:TOP_CANDIDATES]
-        )
-        pool += [c for c in cands if c.status not in ACTIVE]
+        doc = area_priorities(session, a, period, weights=weights, taxonomy=taxonomy)
+        cands = tuple(Candidate(a.name, p) for p in doc.issues[:TOP_CANDIDATES])
+        pool += [c for c in cands if c.issue.status not in ACTIVE]
         thin = _thin(doc, _equality(session, a.code, period), a.households)
         results.append(
             AreaResults(
-                a.code, a.name, doc["respondents"], doc["respondents_by_method"], cands, tuple(thin)
+                code=a.code,
+                name=a.name,
+                respondents=doc.respondents,
+                respondents_by_method=doc.respondents_by_method,
+                candidates=cands,
+                thin=tuple(thin),
             )
         )
-        for p in doc["priorities"]:
-            concerns += [(a.name, q, p["mentions"]) for q in p["quotes"][:1]]
-    concerns.sort(key=lambda c: (-c[2], c[0], c[1]))
-    pool.sort(key=lambda c: (-c.score, c.area, c.category))
+        for p in doc.issues:
+            concerns += [Concern(a.name, q.text, q.people) for q in p.quotes[:1]]
+    concerns.sort(key=lambda c: (-c.people, c.area, c.text))
+    pool.sort(key=lambda c: (-c.issue.score, c.area, c.issue.category))
     return Agenda(
         group=group.code,
         group_name=group.name,

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from server.issues.formats import csv_text
+from server.issues.priorities import RankedIssue
 
 FORMATS = ("md", "html", "csv")
 
@@ -30,18 +31,19 @@ class StatusItem:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A survey result put to the meeting: one area's issue with its figures."""
+    """A survey result put to the meeting: one area's ranked issue with its figures."""
 
-    area: str
-    category: str
-    label: str
-    mentions: int
-    share: float
-    mean_severity: float | None
-    trend: str
-    by_method: dict[str, int]
-    score: float
-    status: str = "open"
+    area: str  # the area's name
+    issue: RankedIssue
+
+
+@dataclass(frozen=True)
+class Concern:
+    """A reviewed comment residents made, and how many people said it."""
+
+    area: str  # the area's name
+    text: str
+    people: int
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Agenda:
     last_actions: tuple[tuple[date, str], ...] = ()
     previous: tuple[StatusItem, ...] = ()
     areas: tuple[AreaResults, ...] = ()
-    concerns: tuple[tuple[str, str, int], ...] = ()
+    concerns: tuple[Concern, ...] = ()
     shortlist: tuple[Candidate, ...] = ()
     aob: tuple[str, ...] = ()
     next_date: date | None = None
@@ -147,9 +149,10 @@ def render_md(a: Agenda) -> str:
                 "|---|---|---|---|---|---|",
             ]
             for c in ar.candidates:
+                i = c.issue
                 out.append(
-                    f"| {_md_cell(c.label)} | {c.mentions} | {_pct(c.share)} | "
-                    f"{_sev(c.mean_severity)} | {c.trend} | {_methods(c.by_method)} |"
+                    f"| {_md_cell(i.label)} | {i.mentions} | {_pct(i.share)} | "
+                    f"{_sev(i.mean_severity)} | {i.trend} | {_methods(i.by_method)} |"
                 )
         else:
             out.append("No issues raised in this period.")
@@ -157,12 +160,12 @@ def render_md(a: Agenda) -> str:
             out += ["", "Thin: " + "; ".join(_md_cell(t) for t in ar.thin) + "."]
         out.append("")
     out += [f"## 5. {s[4]}", ""]
-    out += [f"- {_md_cell(area)}: “{_md_cell(text)}” ({n})" for area, text, n in a.concerns] or [
+    out += [f"- {_md_cell(c.area)}: “{_md_cell(c.text)}” ({c.people})" for c in a.concerns] or [
         "- (none reviewed)"
     ]
     out += ["", f"## 6. {s[5]}", "", "Proposed shortlist:", ""]
     out += [
-        f"{i}. {_md_cell(c.label)} in {_md_cell(c.area)} (score {c.score:.1f})"
+        f"{i}. {_md_cell(c.issue.label)} in {_md_cell(c.area)} (score {c.issue.score:.1f})"
         for i, c in enumerate(a.shortlist, 1)
     ] or ["(no candidates)"]
     out += ["", "For each agreed priority: owner (provider) and report-back date.", ""]
@@ -189,16 +192,17 @@ def render_html(a: Agenda) -> str:
 
 
 def _cand(section: str, area: str, c: Candidate, note: str) -> list[Any]:
+    i = c.issue
     return [
         section,
         area,
-        c.category,
-        c.status,
-        c.mentions,
-        f"{c.share:.4f}",
-        _sev(c.mean_severity),
-        c.trend,
-        _methods(c.by_method),
+        i.category,
+        i.status,
+        i.mentions,
+        f"{i.share:.4f}",
+        _sev(i.mean_severity),
+        i.trend,
+        _methods(i.by_method),
         note,
     ]
 
@@ -218,8 +222,8 @@ def render_csv(a: Agenda) -> str:
     for ar in a.areas:
         rows += [_cand("results", ar.code, c, f"sample {ar.respondents}") for c in ar.candidates]
         rows += [_note("thin", ar.code, "", t) for t in ar.thin]
-    rows += [_note("concerns", area, text, mentions=n) for area, text, n in a.concerns]
-    rows += [_cand("shortlist", c.area, c, f"score {c.score}") for c in a.shortlist]
+    rows += [_note("concerns", c.area, c.text, mentions=c.people) for c in a.concerns]
+    rows += [_cand("shortlist", c.area, c, f"score {c.issue.score}") for c in a.shortlist]
     rows += [_note("aob", "", x) for x in a.aob]
     rows.append(_note("next", "", a.next_date.isoformat() if a.next_date else ""))
     return csv_text(CSV_COLUMNS, rows)

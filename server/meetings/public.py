@@ -15,33 +15,32 @@ from sqlalchemy import select
 from server.clock import now
 from server.db import db
 from server.exceptions import NotFound
-from server.issues.priorities import priorities_doc
-from server.issues.ranking import default_period
+from server.issues.priorities import area_priorities
 from server.meetings.accountability import tracked
 from server.models import Area, Issue
+from server.period import default_period
 from server.reach.ledger import SUPPRESS_UNDER, suppressed
 from survey_schemas import default_taxonomy
 
 bp = Blueprint("public", __name__)
 TOP = 5
-PERIOD_DAYS = 90
 
 
 def public_view(area: Area, today: Any) -> dict[str, Any]:
     """Return what the public page of an area shows."""
-    period = default_period(today, PERIOD_DAYS)
-    doc = priorities_doc(db.session, area, period)
+    period = default_period(today)
+    doc = area_priorities(db.session, area, period)
     top = []
-    for p in doc["priorities"][:TOP]:
-        enough = p["mentions"] >= SUPPRESS_UNDER
+    for p in doc.issues[:TOP]:
+        enough = p.mentions >= SUPPRESS_UNDER
         top.append(
             {
-                "label": p["label"],
-                "mentions": suppressed(p["mentions"]),
-                "share": round(p["share"] * 100) if enough else None,
-                "trend": p["trend"] if enough else None,
-                "status": p["status"],
-                "quotes": p["quotes"][:2] if enough else [],
+                "label": p.label,
+                "mentions": suppressed(p.mentions),
+                "share": round(p.share * 100) if enough else None,
+                "trend": p.trend if enough else None,
+                "status": p.status,
+                "quotes": [q.text for q in p.quotes[:2]] if enough else [],
             }
         )
     issues = list(
@@ -63,7 +62,7 @@ def public_view(area: Area, today: Any) -> dict[str, Any]:
                 "report_back": plan.report_back if plan else None,
             }
         )
-    labels = {p["category"]: p["label"] for p in doc["priorities"]}
+    labels = {p.category: p.label for p in doc.issues}
     tax = default_taxonomy()
     for d in done:
         d["label"] = labels.get(d["category"]) or (
@@ -72,7 +71,7 @@ def public_view(area: Area, today: Any) -> dict[str, Any]:
     return {
         "area": area,
         "period": period,
-        "respondents": suppressed(doc["respondents"]),
+        "respondents": suppressed(doc.respondents),
         "top": top,
         "done": done,
     }

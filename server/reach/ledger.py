@@ -12,13 +12,13 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.issues.ranking import Period, day_of
+from server.issues.facts import day_of
 from server.models.merge import EqualityDay, RespondentDay
 from server.models.reach import DoorVisit, VisitSession
+from server.period import Period
 from survey_schemas import METHODS
 
 OUTCOMES = ("no_answer", "refused", "come_back", "surveyed")
@@ -28,46 +28,6 @@ SUPPRESS_UNDER = 5
 MAX_ITEMS = 5000
 # The collector calls its doorstep / kiosk / meeting modes what responses call methods.
 MODE_METHOD = {m: m for m in METHODS}
-
-
-class SessionSchema(Schema):
-    """A volunteer session as the collector keeps it (volunteer ids are not stored)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    id = fields.UUID(required=True)
-    area = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    mode = fields.Str(load_default="doorstep", validate=validate.OneOf(METHODS))
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
-
-
-class DoorSchema(Schema):
-    """A door outcome; ``street`` and ``house`` may be sent but are never stored."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    id = fields.UUID(required=True)
-    session_id = fields.UUID(load_default=None, allow_none=True)
-    area = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    outcome = fields.Str(required=True, validate=validate.OneOf(OUTCOMES))
-    at = fields.AwareDateTime(required=True)
-
-
-class ActivitySchema(Schema):
-    """``POST /api/v1/sync/activity`` body: ``{"sessions": [...], "doors": [...]}``."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    sessions = fields.List(
-        fields.Nested(SessionSchema), load_default=list, validate=validate.Length(max=MAX_ITEMS)
-    )
-    doors = fields.List(
-        fields.Nested(DoorSchema), load_default=list, validate=validate.Length(max=MAX_ITEMS)
-    )
 
 
 def record_activity(

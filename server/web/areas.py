@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template, request
 from server.auth import area_for
 from server.clock import now
 from server.db import db
-from server.issues.priorities import priorities_doc, weights_from
+from server.issues.priorities import area_priorities, weights_from
 from server.web import auth, charts
 from server.web.forms import period_filter
 from server.web.series import mentions_over_time, summary
@@ -21,16 +21,19 @@ def show(code: str) -> str:
     """Show an area's ranked issues for a period and method (a GET filter form)."""
     area = area_for(auth.require_role("admin", "coordinator"), code)
     period, method, errors = period_filter(request.args, now().date())
-    doc = priorities_doc(db.session, area, period, method, weights=weights_from(current_app.config))
+    weights = weights_from(current_app.config)
+    doc = area_priorities(db.session, area, period, method, weights=weights)
     parts, series = mentions_over_time(db.session, area.code, period, method)
-    for p in doc["priorities"]:
-        counts = series.get(p["category"], [0] * len(parts))
-        p["spark"] = charts.spark(counts, summary(p["label"], parts, counts))
-    top_method = max([1, *(n for p in doc["priorities"] for n in p["by_method"].values())])
+    sparks = {}
+    for p in doc.issues:
+        counts = series.get(p.category, [0] * len(parts))
+        sparks[p.category] = charts.spark(counts, summary(p.label, parts, counts))
+    top_method = max([1, *(n for p in doc.issues for n in p.by_method.values())])
     return render_template(
         "dash/area.html",
         area=area,
         doc=doc,
+        sparks=sparks,
         period=period,
         method=method,
         methods=METHODS,

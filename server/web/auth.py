@@ -18,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 
 from server import clock
 from server.accounts import throttle
@@ -26,6 +26,7 @@ from server.accounts.users import check_password, end_sessions, session_epoch
 from server.db import db
 from server.exceptions import Forbidden, TooManyAttempts
 from server.models import User
+from server.schemas import SignInSchema
 from server.web import csrf
 
 bp = Blueprint("auth", __name__)
@@ -34,21 +35,6 @@ PUBLIC_ENDPOINTS = frozenset({"web.auth.sign_in", "web.static"})
 MAX_USER_FAILURES = 5
 MAX_ADDRESS_FAILURES = 20
 FAILURE_WINDOW = 15 * 60
-
-
-class SignInSchema(Schema):
-    """The sign-in form: a username and a password."""
-
-    username = fields.Str(
-        required=True,
-        validate=validate.Length(min=1, max=100),
-        error_messages={"required": "Enter your username"},
-    )
-    password = fields.Str(
-        required=True,
-        validate=validate.Length(min=1, max=1000),
-        error_messages={"required": "Enter your password"},
-    )
 
 
 def session_user() -> User | None:

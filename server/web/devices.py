@@ -9,7 +9,6 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from server.accounts.devices import create_code, revoke_device
@@ -18,18 +17,12 @@ from server.clock import now
 from server.db import db
 from server.exceptions import NotFound
 from server.models import Device, User
+from server.schemas import CodeForm
 from server.web import auth
 from server.web.forms import load_form
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 MANAGERS = ("admin", "coordinator")
-
-
-class CodeForm(Schema):
-    """A label for the device and the group whose areas it will see."""
-
-    label = fields.Str(load_default=None, validate=validate.Length(max=100))
-    group = fields.Str(load_default=None, validate=validate.Length(max=64))
 
 
 def _devices(me: User) -> list[Device]:

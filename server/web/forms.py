@@ -8,9 +8,9 @@ from typing import Any
 
 from marshmallow import Schema
 
-from server.api.priorities import PeriodQuery, load_query, period_of
 from server.exceptions import InvalidInput
-from server.issues.ranking import Period
+from server.period import Period, default_period, period_asked
+from server.schemas import PeriodQuery, load_query
 from survey_schemas import default_taxonomy
 
 
@@ -42,10 +42,10 @@ def period_filter(
     if errors:
         q = {"since": None, "until": None, "method": None}
     try:
-        period = period_of(q, today)
+        period = period_asked(q["since"], q["until"], today)
     except InvalidInput as error:
         errors = flatten(error.details)
-        period = period_of({"since": None, "until": None}, today)
+        period = default_period(today)
         q["method"] = None
     return period, q["method"], errors
 

@@ -9,22 +9,21 @@ from flask import Blueprint, current_app, render_template
 from server.auth import visible_areas
 from server.clock import now
 from server.db import db
-from server.issues.priorities import priorities_doc, weights_from
-from server.issues.ranking import default_period
+from server.issues.priorities import area_priorities, weights_from
 from server.meetings.accountability import active_issues, provider_issues, tracked
 from server.models import Area
+from server.period import default_period
 from server.web import auth
 from server.web.forms import category_label
 
 bp = Blueprint("home", __name__)
 TOP = 3
-PERIOD_DAYS = 90
 
 
 def _area_cards(areas: list[Area]) -> list[dict[str, Any]]:
     """Return each area's top issues, respondents and overdue priorities for this period."""
     today = now().date()
-    period = default_period(today, PERIOD_DAYS)
+    period = default_period(today)
     weights = weights_from(current_app.config)
     overdue: dict[str, list[Any]] = {}
     for t in tracked(db.session, active_issues(db.session, [a.code for a in areas]), today):
@@ -32,12 +31,12 @@ def _area_cards(areas: list[Area]) -> list[dict[str, Any]]:
             overdue.setdefault(t.issue.area, []).append(t)
     cards = []
     for area in areas:
-        doc = priorities_doc(db.session, area, period, weights=weights)
+        doc = area_priorities(db.session, area, period, weights=weights)
         cards.append(
             {
                 "area": area,
-                "top": doc["priorities"][:TOP],
-                "respondents": doc["respondents"],
+                "top": doc.issues[:TOP],
+                "respondents": doc.respondents,
                 "overdue": overdue.get(area.code, []),
             }
         )
@@ -65,6 +64,6 @@ def index() -> str:
     return render_template(
         "dash/home.html",
         groups=list(groups.values()),
-        period=default_period(today, PERIOD_DAYS),
+        period=default_period(today),
         label=category_label,
     )

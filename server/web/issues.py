@@ -12,18 +12,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from server.api.meetings import (
-    PROVIDER_STATUSES,
-    ActionSchema,
-    AgreeSchema,
-    PublicSchema,
-    StatusSchema,
-)
+from server.api.meetings import PROVIDER_STATUSES
 from server.auth import area_for
 from server.clock import now
 from server.db import db
 from server.exceptions import DoorstepError, Forbidden, NotFound
-from server.issues.ranking import Period
 from server.meetings.accountability import (
     TRANSITIONS,
     add_action,
@@ -35,6 +28,8 @@ from server.meetings.accountability import (
     visible_issue,
 )
 from server.models import Area, Issue, User
+from server.period import Period
+from server.schemas import ActionSchema, AgreeSchema, PublicSchema, StatusSchema
 from server.web import auth, charts
 from server.web.forms import category_label, flatten, load_form
 from server.web.series import mentions_over_time, summary

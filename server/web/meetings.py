@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from server.api.meetings import AgendaQuery, AgreeSchema, MeetingSchema
 from server.auth import area_for, group_for, visible_groups
 from server.clock import now
 from server.db import db
@@ -18,6 +17,7 @@ from server.meetings.accountability import agree, meeting_on
 from server.meetings.agenda import build_agenda
 from server.models import Group
 from server.models.meetings import Meeting
+from server.schemas import AgendaQuery, AgreeSchema, MeetingSchema
 from server.web import auth
 from server.web.forms import category_label, category_options, flatten, load_form
 from survey_schemas import default_taxonomy

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.issues.ranking import Period
 from server.models.merge import MentionDay
+from server.period import Period
 
 MAX_BUCKETS = 13
 

@@ -10,7 +10,6 @@ import tempfile
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
@@ -22,6 +21,7 @@ from server.catalogue.surveys import add_survey, check_ready, whose_survey
 from server.db import db
 from server.exceptions import AlreadyExists, Forbidden, InvalidInput, NotFound
 from server.models import SurveyVersion, User
+from server.schemas import UploadForm
 from server.web import auth
 from server.web.forms import load_form
 from survey_schemas.readiness import write_purpose
@@ -30,13 +30,6 @@ from survey_schemas.xlsform import XLSFormError, convert_xlsform
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 MANAGERS = ("admin", "coordinator")
 MAX_UPLOAD = 2 * 1024 * 1024
-
-
-class UploadForm(Schema):
-    """What comes with the file: a purpose statement (for an XLSForm) and whose survey it is."""
-
-    purpose = fields.Str(load_default="", validate=validate.Length(max=2000))
-    group = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
 def _title(definition: dict[str, Any]) -> str:

@@ -5,31 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.auth import area_for, visible_areas
 from server.clock import now
 from server.db import db
 from server.issues.triage import decide, item_in, pending_count, queue
+from server.schemas import DecisionForm
 from server.web import auth
 from server.web.forms import category_label, category_options, load_form
 from survey_schemas import default_taxonomy
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 LIMIT = 100
-
-
-class DecisionForm(Schema):
-    """``action`` map (with a ``category``) or dismiss; ``area`` is where to come back to."""
-
-    action = fields.Str(required=True, validate=validate.OneOf(("map", "dismiss")))
-    category = fields.Str(load_default=None, validate=validate.Length(max=64))
-    area = fields.Str(load_default=None, validate=validate.Length(max=64))
-
-    @validates_schema
-    def _category_for_map(self, data: dict[str, Any], **_: Any) -> None:
-        if data["action"] == "map" and not data["category"]:
-            raise ValidationError("Choose a category to map this comment to", "category")
 
 
 def _areas(me: Any, area: str | None) -> list[str]:

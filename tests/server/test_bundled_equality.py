@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.issues.ranking import response_facts
+from server.issues.facts import response_facts
 from survey_schemas import bundled_registry, load_survey
 
 EQUALITY = {"doorstep-safety": {"age_band", "gender"}, "event-kiosk": {"age_band"}}

@@ -6,16 +6,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from server.issues.ranking import (
-    Facts,
-    Period,
-    Row,
-    Weights,
-    day_of,
-    rank_rows,
-    response_facts,
-)
+from server.issues.facts import Facts, day_of, response_facts
+from server.issues.ranking import Row, Weights, rank_rows
 from server.issues.scrub import normalise, scrub
+from server.period import Period
 from survey_schemas import load_survey
 
 SURVEY = {

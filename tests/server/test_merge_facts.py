@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.issues.ranking import Facts, FreeText, _equality_questions, _severity, response_facts
+from server.issues.facts import Facts, FreeText, _equality_questions, _severity, response_facts
 from server.issues.scrub import scrub
 from survey_schemas import Survey, bundled_registry
 from survey_schemas.relevance import referenced_questions

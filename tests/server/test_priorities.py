@@ -10,7 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.cli import main
-from server.issues.ranking import Period, Row, day_of, rank_rows, response_facts
+from server.issues.facts import day_of, response_facts
+from server.issues.ranking import Row, rank_rows
+from server.period import Period
 from survey_schemas import load_survey
 from tests.server.conftest import TEST_SURVEY, bearer, make_response, user_token
 

@@ -169,7 +169,7 @@ def test_a_failing_page_shows_an_html_error(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("network fault")
 
-    monkeypatch.setattr(areas, "priorities_doc", broken)
+    monkeypatch.setattr(areas, "area_priorities", broken)
     app.logger.disabled = True
     resp = seeded.get("/dashboard/areas/abbey")
     assert resp.status_code == 500 and resp.mimetype == "text/html"
