@@ -25,20 +25,13 @@ from sqlalchemy.orm import Session
 from collector.json_text import text_problem
 from server.catalogue.surveys import Find, finder_for
 from server.db.bulk import among, insert_new, write_rows
+from server.issues.aggregates import apply_responses
 from server.models import Area, Device, PersonalDetail, Response, ResponseConflict
 from survey_schemas import check_response
 from sync.wire import RESPONSE_FIELDS, content_hash, wire_content
 
+#: Called with ``(session, accepted_rows)`` inside the ingest transaction, before commit.
 AcceptedHook = Callable[[Session, list[dict[str, Any]]], None]
-
-#: Hooks run with ``(session, accepted_rows)`` inside the ingest transaction, before commit.
-ACCEPTED_HOOKS: list[AcceptedHook] = []
-
-
-def on_accepted(hook: AcceptedHook) -> AcceptedHook:
-    """Register a hook that sees every batch of newly accepted rows in the same transaction."""
-    ACCEPTED_HOOKS.append(hook)
-    return hook
 
 
 @dataclass(frozen=True)
@@ -183,8 +176,9 @@ def ingest_batch(
 
     ``device`` is the pushing device (its counters are updated); ``device_id`` names the
     origin of an imported bundle instead. Commits before returning unless ``commit`` is False.
-    ``check_text``: a string in the items may hold a NUL or a lone surrogate, which no database
-    text holds; an item with one is rejected (naming where), the others go on.
+    ``hooks`` run after the aggregates, in the same transaction (tests use them to act
+    mid-transaction). ``check_text``: a string in the items may hold a NUL or a lone surrogate,
+    which no database text holds; an item with one is rejected (naming where), the others go on.
     """
     with _Turns(session, commit) as turns:
         origin = device.id if device is not None else device_id
@@ -304,7 +298,9 @@ def ingest_batch(
         ]
         write_rows(session, PersonalDetail.__table__, personal_rows)
         if accepted_rows:
-            for hook in [*ACCEPTED_HOOKS, *hooks]:
+            # the aggregates count what was accepted in this same transaction: exactly once
+            apply_responses(session, accepted_rows)
+            for hook in hooks:
                 hook(session, accepted_rows)
         done = [o for o in outcomes if o is not None]
         if device is not None:

@@ -1,7 +1,8 @@
 """Keep the merge aggregates in step with stored responses, and rebuild them from scratch.
 
 No Flask here: every function takes a SQLAlchemy session and leaves committing to the caller, so
-the ingest hook updates aggregates in the same transaction that stores the responses.
+ingest (``server.intake.ingest``) counts what it accepts with :func:`apply_responses` in the same
+transaction that stores the responses.
 
 A response *counts* unless another stored response names it in ``replaces`` (a correction).
 Its contribution is: one respondent in (area, day, method); one mention per category it names,
@@ -22,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from server.catalogue.surveys import registry_for
 from server.db.bulk import Write, among, write_tables
-from server.intake.ingest import on_accepted
 from server.issues.facts import Facts, day_of, response_facts
 from server.issues.scrub import normalise
 from server.models import Response
@@ -443,9 +443,3 @@ def rebuild(session: Session, batch: int = 5000, progress: Callable[[int], Any] 
     if progress and chunk:
         progress(len(chunk))
     return total
-
-
-@on_accepted
-def _on_ingest(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Count newly accepted responses in the same transaction that stores them."""
-    apply_responses(session, rows)

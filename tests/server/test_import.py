@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from server.cli import main
 from server.db import db, utcnow
 from server.exceptions import InvalidInput
+from server.intake import ingest
 from server.intake.bundles import import_bundle
 from server.models import Response
 from sync.bundle import write_bundle
@@ -81,12 +82,15 @@ def test_failure_part_way_rolls_back_the_whole_bundle(
     write_bundle([make_response() for _ in range(600)], bundle)
     calls = []
 
+    counted = ingest.apply_responses
+
     def fail_on_second_batch(session, rows) -> None:
         calls.append(len(rows))
         if len(calls) == 2:
             raise RuntimeError("disk on fire")
+        counted(session, rows)
 
-    monkeypatch.setattr("server.intake.ingest.ACCEPTED_HOOKS", [fail_on_second_batch])
+    monkeypatch.setattr(ingest, "apply_responses", fail_on_second_batch)
     with app.app_context(), pytest.raises(RuntimeError):
         import_bundle(db.session, bundle, now=utcnow())
     assert calls == [500, 100]
