@@ -7,10 +7,11 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Blueprint, Flask, Response, redirect, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import settings
@@ -81,6 +82,53 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         raise ValueError(f"DOORSTEP_PROXY_HOPS: {app.config['PROXY_HOPS']!r} must be 0 or more")
     # Flask checks Content-Length against this before a view runs (413 for honest clients).
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    # The dashboard's session cookie: script cannot read it, other sites do not send it, and
+    # it is Secure behind HTTPS (a setting: over plain HTTP it would never come back).
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SECURE_COOKIES"])
+    # A signed-in session lasts SESSION_HOURS (Flask's own default would be 31 days).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_HOURS"])
+
+
+def _blueprints() -> tuple[Blueprint, ...]:
+    """Return every blueprint of the server, in the order they are registered."""
+    from server.api import (
+        areas,
+        devices,
+        health,
+        meetings,
+        openapi,
+        priorities,
+        reach,
+        responses,
+        sync,
+        triage,
+    )
+    from server.web import bp as dashboard
+    from server.web import public
+
+    return (
+        # the JSON API under /api/v1
+        health.bp,
+        openapi.bp,
+        devices.bp,
+        sync.bp,
+        reach.bp,
+        areas.bp,
+        priorities.bp,
+        responses.bp,
+        triage.bp,
+        meetings.bp,
+        # pages: the public "you said, we did" page and the coordinator dashboard
+        public.bp,
+        dashboard,
+    )
+
+
+def _root() -> Response:
+    """Send visitors of the bare server address to the dashboard."""
+    return redirect(url_for("web.home.index"))
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -92,22 +140,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from server import db as dbmod
     from server import errors
+    from server.api import IdConverter
     from server.db.migrate import migrate
 
     dbmod.init_app(app)
     migrate.init_app(app, dbmod.db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     errors.register(app)
     _security_headers(app)
-
-    from server.api import register_blueprints
-
-    register_blueprints(app)
-    from server.api.priorities import register as register_merge  # merge, meetings, reach, public
-
-    register_merge(app)
-    from server.web import register as register_web  # the coordinator dashboard
-
-    register_web(app)
+    # Before any rule is added, so every <int:> route (API and dashboard) is bounded.
+    app.url_map.converters["int"] = IdConverter
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/", "web_root", _root)
     hops = app.config["PROXY_HOPS"]
     if hops:
         # Trust exactly this many proxies' headers: more would let a client forge its address.

@@ -69,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Send the sign-in session cookie only over HTTPS (turn on behind TLS)",
     ),
     Setting(
+        "SESSION_HOURS",
+        12,
+        int,
+        "Hours a dashboard sign-in lasts before the user must sign in again",
+    ),
+    Setting(
         "SIGNIN_MAX_FAILURES",
         5,
         int,

@@ -1,8 +1,7 @@
-"""The JSON API under ``/api/v1``: one blueprint per URL area."""
+"""The JSON API under ``/api/v1``: one blueprint per URL area (``create_app`` lists them)."""
 
 from __future__ import annotations
 
-from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
 # The largest id a 32-bit INTEGER column holds (PostgreSQL's; SQLite's are wider).
@@ -15,13 +14,3 @@ class IdConverter(IntegerConverter):
     def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
-
-
-def register_blueprints(app: Flask) -> None:
-    """Register every API blueprint on the app (after bounding ``<int:>`` for every route)."""
-    from server.api import areas, devices, health, openapi, sync
-
-    # Before any rule is added, so the dashboard's <int:> routes are bounded too.
-    app.url_map.converters["int"] = IdConverter
-    for module in (health, openapi, devices, sync, areas):
-        app.register_blueprint(module.bp)

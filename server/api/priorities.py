@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, current_app, request
 
 from server.auth import area_for, current_user, roles_required
 from server.clock import now
@@ -25,14 +25,3 @@ def area_priorities(code: str) -> dict[str, Any]:
     period = period_asked(q["since"], q["until"], now().date())
     weights = priorities.weights_from(current_app.config)
     return priorities.area_priorities(db.session, area, period, q["method"], weights).as_dict()
-
-
-def register(app: Flask) -> None:
-    """Register the merge, triage, meetings, reach and public blueprints on the app."""
-    from server.api import meetings, responses, triage
-    from server.api import reach as reach_api
-    from server.meetings import public
-
-    for module in (responses, triage, meetings, reach_api, public):
-        app.register_blueprint(module.bp)
-    app.register_blueprint(bp)

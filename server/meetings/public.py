@@ -2,19 +2,18 @@
 
 Rules (docs/meetings.md): counts under 5 read "fewer than 5" (and their share is not shown);
 the only free text is reviewed text (mapped in triage, scrubbed) and the group's own public
-statements; nothing personal is read at all; everything is escaped by the template.
+statements; nothing personal is read at all; everything is escaped by the template. No Flask:
+the page itself is ``server/web/public.py``.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from server.clock import now
-from server.db import db
-from server.exceptions import NotFound
 from server.issues.priorities import area_priorities
 from server.meetings.accountability import tracked
 from server.models import Area, Issue
@@ -22,14 +21,13 @@ from server.period import default_period
 from server.reach.ledger import SUPPRESS_UNDER, suppressed
 from survey_schemas import default_taxonomy
 
-bp = Blueprint("public", __name__)
 TOP = 5
 
 
-def public_view(area: Area, today: Any) -> dict[str, Any]:
+def public_view(session: Session, area: Area, today: date) -> dict[str, Any]:
     """Return what the public page of an area shows."""
     period = default_period(today)
-    doc = area_priorities(db.session, area, period)
+    doc = area_priorities(session, area, period)
     top = []
     for p in doc.issues[:TOP]:
         enough = p.mentions >= SUPPRESS_UNDER
@@ -44,14 +42,14 @@ def public_view(area: Area, today: Any) -> dict[str, Any]:
             }
         )
     issues = list(
-        db.session.scalars(
+        session.scalars(
             select(Issue)
             .where(Issue.area == area.code, Issue.status != "open")
             .order_by(Issue.category)
         )
     )
     done = []
-    for t in tracked(db.session, issues, today):
+    for t in tracked(session, issues, today):
         plan = t.plan
         done.append(
             {
@@ -75,12 +73,3 @@ def public_view(area: Area, today: Any) -> dict[str, Any]:
         "top": top,
         "done": done,
     }
-
-
-@bp.get("/areas/<code>/public")
-def area_public(code: str) -> str:
-    """Show an area's priorities and what was done about them, for everyone."""
-    area = db.session.scalar(select(Area).where(Area.code == code))
-    if area is None:
-        raise NotFound(f"no area {code!r}")
-    return render_template("public.html", **public_view(area, now().date()))

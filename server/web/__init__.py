@@ -6,11 +6,8 @@ every POST, no caching, and HTML error pages; each page area is a child blueprin
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import (
     Blueprint,
-    Flask,
     Response,
     current_app,
     redirect,
@@ -33,8 +30,8 @@ bp = Blueprint(
 )
 
 # No inline script or style anywhere: charts are inline SVG with presentation attributes only.
-# The security headers (CSP, nosniff, framing) are set app-wide, in server/__init__.py.
-SESSION_HOURS = 12
+# The security headers (CSP, nosniff, framing) and the session cookie are set app-wide, in
+# server/__init__.py.
 
 
 @bp.after_request
@@ -70,24 +67,8 @@ def _unexpected(error: Exception) -> tuple[str, int]:
     return render_template("dash/error.html", status=500, message=message), 500
 
 
-def _root() -> Response:
-    """Send visitors of the bare server address to the dashboard."""
-    return redirect(url_for("web.home.index"))
-
-
-def register(app: Flask) -> None:
-    """Register the dashboard and set the session cookie's safety flags."""
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    # Secure only behind HTTPS (a setting), or the cookie would never come back over plain HTTP.
-    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SECURE_COOKIES", False))
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=SESSION_HOURS))
-    app.register_blueprint(bp)
-    if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
-        app.add_url_rule("/", "web_root", _root)
-
-
-# Children are attached once, at import: a blueprint cannot change after its first registration.
+# The dashboard's pages are children of ``web`` (sign-in, CSRF, no-store and error pages apply to
+# all of them); they are attached once, at import: a blueprint cannot change once registered.
 from server.web import areas, auth, csrf, devices, home, issues, meetings, reach, surveys, triage  # noqa: E402
 
 csrf.init(bp)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -46,3 +49,14 @@ def test_ended_sessions_get_nothing_from_the_api_either(app: Flask) -> None:
     reply = browser.get("/api/v1/areas")
     assert reply.status_code == 401 and reply.get_json()["error"]["code"] == "invalid_token"
     assert other.get("/api/v1/areas").status_code == 200  # other users' sessions go on
+
+
+def test_a_sign_in_lasts_session_hours_not_flasks_31_days(app: Flask) -> None:
+    add_users(app, "cora")
+    browser = app.test_client()
+    reply = sign_in(browser, "cora")
+    cookie = next(v for k, v in reply.headers.items() if k == "Set-Cookie" and "session=" in v)
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    hours = (expires - datetime.now(UTC)).total_seconds() / 3600
+    assert app.config["SESSION_HOURS"] == 12
+    assert 11.9 < hours <= 12.0
