@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from collector import api, context, web
 from collector.settings import SETTINGS, Settings
 from collector.store import ResponseStore
 
-__all__ = ["CollectorFlask", "close_app", "create_app", "get_settings", "get_store"]
+__all__ = ["CollectorFlask", "close_app", "create_app"]
 
 _SETTING_NAMES = frozenset(s.name for s in SETTINGS) | {"local_key"}
 # Script only from the app's own files (app.js, sw.js): no inline script, no framing.
@@ -49,18 +49,14 @@ class CollectorFlask(Flask):
     def handle_http_exception(self, e: HTTPException) -> Any:
         """Answer API errors in JSON, whatever HTML error pages the web app registers."""
         if request.path.startswith("/api/") and e.code is not None:
-            from collector.api import http_error
-
-            return http_error(e)
+            return api.http_error(e)
         return super().handle_http_exception(e)
 
     def handle_exception(self, e: Exception) -> Any:
         """Answer an unexpected API failure with the JSON error body (after logging it)."""
         if request.path.startswith("/api/") and not self.config.get("PROPAGATE_EXCEPTIONS"):
             self.log_exception(sys.exc_info())
-            from collector.api import http_error
-
-            return http_error(InternalServerError())
+            return api.http_error(InternalServerError())
         return super().handle_exception(e)
 
 
@@ -82,17 +78,15 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> CollectorF
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
-        DOORSTEP_SETTINGS=settings,
     )
+    app.config[context.SETTINGS] = settings
     app.config.update(extra)
-    app.extensions["doorstep_store"] = ResponseStore(settings.data)
+    app.extensions[context.STORE] = ResponseStore(settings.data)
     app.extensions["doorstep_stopping"] = threading.Event()
 
-    from collector import api
-
     app.register_blueprint(api.bp)
+    web.register(app)
     app.after_request(_security_headers)
-    _register_web(app)
     return app
 
 
@@ -103,31 +97,7 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _register_web(app: Flask) -> None:
-    """Add the web pages if this build has them; the API works without them."""
-    spec = importlib.util.find_spec("collector.web")
-    if spec is None or spec.origin is None:  # absent, or a bare folder (namespace package)
-        return
-    from collector import web
-
-    register = getattr(web, "register", None)
-    if register is not None:
-        register(app)
-
-
-def get_store() -> ResponseStore:
-    """Return the store of the current app."""
-    store: ResponseStore = current_app.extensions["doorstep_store"]
-    return store
-
-
-def get_settings() -> Settings:
-    """Return the settings of the current app."""
-    settings: Settings = current_app.config["DOORSTEP_SETTINGS"]
-    return settings
-
-
 def close_app(app: Flask) -> None:
     """Stop background jobs and close the app's store."""
     app.extensions["doorstep_stopping"].set()
-    app.extensions["doorstep_store"].close()
+    app.extensions[context.STORE].close()

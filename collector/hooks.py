@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from collector.error_codes import ErrorCode
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -32,7 +34,7 @@ sync_now: SyncNow | None = None
 class SyncFailed(Exception):
     """A sync could not finish; ``code`` is a stable snake_case reason for the API."""
 
-    def __init__(self, message: str, code: str = "sync_failed", status: int = 502) -> None:
+    def __init__(self, message: str, code: str = ErrorCode.SYNC_FAILED, status: int = 502) -> None:
         super().__init__(message)
         self.code = code
         self.status = status

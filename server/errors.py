@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from collector.error_codes import ErrorCode, code_for, error_body
 from server import exceptions as exc
-
-
-class ErrorCode(StrEnum):
-    """Every error code the API returns (stable: clients switch on these)."""
-
-    BAD_REQUEST = "bad_request"
-    MALFORMED_JSON = "malformed_json"
-    INVALID_INPUT = "invalid_input"
-    INVALID_TOKEN = "invalid_token"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    METHOD_NOT_ALLOWED = "method_not_allowed"
-    ALREADY_EXISTS = "already_exists"
-    PAYLOAD_TOO_LARGE = "payload_too_large"
-    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-    INVALID_ENROLLMENT_CODE = "invalid_enrollment_code"
-    ENROLLMENT_CODE_USED = "enrollment_code_used"
-    ENROLLMENT_CODE_EXPIRED = "enrollment_code_expired"
-    CURSOR_EXPIRED = "cursor_expired"
-    TOO_MANY_ATTEMPTS = "too_many_attempts"
-    INTERNAL_ERROR = "internal_error"
-
 
 # Domain error class → HTTP status; the first matching base class wins.
 STATUS: dict[type[exc.DoorstepError], int] = {
@@ -44,17 +22,6 @@ STATUS: dict[type[exc.DoorstepError], int] = {
     exc.EnrollmentExpired: 410,
     exc.CursorExpired: 410,
     exc.TooManyAttempts: 429,
-}
-
-_HTTP_CODES: dict[int, ErrorCode] = {
-    400: ErrorCode.BAD_REQUEST,
-    401: ErrorCode.INVALID_TOKEN,
-    403: ErrorCode.FORBIDDEN,
-    404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.METHOD_NOT_ALLOWED,
-    413: ErrorCode.PAYLOAD_TOO_LARGE,
-    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    429: ErrorCode.TOO_MANY_ATTEMPTS,
 }
 
 
@@ -73,7 +40,7 @@ def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> Response:
     """Return ``{"error": {"code", "message", "details"}}`` with the given status."""
-    resp = jsonify({"error": {"code": str(code), "message": message, "details": details or {}}})
+    resp = jsonify(error_body(code, message, details))
     resp.status_code = status
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="doorstep"'
@@ -127,7 +94,7 @@ def register(app: Flask) -> None:
         if not _is_api():
             return error
         status = error.code or 500
-        code = _HTTP_CODES.get(status, ErrorCode.BAD_REQUEST)
+        code = code_for(status)
         # Flask raises a 400 whose description mentions JSON when get_json() cannot parse.
         if status == 400 and "json" in (error.description or "").lower():
             code = ErrorCode.MALFORMED_JSON

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from collector import hooks
+from collector.error_codes import ErrorCode
 from collector.store import ResponseStore
 
 from .client import RetryPolicy, SyncClient
@@ -49,14 +50,14 @@ def sync_now(store: ResponseStore) -> dict[str, Any]:
     if device is None:
         raise hooks.SyncFailed(
             "this collector is not enrolled: run doorstep collector enroll URL CODE",
-            code="not_enrolled",
+            code=ErrorCode.NOT_ENROLLED,
             status=409,
         )
     with _one_at_a_time, SyncClient(device.server_url, device.token) as client:
         try:
             summary = sync_store(store, client)
         except DeviceRevoked as exc:
-            raise hooks.SyncFailed(revoked_message(store), "device_revoked", 409) from exc
+            raise hooks.SyncFailed(revoked_message(store), ErrorCode.DEVICE_REVOKED, 409) from exc
         except SyncError as exc:
             raise hooks.SyncFailed(f"sync failed: {exc.message}", exc.code, 502) from exc
     return outcome(store, summary)

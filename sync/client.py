@@ -14,6 +14,8 @@ from typing import Any
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from collector.error_codes import ErrorCode
+
 from .errors import (
     CursorExpired,
     DeviceRevoked,
@@ -156,7 +158,7 @@ class SyncClient:
         if body.get("protocol") != PROTOCOL:
             raise SyncError(
                 f"the server speaks sync protocol {body.get('protocol')!r}, we speak {PROTOCOL}",
-                code="protocol_mismatch",
+                code=ErrorCode.PROTOCOL_MISMATCH,
             )
         return body
 
@@ -193,10 +195,12 @@ class SyncClient:
         body = self._call("POST", "/api/v1/sync/push", prepared=prepared)
         results = body.get("results")
         if not isinstance(results, list) or len(results) != len(batch):
-            raise SyncError("the server's push reply does not match the batch", code="bad_reply")
+            raise SyncError(
+                "the server's push reply does not match the batch", code=ErrorCode.BAD_REPLY
+            )
         for sent, got in zip(batch, results, strict=True):
             if not isinstance(got, dict) or str(got.get("id")) != str(sent.get("id")):
-                raise SyncError("the server's push reply is out of order", code="bad_reply")
+                raise SyncError("the server's push reply is out of order", code=ErrorCode.BAD_REPLY)
         return results
 
     def pull(self, since: str | int | None = None) -> dict[str, Any]:
@@ -226,7 +230,7 @@ class SyncClient:
         headers = dict(headers)
         if auth:
             if not self.token:
-                raise Unauthorized("this collector is not enrolled", code="not_enrolled")
+                raise Unauthorized("this collector is not enrolled", code=ErrorCode.NOT_ENROLLED)
             headers["Authorization"] = f"Bearer {self.token}"
         last = "no attempt made"
         for attempt in range(self.retry.attempts):
@@ -241,7 +245,7 @@ class SyncClient:
                     self._sleep(min(asked, self.retry.max_retry_after))
         raise ServerUnreachable(
             f"gave up on {self.base_url}{path} after {self.retry.attempts} tries ({last})",
-            code="server_unreachable",
+            code=ErrorCode.SERVER_UNREACHABLE,
         )
 
     def _attempt(
@@ -267,7 +271,7 @@ class SyncClient:
             if not idempotent and not _never_sent(exc):
                 raise ServerUnreachable(
                     f"lost the connection to {self.base_url} during {path}: {exc}",
-                    code="connection_lost",
+                    code=ErrorCode.CONNECTION_LOST,
                 ) from exc
             return f"{type(exc).__name__}: {exc}", None
         status = resp.status_code
@@ -277,7 +281,9 @@ class SyncClient:
             except ValueError:
                 return "the reply was not complete JSON", None
             if not isinstance(body, dict):
-                raise SyncError("the server's reply was not a JSON object", code="bad_reply")
+                raise SyncError(
+                    "the server's reply was not a JSON object", code=ErrorCode.BAD_REPLY
+                )
             return body
         retryable = RETRY_STATUSES if idempotent else ENROLL_RETRY_STATUSES
         if status in retryable or (idempotent and status >= 500):

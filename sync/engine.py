@@ -20,6 +20,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from collector.error_codes import ErrorCode
+
 from .client import SyncClient
 from .errors import CursorExpired, RequestRejected, SyncError
 
@@ -243,7 +245,7 @@ def pull_updates(store: OutboxStore, client: SyncClient, summary: SyncSummary) -
         if not page.get("more") or page["cursor"] == cursor:
             return
         cursor = page["cursor"]
-    raise SyncError("the server kept sending pull pages; stopped", code="pull_runaway")
+    raise SyncError("the server kept sending pull pages; stopped", code=ErrorCode.PULL_RUNAWAY)
 
 
 def push_visits(store: OutboxStore, client: SyncClient, summary: SyncSummary) -> None:
@@ -275,7 +277,7 @@ def push_visits(store: OutboxStore, client: SyncClient, summary: SyncSummary) ->
             skip[kind] |= sent - taken[kind]
         store.mark_visits_synced(taken["sessions"], taken["doors"])
         summary.visits += len(taken["sessions"]) + len(taken["doors"])
-    raise SyncError("door visits kept coming back unsynced; stopped", code="visits_runaway")
+    raise SyncError("door visits kept coming back unsynced; stopped", code=ErrorCode.VISITS_RUNAWAY)
 
 
 def _trimmed(

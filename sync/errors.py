@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from collector.error_codes import ErrorCode
+
 
 class SyncError(Exception):
     """A sync request failed; carries the server's error code, message and details if any."""
@@ -12,7 +14,7 @@ class SyncError(Exception):
         self,
         message: str,
         *,
-        code: str = "sync_failed",
+        code: str = ErrorCode.SYNC_FAILED,
         status: int | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:

@@ -20,8 +20,9 @@ from werkzeug.exceptions import HTTPException
 
 from collector import hooks
 from collector.api.spec import build_document
-from collector.app import get_settings, get_store
 from collector.bundle import write_bundle
+from collector.context import get_settings, get_store
+from collector.error_codes import ErrorCode, code_for, error_body
 from collector.json_text import loads
 from collector.storage.durable import StorageError, StorageFull
 from collector.store import InvalidResponse, ResponseConflict
@@ -32,30 +33,17 @@ KEY_HEADER = "X-Doorstep-Key"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 PUBLIC_IN_KIOSK = frozenset({"api.health"})
 ADMIN = frozenset({"api.export", "api.sync", "api.device", "api.rejected"})
-# Stable codes for HTTP errors, so clients never parse messages.
-HTTP_CODES = {
-    400: "bad_request",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    500: "internal_error",
-    503: "unavailable",
-}
 
 
-def error(code: str, message: str, status: int, details: dict[str, Any] | None = None) -> Any:
+def error(code: ErrorCode, message: str, status: int, details: dict[str, Any] | None = None) -> Any:
     """Return the one error body: ``{"error": {"code", "message", "details"}}``."""
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return jsonify(body), status
+    return jsonify(error_body(code, message, details)), status
 
 
 def http_error(e: HTTPException) -> Any:
     """Turn a werkzeug HTTP error into the one error body."""
     status = e.code or 500
-    return error(HTTP_CODES.get(status, f"http_{status}"), e.description or e.name, status)
+    return error(code_for(status), e.description or e.name, status)
 
 
 def _is_loopback() -> bool:
@@ -73,26 +61,30 @@ def _guard() -> Any:
     """Hide everything but health in kiosk mode, and keep admin calls to this machine's CLI."""
     trusted = _is_loopback() and _has_local_key()
     if get_settings().kiosk and not trusted and request.endpoint not in PUBLIC_IN_KIOSK:
-        return error("not_found", "The requested URL was not found on the server.", 404)
+        return error(ErrorCode.NOT_FOUND, "The requested URL was not found on the server.", 404)
     if request.endpoint in ADMIN and not trusted:
-        return error("forbidden", "only the doorstep command on this machine may do this", 403)
+        return error(
+            ErrorCode.FORBIDDEN, "only the doorstep command on this machine may do this", 403
+        )
     return None
 
 
 def _json_body() -> Any:
     if request.mimetype != "application/json":
-        return None, error("unsupported_media_type", "send Content-Type: application/json", 415)
+        return None, error(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json", 415
+        )
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("identity", ""):
         # Bodies here are one response from this machine or the LAN: never compressed.
         return None, error(
-            "unsupported_media_type", f"Content-Encoding {encoding!r} is not supported", 415
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"Content-Encoding {encoding!r} is not supported", 415
         )
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 from werkzeug
     try:
         return loads(raw), None
     except ValueError as exc:
-        return None, error("malformed_json", f"the body is not valid JSON: {exc}", 400)
+        return None, error(ErrorCode.MALFORMED_JSON, f"the body is not valid JSON: {exc}", 400)
 
 
 @bp.get("/health")
@@ -111,7 +103,7 @@ def openapi() -> Any:
 def post_response() -> Any:
     """Store a submitted response; answer 201 only once it is durable."""
     if not (_is_loopback() or session.get("volunteer")):
-        return error("forbidden", "sign in as a volunteer to submit responses", 403)
+        return error(ErrorCode.FORBIDDEN, "sign in as a volunteer to submit responses", 403)
     body, problem = _json_body()
     if problem is not None:
         return problem
@@ -119,17 +111,17 @@ def post_response() -> Any:
         response_id = get_store().save_response(body)
     except InvalidResponse as exc:
         return error(
-            "invalid_response",
+            ErrorCode.INVALID_RESPONSE,
             "the response is not valid; see details.fields",
             422,
             {"fields": exc.errors},
         )
     except ResponseConflict as exc:
-        return error("conflict", str(exc), 409, {"id": exc.response_id})
+        return error(ErrorCode.CONFLICT, str(exc), 409, {"id": exc.response_id})
     except StorageFull:
-        return error("storage_full", "the device's disk is full; nothing was saved", 507)
+        return error(ErrorCode.STORAGE_FULL, "the device's disk is full; nothing was saved", 507)
     except StorageError as exc:
-        return error("storage_error", f"nothing was saved: {exc}", 503)
+        return error(ErrorCode.STORAGE_ERROR, f"nothing was saved: {exc}", 503)
     return jsonify({"id": response_id}), 201
 
 
@@ -179,7 +171,7 @@ def export() -> Any:
 def sync() -> Any:
     """Run one sync now through the hook the sync layer installed (admin)."""
     if hooks.sync_now is None:
-        return error("sync_unavailable", "this collector was built without sync", 501)
+        return error(ErrorCode.SYNC_UNAVAILABLE, "this collector was built without sync", 501)
     try:
         summary = hooks.sync_now(get_store())
     except hooks.SyncFailed as exc:
@@ -207,7 +199,10 @@ def device() -> Any:
             data = DeviceSchema().load(body if isinstance(body, dict) else {})
         except ValidationError as exc:
             return error(
-                "invalid_device", "the enrollment is not valid", 422, {"fields": exc.messages}
+                ErrorCode.INVALID_DEVICE,
+                "the enrollment is not valid",
+                422,
+                {"fields": exc.messages},
             )
         store.set_device(data["server_url"], data["device_id"], data["token"])
     current = store.device()

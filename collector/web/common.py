@@ -10,8 +10,8 @@ from flask import abort, g, request, session
 from werkzeug.datastructures import MultiDict
 
 # The pages call these by their short names; collector.app defines them once for the API too.
-from collector.app import get_settings as settings
-from collector.app import get_store as store
+from collector.context import get_settings as settings
+from collector.context import get_store as store
 from collector.web import i18n
 from survey_schemas import Survey
 
