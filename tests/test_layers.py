@@ -1,7 +1,8 @@
 """The one-way layers: each package imports only from those before it (checked with ``ast``).
 
-survey_schemas → collector → sync → server; storage and merge code import neither Flask nor
-requests, so they stay usable (and testable) without HTTP.
+survey_schemas → collector → sync → server; domain code (the server's domain packages, the
+collector's storage and store) imports neither Flask, Werkzeug nor requests, so it stays usable
+(and testable) without HTTP; and no module imports another in a circle.
 """
 
 from __future__ import annotations
@@ -14,29 +15,49 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("survey_schemas", "collector", "sync", "server")
-HTTP_FREE = (
-    "collector/storage*.py",
-    "collector/journal.py",
-    "collector/store*.py",
-    "collector/visits.py",
-    "collector/pulled.py",
-    "collector/drafts.py",
-    "collector/enrollment.py",
-    "server/merge*.py",
-    "server/ingest.py",
+# Domain code: no HTTP, so the CLI, the tests and any edge can call it as it is.
+DOMAIN = (
+    "server/accounts/**/*.py",
+    "server/catalogue/**/*.py",
+    "server/intake/**/*.py",
+    "server/issues/**/*.py",
+    "server/meetings/**/*.py",
+    "server/reach/**/*.py",
+    "server/feed.py",
+    "server/period.py",
+    "collector/storage/**/*.py",
+    "collector/store/**/*.py",
 )
-HTTP_LIBS = ("flask", "requests")
+HTTP_LIBS = ("flask", "werkzeug", "requests")
+
+
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """Return the ids of import nodes under ``if TYPE_CHECKING:`` (never run)."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            skip |= {id(n) for n in ast.walk(node)}
+    return skip
+
+
+def imports(path: Path) -> Iterator[tuple[int, str, tuple[str, ...]]]:
+    """Yield ``(line, module, names)`` for every import that runs, nested ones too."""
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    skip = _type_checking_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name, ()
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module, tuple(a.name for a in node.names)
 
 
 def imported_modules(path: Path) -> Iterator[tuple[int, str]]:
     """Yield ``(line, absolute module name)`` for every import in a file, nested ones too."""
-    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.lineno, node.module
+    for line, module, _names in imports(path):
+        yield line, module
 
 
 def layer_violations(root: Path) -> list[str]:
@@ -49,18 +70,100 @@ def layer_violations(root: Path) -> list[str]:
                 top = module.split(".")[0]
                 if top in LAYERS and LAYERS.index(top) > rank:
                     problems.append(f"{rel}:{line}: {package} must not import {top} (later layer)")
-    for pattern in HTTP_FREE:
+    for pattern in DOMAIN:
         for path in sorted(root.glob(pattern)):
             rel = path.relative_to(root).as_posix()
             for line, module in imported_modules(path):
                 top = module.split(".")[0]
                 if top in HTTP_LIBS or top.startswith("flask_"):
-                    problems.append(f"{rel}:{line}: storage/merge code must not import {top}")
+                    problems.append(f"{rel}:{line}: domain code must not import {top}")
     return problems
+
+
+def module_graph(root: Path) -> dict[str, set[str]]:
+    """Return each project module and the project modules it imports (not its parents)."""
+    paths = {}
+    for package in LAYERS:
+        for path in (root / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            parts = path.relative_to(root).with_suffix("").parts
+            paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {name: set() for name in paths}
+    for name, path in paths.items():
+        for _line, module, names in imports(path):
+            for target in [f"{module}.{n}" for n in names] or [module]:
+                if target in paths:
+                    graph[name].add(target)
+                elif module in paths:
+                    graph[name].add(module)
+        graph[name].discard(name)
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Return every group of modules that import each other in a circle (Tarjan's SCCs)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
 
 
 def test_the_tree_keeps_its_layers() -> None:
     assert layer_violations(ROOT) == []
+
+
+def test_no_module_imports_another_in_a_circle() -> None:
+    assert import_cycles(module_graph(ROOT)) == []
+
+
+def test_the_cycle_check_finds_a_circle_through_a_nested_import(tmp_path: Path) -> None:
+    tree = _tree(
+        tmp_path,
+        {
+            "server/__init__.py": "",
+            "server/a.py": "from server.b import f\nif TYPE_CHECKING:\n    import server.d\n",
+            "server/b.py": "def f():\n    from server import c\n",
+            "server/c.py": "import server.a\n",
+            "server/d.py": "import server.a\n",  # a imports d only for type checking
+        },
+    )
+    assert import_cycles(module_graph(tree)) == [["server.a", "server.b", "server.c"]]
+
+
+def test_every_table_module_is_imported_by_the_models_package() -> None:
+    modules = {p.stem for p in (ROOT / "server" / "models").glob("*.py")} - {"__init__"}
+    imported = {
+        m.split(".")[2] if len(m.split(".")) > 2 else n
+        for _line, m, names in imports(ROOT / "server" / "models" / "__init__.py")
+        for n in names or ("",)
+        if m.startswith("server.models")
+    }
+    assert modules <= imported, modules - imported
 
 
 def test_the_checker_reads_every_package() -> None:
@@ -78,9 +181,9 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 CLEAN = {
     "survey_schemas/__init__.py": "import json\nfrom .model import Survey\n",
-    "collector/store.py": "from tinydb import TinyDB\nfrom survey_schemas import Survey\n",
+    "collector/store/x.py": "from tinydb import TinyDB\nfrom survey_schemas import Survey\n",
     "sync/client.py": "import requests\nfrom collector import store\n",
-    "server/merge.py": "import sqlalchemy\nfrom sync.wire import x\n",
+    "server/issues/merge.py": "import sqlalchemy\nfrom sync.wire import x\n",
     "server/api.py": "import flask\nfrom survey_schemas import Survey\n",
 }
 
@@ -105,21 +208,22 @@ def test_checker_accepts_a_clean_synthetic_tree(tmp_path: Path) -> None:
         ),
         ("sync/x.py", "import server.db as db\n", "sync must not import server"),
         (
-            "collector/store.py",
+            "collector/store/x.py",
             "import requests\n",
-            "collector/store.py:1: storage/merge code must not import requests",
+            "collector/store/x.py:1: domain code must not import requests",
         ),
         (
-            "collector/storage_io.py",
+            "collector/storage/io.py",
             "from flask import g\n",
-            "storage/merge code must not import flask",
+            "domain code must not import flask",
         ),
-        ("server/merge_rank.py", "import flask_sqlalchemy\n", "must not import flask_sqlalchemy"),
+        ("server/issues/rank.py", "import flask_sqlalchemy\n", "must not import flask_sqlalchemy"),
         (
-            "server/ingest.py",
-            "from requests.adapters import HTTPAdapter\n",
-            "server/ingest.py:1: storage/merge",
+            "server/intake/ingest.py",
+            "from werkzeug.security import gen_salt\n",
+            "server/intake/ingest.py:1: domain code must not import werkzeug",
         ),
+        ("server/period.py", "def f():\n    import flask\n", "server/period.py:2: domain"),
     ],
 )
 def test_checker_catches_a_violation(tmp_path: Path, name: str, text: str, expected: str) -> None:

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from server.accounts.passwords import hash_password, password_matches
 from server.accounts.tokens import hash_secret, matches, new_token
 from server.exceptions import AlreadyExists, InvalidInput, InvalidToken, NotFound
 from server.models import ApiToken, Group, SessionEpoch, User
@@ -46,7 +46,7 @@ def create_user(
         name=name,
         role=role,
         provider=(provider or name) if role == "provider" else None,
-        password_hash=generate_password_hash(password) if password else None,
+        password_hash=hash_password(password) if password else None,
         groups=[get_group(session, g) for g in groups or []],
     )
     session.add(user)
@@ -68,7 +68,7 @@ def user_for_token(session: Session, token: str, now: datetime) -> User:
 @functools.cache
 def _dummy_hash() -> str:
     """Return a hash of a random password, made like every real one (same method and cost)."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def check_password(session: Session, name: str, password: str) -> User | None:
@@ -77,9 +77,9 @@ def check_password(session: Session, name: str, password: str) -> User | None:
     if user is None or not user.password_hash:
         # Hash anyway, so the answer takes as long as for a real user and so does not tell
         # which usernames exist.
-        check_password_hash(_dummy_hash(), password)
+        password_matches(_dummy_hash(), password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if password_matches(user.password_hash, password) else None
 
 
 def session_epoch(session: Session, user_id: int) -> int:

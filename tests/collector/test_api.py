@@ -93,7 +93,11 @@ def test_invalid_answers_are_422_with_field_errors(client: FlaskClient) -> None:
         ({"data": b"{not json", "content_type": "application/json"}, 400, "malformed_json"),
         ({"data": b"area=abbey", "content_type": "text/plain"}, 415, "unsupported_media_type"),
         ({"json": [1, 2]}, 422, "invalid_response"),
-        ({"data": b"{}" + b" " * 2_000_000, "content_type": "application/json"}, 413, "payload_too_large"),
+        (
+            {"data": b"{}" + b" " * 2_000_000, "content_type": "application/json"},
+            413,
+            "payload_too_large",
+        ),
     ],
 )
 def test_bad_bodies_get_the_one_error_body(
