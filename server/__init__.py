@@ -95,6 +95,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
     """Return every blueprint of the server, in the order they are registered."""
     from server.api import (
         areas,
+        crime,
         devices,
         health,
         meetings,
@@ -117,6 +118,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
         reach.bp,
         areas.bp,
         priorities.bp,
+        crime.bp,
         responses.bp,
         triage.bp,
         meetings.bp,

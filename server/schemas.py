@@ -67,6 +67,21 @@ class PeriodQuery(Schema):
             raise ValidationError("since must not be after until", "since")
 
 
+MONTH = validate.Regexp(r"\d{4}-(0[1-9]|1[0-2])\Z", error="a month as YYYY-MM")
+
+
+class CrimeQuery(Schema):
+    """``since``/``until``: months (YYYY-MM), inclusive; default the 12 months to the latest."""
+
+    since = fields.Str(load_default=None, validate=MONTH)
+    until = fields.Str(load_default=None, validate=MONTH)
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        if data["since"] and data["until"] and data["since"] > data["until"]:
+            raise ValidationError("since must not be after until", "since")
+
+
 class ResponsesQuery(Schema):
     """``since`` (received on/after; ISO date or date-time), ``area``, ``cursor``, ``limit``."""
 

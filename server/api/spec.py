@@ -17,6 +17,7 @@ from server.schemas import (
     ActivitySchema,
     AgendaQuery,
     AgreeSchema,
+    CrimeQuery,
     DecisionSchema,
     MeetingSchema,
     PeriodQuery,
@@ -176,6 +177,23 @@ class TriageDecisionSchema(Schema):
     settled = fields.Int(required=True)
 
 
+class CrimeCategorySchema(Schema):
+    """One police.uk category's recorded count, in all and by month."""
+
+    category = fields.Str(required=True)
+    count = fields.Int(required=True)
+    by_month = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+
+
+class CrimeSchema(Schema):
+    """An area's recorded crime between two months."""
+
+    area = fields.Str(required=True)
+    since = fields.Str(required=True)
+    until = fields.Str(required=True)
+    categories = fields.List(fields.Nested(CrimeCategorySchema), required=True)
+
+
 class StoredResponseSchema(Schema):
     """A stored response as the export shows it (never its personal data)."""
 
@@ -217,6 +235,7 @@ ANSWERS: tuple[Schema, ...] = (
     TriageQueueSchema(),
     TriageDecisionSchema(),
     ResponsesPageSchema(),
+    CrimeSchema(),
 )
 
 
@@ -289,6 +308,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v1/areas/<code>/priorities"): _user(
         "Rank an area's issues over a period", "Priorities", query=PeriodQuery(), errors=(400,)
+    ),
+    ("GET", "/api/v1/areas/<code>/crime"): _user(
+        "Count an area's recorded crime by police.uk category and month",
+        "Crime",
+        query=CrimeQuery(),
+        errors=(400,),
+        description="From data.police.uk street-level files imported with "
+        "`doorstep server import-crime`; default the 12 months to the latest imported.",
     ),
     ("GET", "/api/v1/areas/<code>/reach"): _user(
         "Show an area's reach by method and who was reached",

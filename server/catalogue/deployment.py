@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from collector.demo import demo_areas
 from server.catalogue.surveys import add_bundled_surveys
+from server.crime.records import lsoas_of, parse_lsoas, set_lsoas
 from server.exceptions import InvalidInput
 from server.feed import record_change
 from server.models import Area, Group
@@ -21,7 +22,10 @@ REQUIRED_COLUMNS = ("code", "name", "group")
 
 
 def read_areas_csv(path: str | Path) -> list[dict[str, Any]]:
-    """Read ``code,name,group[,group_name,households,streets]`` rows; streets split on ``;``."""
+    """Read ``code,name,group[,group_name,households,streets,lsoa]`` rows.
+
+    ``streets`` are split on ``;``; ``lsoa`` holds the area's LSOA codes split on spaces.
+    """
     problems: list[str] = []
     rows: list[dict[str, Any]] = []
     with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -44,6 +48,12 @@ def read_areas_csv(path: str | Path) -> list[dict[str, Any]]:
                 row["households"] = int(households)
             streets = (raw.get("streets") or "").strip()
             row["streets"] = [s.strip() for s in streets.split(";") if s.strip()]
+            if "lsoa" in (reader.fieldnames or []):
+                try:
+                    row["lsoa"] = parse_lsoas(raw.get("lsoa") or "")
+                except InvalidInput as error:
+                    problems.append(f"{path}:{line}: {error.message}")
+                    continue
             rows.append(row)
     if problems:
         raise InvalidInput("the areas file has problems", details={"problems": problems})
@@ -68,16 +78,22 @@ def upsert_areas(session: Session, rows: Iterable[Mapping[str, Any]]) -> dict[st
             "households": row.get("households"),
             "streets": list(row.get("streets") or []),
         }
+        new_lsoas = "lsoa" in row and (
+            area is None or lsoas_of(session, [area])[area.code] != row["lsoa"]
+        )
         if area is None:
-            session.add(Area(code=row["code"], **wanted))
+            area = Area(code=row["code"], **wanted)
+            session.add(area)
             counts["areas_added"] += 1
-        elif any(getattr(area, k) != v for k, v in wanted.items()):
+        elif any(getattr(area, k) != v for k, v in wanted.items()) or new_lsoas:
             for k, v in wanted.items():
                 setattr(area, k, v)
             counts["areas_updated"] += 1
         else:
             continue
         session.flush()
+        if new_lsoas:
+            set_lsoas(session, area, row["lsoa"])
         record_change(session, "area", row["code"], area=row["code"])
     return counts
 

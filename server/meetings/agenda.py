@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.crime.compare import compare, latest_month, month_of, months_to
 from server.issues.priorities import AreaPriorities, area_priorities
 from server.issues.ranking import Weights
 from server.meetings.accountability import (
@@ -102,6 +103,8 @@ def build_agenda(
         )
         for t in tracked(session, issues, on)
     )
+    imported, end = latest_month(session), month_of(period.until)
+    crime_months = months_to(min(imported, end) if imported else end)
     results: list[AreaResults] = []
     pool: list[Candidate] = []
     concerns: list[Concern] = []
@@ -110,6 +113,7 @@ def build_agenda(
         cands = tuple(Candidate(a.name, p) for p in doc.issues[:TOP_CANDIDATES])
         pool += [c for c in cands if c.issue.status not in ACTIVE]
         thin = _thin(doc, _equality(session, a.code, period), a.households)
+        crime = compare(session, a, crime_months, taxonomy)
         results.append(
             AreaResults(
                 code=a.code,
@@ -118,6 +122,7 @@ def build_agenda(
                 respondents_by_method=doc.respondents_by_method,
                 candidates=cands,
                 thin=tuple(thin),
+                crime=tuple(crime.findings) if crime.imported else (),
             )
         )
         for p in doc.issues:

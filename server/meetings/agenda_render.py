@@ -56,6 +56,7 @@ class AreaResults:
     respondents_by_method: dict[str, int]
     candidates: tuple[Candidate, ...]
     thin: tuple[str, ...] = ()
+    crime: tuple[str, ...] = ()  # where residents' concerns and recorded crime disagree
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def render_md(a: Agenda) -> str:
             out.append("No issues raised in this period.")
         if ar.thin:
             out += ["", "Thin: " + "; ".join(_md_cell(t) for t in ar.thin) + "."]
+        if ar.crime:
+            out += ["", "Recorded crime: " + " ".join(_md_cell(t) for t in ar.crime)]
         out.append("")
     out += [f"## 5. {s[4]}", ""]
     out += [f"- {_md_cell(c.area)}: “{_md_cell(c.text)}” ({c.people})" for c in a.concerns] or [
@@ -222,6 +225,7 @@ def render_csv(a: Agenda) -> str:
     for ar in a.areas:
         rows += [_cand("results", ar.code, c, f"sample {ar.respondents}") for c in ar.candidates]
         rows += [_note("thin", ar.code, "", t) for t in ar.thin]
+        rows += [_note("recorded crime", ar.code, "", t) for t in ar.crime]
     rows += [_note("concerns", c.area, c.text, mentions=c.people) for c in a.concerns]
     rows += [_cand("shortlist", c.area, c, f"score {c.issue.score}") for c in a.shortlist]
     rows += [_note("aob", "", x) for x in a.aob]

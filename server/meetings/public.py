@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.crime.compare import compare, latest_month, month_of, months_to
 from server.issues.priorities import area_priorities
 from server.meetings.accountability import tracked
 from server.models import Area, Issue
@@ -66,9 +67,12 @@ def public_view(session: Session, area: Area, today: date) -> dict[str, Any]:
         d["label"] = labels.get(d["category"]) or (
             tax[d["category"]].label_in("en") if d["category"] in tax else d["category"]
         )
+    last, end = latest_month(session), month_of(today)
+    crime = compare(session, area, months_to(min(last, end) if last else end))
     return {
         "area": area,
         "period": period,
+        "crime": crime if crime.imported else None,
         "respondents": suppressed(doc.respondents),
         "top": top,
         "done": done,

@@ -69,9 +69,21 @@ def _unexpected(error: Exception) -> tuple[str, int]:
 
 # The dashboard's pages are children of ``web`` (sign-in, CSRF, no-store and error pages apply to
 # all of them); they are attached once, at import: a blueprint cannot change once registered.
-from server.web import areas, auth, csrf, devices, home, issues, meetings, reach, surveys, triage  # noqa: E402
+from server.web import (  # noqa: E402
+    areas,
+    auth,
+    crime,
+    csrf,
+    devices,
+    home,
+    issues,
+    meetings,
+    reach,
+    surveys,
+    triage,
+)
 
 csrf.init(bp)
 auth.init(bp)
-for _module in (auth, home, areas, triage, issues, meetings, devices, surveys, reach):
+for _module in (auth, home, areas, triage, issues, meetings, devices, surveys, crime, reach):
     bp.register_blueprint(_module.bp)

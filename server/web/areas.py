@@ -6,6 +6,8 @@ from flask import Blueprint, current_app, render_template, request
 
 from server.auth import area_for
 from server.clock import now
+from server.crime.compare import compare, latest_month, month_of, months_to
+from server.crime.records import lsoas_of
 from server.db import db
 from server.issues.priorities import area_priorities, weights_from
 from server.web import auth, charts
@@ -29,6 +31,8 @@ def show(code: str) -> str:
         counts = series.get(p.category, [0] * len(parts))
         sparks[p.category] = charts.spark(counts, summary(p.label, parts, counts))
     top_method = max([1, *(n for p in doc.issues for n in p.by_method.values())])
+    last = latest_month(db.session) or month_of(now().date())
+    comparison = compare(db.session, area, months_to(last))
     return render_template(
         "dash/area.html",
         area=area,
@@ -43,4 +47,6 @@ def show(code: str) -> str:
         top_method=top_method,
         bar=charts.bar,
         legend=charts.legend,
+        cmp=comparison,
+        lsoas=lsoas_of(db.session, [area])[area.code],
     )

@@ -1,0 +1,1 @@
+"""Recorded crime (police.uk street-level counts) beside residents' concerns."""
