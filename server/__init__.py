@@ -76,6 +76,13 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     # carry the statement's parameters: residents' contact details, token hashes.
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     options.setdefault("hide_parameters", True)
+    if (
+        app.config["DATABASE_URL"].startswith("postgresql")
+        and not app.config["DATABASE_PREPARED_STATEMENTS"]
+    ):
+        # PgBouncer in transaction pooling mode hands each transaction any server connection:
+        # a statement prepared on one would be missing on the next (DESIGN "Deployment at scale").
+        options.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
     # Refuse a NaN, infinite or negative PRIORITY_* weight now, not at the first ranking.
     weights_from(app.config)
     if app.config["PROXY_HOPS"] < 0:

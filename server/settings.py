@@ -39,6 +39,13 @@ SETTINGS: tuple[Setting, ...] = (
         "PostgreSQL: postgresql+psycopg://user@host/db",
     ),
     Setting(
+        "DATABASE_PREPARED_STATEMENTS",
+        False,
+        bool,
+        "PostgreSQL: let psycopg prepare repeated statements on the server (faster; only when "
+        "connecting straight to PostgreSQL or to a PgBouncer that supports them)",
+    ),
+    Setting(
         "SECRET_KEY",
         None,
         str,

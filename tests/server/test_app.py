@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from server import create_app, settings
+from server.db import db
 
 
 def test_health_says_ok_and_protocol_1(client: FlaskClient) -> None:
@@ -76,3 +78,17 @@ def test_every_setting_is_documented() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "server-dev.md").read_text(encoding="utf-8")
     missing = [s.name for s in settings.SETTINGS if f"`DOORSTEP_{s.name}`" not in doc]
     assert missing == []
+
+
+def test_postgresql_connections_prepare_nothing_on_the_server_by_default(app: Flask) -> None:
+    # PgBouncer in transaction pooling mode: a prepared statement would vanish between
+    # transactions (DESIGN "Deployment at scale"); DATABASE_PREPARED_STATEMENTS turns them on.
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            if db.engine.dialect.name == "postgresql":
+                assert raw.driver_connection.prepare_threshold is None
+            else:
+                assert db.engine.dialect.name == "sqlite"
+        finally:
+            raw.close()
