@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha1sum | cut
 RUN_DIR ?= var
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench clean
+.PHONY: help run test lint format bench clean odk-deps
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ lint: $(STAMP) ## Lint and check formatting only
 format: $(STAMP) ## Fix lint where safe and format the code
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+odk-deps: ## Install ODK's own form engines for tests/odk (npm ci; node 20.19+)
+	cd tests/odk && npm ci --no-audit --no-fund
 
 bench: $(STAMP) ## Run every benchmark in bench/ (prints tables; see docs/performance.md)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
