@@ -100,13 +100,18 @@ class XFormError(ValueError):
 
 
 def render_xform(
-    survey: Survey, areas: Iterable[tuple[str, str]], methods: Sequence[str] | None = None
+    survey: Survey,
+    areas: Iterable[tuple[str, str]],
+    methods: Sequence[str] | None = None,
+    *,
+    warnings: list[str] | None = None,
 ) -> bytes:
     """Return the XForm (UTF-8 bytes) of ``survey`` offering ``areas`` (code, name) and methods.
 
     ``methods`` narrows the survey's methods (default: all of them); the first one offered is
     the form's default. Areas are listed by name, then code, whatever order they come in, so the
-    bytes depend only on what is offered. Raises :class:`XFormError` naming each problem.
+    bytes depend only on what is offered. ``warnings`` (if given) receives pyxform's warnings.
+    Raises :class:`XFormError` naming each problem.
     """
     where = f"{survey.id} v{survey.version}"
     area_list = sorted(set(areas), key=lambda a: (a[1], a[0]))
@@ -127,7 +132,7 @@ def render_xform(
             }
         ],
     }
-    warnings: list[str] = []
+    warnings = [] if warnings is None else warnings
     try:
         form = workbook_to_json(
             DefinitionData(**sheets), form_name=ROOT, fallback_form_name=ROOT, warnings=warnings
@@ -199,8 +204,9 @@ def _question_problems(q: Question) -> list[str]:
             f"the id {q.id!r} is taken by the form's own {', '.join(sorted(RESERVED_NAMES))} "
             "fields; rename the question in a new survey version"
         )
-    elif not QID.match(q.id) or q.id.lower().startswith("xml"):
-        # QID admits only XML names; names starting with "xml" are reserved by XML itself.
+    elif not QID.match(q.id):
+        # QID admits only XML names (a name starting with "xml" too: pyxform, ODK Validate
+        # and ODK's engine all take it, though XML reserves such names).
         out.append(f"the id {q.id!r} cannot be an XML element name")
     for c in q.choices:
         if _XML_SPACE.search(c.value):

@@ -72,6 +72,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SPACE = " \t\n\r"  # XML whitespace, all that is stripped from a value that is not free text
+_MAX_ERROR_FIELDS = 50  # fields named in an error; the rest are summed up in one line
 _SHOWN_ERRORS = 5  # problems spelled out in an error's message (``errors`` holds them all)
 
 
@@ -145,7 +146,13 @@ class _Reader:
         self.errors: dict[str, list[str]] = {}
 
     def problem(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
+        if field not in self.errors and len(self.errors) >= _MAX_ERROR_FIELDS:
+            # A hostile instance of 10,000 odd elements gets a short answer, not 10,000 lines.
+            self.errors["_"] = ["more problems than are listed here"]
+            return
+        messages = self.errors.setdefault(field, [])
+        if message not in messages:
+            messages.append(message)
 
     def read(self, root: Element) -> dict[str, Any]:
         s = self.survey

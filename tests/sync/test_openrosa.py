@@ -183,6 +183,17 @@ def test_empty_and_absent_fields_are_unanswered() -> None:
     assert got["answers"] == {}
 
 
+def test_an_element_named_xmlns_is_a_question_like_any_other() -> None:
+    definition = {**CHAIN_REGISTRY.get("chain", 1).definition, "id": "xml-names"}
+    definition["questions"] = [{"id": "xmlns", "type": "text", "label": {"en": "?"}}]
+    registry = SurveyRegistry()
+    registry.add(definition)
+    data = doc(
+        "<area>N1</area><method>event</method><xmlns>hi</xmlns>", root='id="xml-names" version="1"'
+    )
+    assert parse_instance(data, registry.find)["answers"] == {"xmlns": "hi"}
+
+
 def test_a_decimal_question_keeps_whole_numbers_whole() -> None:
     assert chain_parse(doc("<area>N1</area><method>event</method><x>3</x>"))["answers"] == {"x": 3}
 
@@ -282,6 +293,13 @@ def test_every_problem_is_listed_at_once() -> None:
         "answers.n",
     }
     assert error.message.endswith("(and 2 more).")
+
+
+def test_thousands_of_odd_elements_get_a_short_answer() -> None:
+    odd = "".join(f"<u{i}/>" for i in range(5000)) + "<t>a</t>" * 5000
+    error = refusal(doc("<area>N1</area><method>event</method>", odd), CHAIN_REGISTRY.find)
+    assert len(error.errors) == 51 and error.errors["_"] == ["more problems than are listed here"]
+    assert len(error.message) < 400
 
 
 def test_instance_ids_are_normalised_and_deprecated_id_is_replaces() -> None:
