@@ -51,8 +51,8 @@ def odk_page(browser: Any) -> Iterator[Any]:
         if path == "form.xml":
             route.fulfill(body=page.xform, content_type="text/xml; charset=utf-8")
             return
-        file = (ODK_DIR / path).resolve()
-        if ODK_DIR not in file.parents or not file.is_file():
+        file = ODK_DIR / path
+        if ".." in file.parts or not file.is_file():  # only what lies under tests/odk
             route.fulfill(status=404, body="not found")
             return
         ctype = TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "text/plain"
