@@ -11,6 +11,7 @@ from .registry import (
     UnknownSurvey,
     VersionConflict,
     bundled_dir,
+    bundled_files,
     bundled_registry,
 )
 from .relevance import is_relevant
@@ -35,6 +36,7 @@ __all__ = [
     "UnknownSurvey",
     "VersionConflict",
     "bundled_dir",
+    "bundled_files",
     "bundled_registry",
     "check_response",
     "check_value",

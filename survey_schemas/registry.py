@@ -1,4 +1,8 @@
-"""A registry of released survey versions, keyed by ``(id, version)``."""
+"""A registry of released survey versions, keyed by ``(id, version)``.
+
+Bundled surveys are shipped one file per version, ``surveys/<id>/v<version>.json``, so a new
+version is a new file beside the released ones, which are never edited.
+"""
 
 from __future__ import annotations
 
@@ -56,16 +60,21 @@ class SurveyRegistry:
         return True
 
     def load_dir(self, path: str | Path) -> list[Survey]:
-        """Load every ``*.json`` definition in a directory; return those added."""
+        """Load every ``*.json`` definition in a directory and its subfolders; return those added.
+
+        Problems name each file by its path inside the directory.
+        """
+        root = Path(path)
         added = []
         problems: list[str] = []
-        for file in sorted(Path(path).glob("*.json")):
+        for file in definition_files(root):
             try:
                 survey = load_survey_file(file, self._taxonomy)
                 if self.add(survey):
                     added.append(survey)
             except SurveyError as exc:
-                problems.extend(f"{file.name}: {p}" for p in exc.problems)
+                name = file.relative_to(root).as_posix()
+                problems.extend(f"{name}: {p}" for p in exc.problems)
         if problems:
             raise SurveyError(problems)
         return added
@@ -97,9 +106,25 @@ class SurveyRegistry:
         return [self.latest(sid) for sid in ids]
 
 
+def definition_files(path: str | Path) -> list[Path]:
+    """Return every ``*.json`` file in a directory and its subfolders, in path order."""
+    root = Path(path)
+    return sorted(root.rglob("*.json"), key=lambda f: f.relative_to(root).parts)
+
+
 def bundled_dir() -> Path:
-    """Return the folder of surveys shipped with doorstep."""
+    """Return the folder of surveys shipped with doorstep (``<id>/v<version>.json``)."""
     return Path(__file__).resolve().parent / "surveys"
+
+
+def bundled_files() -> list[Path]:
+    """Return the file of every bundled survey version, ordered by id, then version."""
+
+    def key(file: Path) -> tuple[str, int, str]:
+        version = file.stem[1:]
+        return (file.parent.name, int(version) if version.isdigit() else 0, file.name)
+
+    return sorted(definition_files(bundled_dir()), key=key)
 
 
 def bundled_registry(taxonomy: Taxonomy | None = None) -> SurveyRegistry:

@@ -23,7 +23,7 @@ from survey_schemas import (
     SurveyError,
     SurveyRegistry,
     VersionConflict,
-    bundled_dir,
+    bundled_files,
     load_survey,
     load_survey_file,
 )
@@ -141,9 +141,13 @@ def check_ready(definition: dict[str, Any]) -> None:
 
 
 def add_bundled_surveys(session: Session) -> list[SurveyVersion]:
-    """Add every survey shipped with doorstep that is not there yet; return the new ones."""
+    """Add every survey version shipped with doorstep that is not there yet; return the new ones.
+
+    Every bundled version is added, oldest first, so that responses collected with an earlier
+    one are still accepted by a server set up after the later one came out.
+    """
     added = []
-    for path in sorted(bundled_dir().glob("*.json")):
+    for path in bundled_files():
         survey = load_survey_file(path)
         row, new = add_survey(session, dict(survey.definition))
         if new:

@@ -27,7 +27,7 @@ from server.catalogue.surveys import add_survey
 from server.cli import main
 from server.db import db
 from server.models import PersonalDetail
-from survey_schemas.registry import bundled_dir
+from survey_schemas import bundled_registry
 from sync.client import SyncClient
 from sync.engine import sync_store
 from tests.collector.test_api import KEY
@@ -39,7 +39,8 @@ PERSONAL = (NAME, PHONE, EMAIL, "Quenby", "900461", "mavis.qt")
 
 
 def survey() -> dict[str, Any]:
-    return json.loads((bundled_dir() / "doorstep-safety.json").read_text(encoding="utf-8"))
+    """Return the doorstep survey collectors offer now (its latest bundled version)."""
+    return dict(bundled_registry().latest("doorstep-safety").definition)
 
 
 def with_contact() -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from server.cli import main
-from survey_schemas import bundled_dir
+from survey_schemas import bundled_dir, bundled_files
 
 from .conftest import question
 
@@ -25,17 +25,18 @@ def _write(tmp_path: Path, definition: Any, name: str = "survey.json") -> Path:
     return path
 
 
-@pytest.mark.parametrize("path", sorted(bundled_dir().glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", bundled_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_bundled_survey_file_validates(path: Path) -> None:
     result = _run(str(path))
     assert result.exit_code == 0
-    assert result.output == f"ok: {path.stem} v1\n"
+    assert result.output == f"ok: {path.parent.name} {path.stem}\n"
 
 
-def test_folder_of_surveys_validates() -> None:
+def test_folder_of_surveys_validates_its_subfolders_too() -> None:
     result = _run(str(bundled_dir()))
     assert result.exit_code == 0
-    assert "doorstep-safety v1" in result.output and "group-meeting v1" in result.output
+    every = ", ".join(f"{p.parent.name} {p.stem}" for p in bundled_files())
+    assert result.output == f"ok: {every}\n"
 
 
 def test_invalid_survey_exits_1_with_one_problem_per_line(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from survey_schemas import (
     QUESTION_TYPES,
     SurveyError,
-    bundled_dir,
+    bundled_files,
     content_hash,
     default_taxonomy,
     load_survey,
@@ -433,25 +433,25 @@ def test_content_hash_ignores_key_order_but_not_content(definition: dict[str, An
     assert content_hash(reordered) != content_hash(definition)
 
 
-@pytest.mark.parametrize("path", sorted(bundled_dir().glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", bundled_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_bundled_survey_validates(path: Any) -> None:
     survey = load_survey_file(path)
-    assert survey.id == path.stem
+    assert (survey.id, f"v{survey.version}") == (path.parent.name, path.stem)
     assert set(survey.languages) == {"en", "pl", "ur"}
     for lang in survey.languages:
         assert len(survey.purpose[lang]) > 100
 
 
-def test_bundled_surveys_are_the_three_named_ones() -> None:
-    assert sorted(p.stem for p in bundled_dir().glob("*.json")) == [
-        "doorstep-safety",
-        "event-kiosk",
-        "group-meeting",
+def test_bundled_surveys_are_the_named_versions() -> None:
+    assert [f"{p.parent.name}/{p.name}" for p in bundled_files()] == [
+        "doorstep-safety/v1.json",
+        "event-kiosk/v1.json",
+        "group-meeting/v1.json",
     ]
 
 
 def test_urdu_texts_are_in_urdu_script() -> None:
-    for path in bundled_dir().glob("*.json"):
+    for path in bundled_files():
         survey = load_survey_file(path)
         texts = [survey.title["ur"], survey.purpose["ur"]] + [
             q.label["ur"] for q in survey.questions
@@ -463,7 +463,7 @@ def test_urdu_texts_are_in_urdu_script() -> None:
 
 def test_bundled_choices_name_only_known_categories() -> None:
     taxonomy = default_taxonomy()
-    for path in bundled_dir().glob("*.json"):
+    for path in bundled_files():
         survey = load_survey_file(path)
         categories = [c.category for q in survey.questions for c in q.choices if c.category]
         assert categories and all(c in taxonomy for c in categories)

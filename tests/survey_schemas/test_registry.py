@@ -124,7 +124,7 @@ def test_load_dir_reports_every_bad_file_by_name(
     assert ("street-check", 1) in reg
 
 
-def test_bundled_registry_holds_the_three_surveys() -> None:
+def test_bundled_registry_holds_every_bundled_version() -> None:
     reg = bundled_registry()
     assert [s.key for s in reg] == [
         ("doorstep-safety", 1),
@@ -133,3 +133,22 @@ def test_bundled_registry_holds_the_three_surveys() -> None:
     ]
     assert reg.get("event-kiosk", 1).methods == ("event", "kiosk")
     assert reg.get("group-meeting", 1).methods == ("meeting",)
+
+
+def test_load_dir_reads_one_folder_per_survey_and_names_files_by_path(
+    tmp_path: Path, definition: dict[str, Any]
+) -> None:
+    (tmp_path / "street-check").mkdir()
+    _write(tmp_path, "street-check/v1.json", definition)
+    second = copy.deepcopy(definition)
+    second["version"] = 2
+    _write(tmp_path, "street-check/v2.json", second)
+    broken = copy.deepcopy(second)
+    broken["version"] = 10
+    broken["languages"] = ["en"]
+    _write(tmp_path, "street-check/v10.json", broken)
+    reg = SurveyRegistry()
+    with pytest.raises(SurveyError) as exc:
+        reg.load_dir(tmp_path)
+    assert exc.value.problems[0].startswith("street-check/v10.json: street-check v10: ")
+    assert ("street-check", 1) in reg and ("street-check", 2) in reg
