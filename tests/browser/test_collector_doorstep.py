@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from survey_schemas import bundled_registry
 from tests.browser.test_collector_app import (  # noqa: F401
     SAVED_WAIT,
     Serve,
@@ -18,12 +19,11 @@ from tests.browser.test_collector_app import (  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
-EN = {"agree": "Yes, I agree", "speeding": "Speeding traffic", "save": "Save survey"}
-PL = {
-    "agree": "Tak, zgadzam się",
-    "speeding": "Zbyt szybka jazda samochodów",
-    "save": "Zapisz ankietę",
-}
+# The collector offers the latest version of the bundled doorstep survey.
+CONCERNS = bundled_registry().latest("doorstep-safety").by_id["concerns"]
+SPEEDING = next(c for c in CONCERNS.choices if c.value == "speeding")
+EN = {"agree": "Yes, I agree", "speeding": SPEEDING.label["en"], "save": "Save survey"}
+PL = {"agree": "Tak, zgadzam się", "speeding": SPEEDING.label["pl"], "save": "Zapisz ankietę"}
 
 
 def open_survey(page: Any, house: str) -> None:
@@ -194,18 +194,19 @@ def test_hostile_text_stays_inert(
     open_survey(phone, hostile)
     phone.get_by_label(EN["agree"], exact=True).first.check()
     phone.get_by_label("Something else").check()
-    phone.locator("#q-anything_else").fill(hostile)
-    phone.get_by_role("button", name=EN["save"]).click()  # other_concern missing: re-shown
-    # the re-shown page, not the one being left (its field has the text too): then fill it
-    expect(phone.locator(".error-summary")).to_be_focused()
-    expect(phone.locator("#q-anything_else")).to_have_value(hostile)
+    phone.get_by_label("None of these").check()  # cannot go with a problem: re-shown
     phone.locator("#q-other_concern").fill(hostile)
+    phone.get_by_role("button", name=EN["save"]).click()
+    # the re-shown page, not the one being left (its field has the text too): then fix it
+    expect(phone.locator(".error-summary")).to_be_focused()
+    expect(phone.locator("#q-other_concern")).to_have_value(hostile)
+    phone.get_by_label("None of these").uncheck()
     phone.get_by_role("button", name=EN["save"]).click()
     expect(phone.locator(".notice-success")).to_contain_text(
         f"Door {hostile} recorded", timeout=SAVED_WAIT
     )
     (saved,) = collector.store.iter_responses()
-    assert saved["answers"]["anything_else"] == hostile and saved["street"] == hostile
+    assert saved["answers"]["other_concern"] == hostile and saved["street"] == hostile
     assert dialogs == []
     assert phone.locator("script:not([src])").count() == 0
 

@@ -300,6 +300,20 @@ def test_area_issues_from_file_until_pulled(store: ResponseStore, tmp_path: Path
     assert store.meta("cursor") == "41"
 
 
+def test_the_latest_bundled_doorstep_version_is_offered_and_every_one_accepted(
+    store: ResponseStore,
+) -> None:
+    offered = {s.id: s.version for s in store.surveys()}
+    released = sorted(s.version for s in store.registry if s.id == "doorstep-safety")
+    assert released[0] == 1 and offered["doorstep-safety"] == released[-1] > 1
+    assert "doorstep-safety-full" in offered
+    for version in released:  # a volunteer's unsent v1 response is still taken
+        answers = {"consent": True, "concerns": ["speeding"], "severity": 2}
+        assert store.save_response(
+            response(survey_id="doorstep-safety", survey_version=version, answers=answers)
+        )
+
+
 def test_pulled_survey_survives_reopen(store: ResponseStore) -> None:
     store.set_pulled(surveys=[SURVEY_V2])
     store = reopen(store)

@@ -7,7 +7,11 @@ import pytest
 from server.issues.facts import response_facts
 from survey_schemas import bundled_registry, load_survey
 
-EQUALITY = {"doorstep-safety": {"age_band", "gender"}, "event-kiosk": {"age_band"}}
+EQUALITY = {
+    "doorstep-safety": {"age_band", "gender"},
+    "doorstep-safety-full": {"age_band", "gender"},
+    "event-kiosk": {"age_band"},
+}
 
 
 @pytest.mark.parametrize("survey_id", sorted(EQUALITY))

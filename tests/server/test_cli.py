@@ -55,6 +55,13 @@ def test_init_demo_is_safe_to_run_again(cli: CliRunner, database_url: str) -> No
     assert count(database_url, Area) == 6
 
 
+def test_init_loads_every_bundled_version(cli: CliRunner) -> None:
+    added = run(cli, "init", "--demo")["surveys_added"]
+    # a fresh server still takes the v1 responses collectors in the field hold
+    assert added[:2] == ["doorstep-safety v1", "doorstep-safety v2"]
+    assert {"doorstep-safety-full v1", "event-kiosk v1", "group-meeting v1"} <= set(added)
+
+
 def test_init_with_areas_csv(cli: CliRunner, database_url: str, tmp_path: Path) -> None:
     csv = tmp_path / "areas.csv"
     csv.write_text("code,name,group,households,streets\nx1,X One,g1,120,A Road;B Lane\n")

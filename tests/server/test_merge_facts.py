@@ -13,7 +13,7 @@ from server.issues.scrub import scrub
 from survey_schemas import Survey, bundled_registry
 from survey_schemas.relevance import referenced_questions
 
-SURVEYS = bundled_registry().latest_all()
+SURVEYS = list(bundled_registry())  # every bundled version, the released ones too
 
 
 def reference(survey: Survey, answers: Mapping[str, Any]) -> Facts:

@@ -37,6 +37,7 @@ def test_folder_of_surveys_validates_its_subfolders_too() -> None:
     assert result.exit_code == 0
     every = ", ".join(f"{p.parent.name} {p.stem}" for p in bundled_files())
     assert result.output == f"ok: {every}\n"
+    assert "doorstep-safety v1, doorstep-safety v2" in result.output
 
 
 def test_invalid_survey_exits_1_with_one_problem_per_line(

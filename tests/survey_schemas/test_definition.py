@@ -445,6 +445,8 @@ def test_bundled_survey_validates(path: Any) -> None:
 def test_bundled_surveys_are_the_named_versions() -> None:
     assert [f"{p.parent.name}/{p.name}" for p in bundled_files()] == [
         "doorstep-safety/v1.json",
+        "doorstep-safety/v2.json",
+        "doorstep-safety-full/v1.json",
         "event-kiosk/v1.json",
         "group-meeting/v1.json",
     ]

@@ -128,9 +128,12 @@ def test_bundled_registry_holds_every_bundled_version() -> None:
     reg = bundled_registry()
     assert [s.key for s in reg] == [
         ("doorstep-safety", 1),
+        ("doorstep-safety", 2),
+        ("doorstep-safety-full", 1),
         ("event-kiosk", 1),
         ("group-meeting", 1),
     ]
+    assert reg.latest("doorstep-safety").version == 2
     assert reg.get("event-kiosk", 1).methods == ("event", "kiosk")
     assert reg.get("group-meeting", 1).methods == ("meeting",)
 

@@ -72,6 +72,6 @@ def test_written_purpose_without_the_mark_is_ready(tmp_path: Path) -> None:
 
 def test_bundled_surveys_are_ready() -> None:
     paths = bundled_files()
-    assert len(paths) >= 3
+    assert len(paths) >= 5
     for path in paths:
         assert unready_problems(load_survey(json.loads(path.read_text("utf-8"))).definition) == []
