@@ -147,6 +147,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _configure(app, test_config)
 
+    from collector.csrf import protect_forms
     from server import db as dbmod
     from server import errors
     from server.api import IdConverter
@@ -158,8 +159,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _security_headers(app)
     # Before any rule is added, so every <int:> route (API and dashboard) is bounded.
     app.url_map.converters["int"] = IdConverter
-    for blueprint in _blueprints():
+    blueprints = _blueprints()
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    # Every form post carries the session's CSRF token; the API takes bearer tokens instead.
+    protect_forms(app, apis=[b for b in blueprints if (b.url_prefix or "").startswith("/api/")])
     app.add_url_rule("/", "web_root", _root)
     hops = app.config["PROXY_HOPS"]
     if hops:

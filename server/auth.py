@@ -61,6 +61,8 @@ def device_required(view: Callable[P, R]) -> Callable[P, R]:
         current_device()
         return view(*args, **kwargs)
 
+    # The OpenAPI document reads this (and doorstep_roles) to say who may call the view.
+    wrapped.doorstep_device = True  # type: ignore[attr-defined]
     return wrapped
 
 

@@ -21,20 +21,6 @@ PUSH_STATUSES = ("accepted", "duplicate", "conflict", "rejected")
 RESPONSE_FIELDS: tuple[str, ...] = tuple(ResponseSchema().fields)
 
 
-class ErrorSchema(Schema):
-    """The inside of the one error body ``{"error": {...}}``."""
-
-    code = fields.Str(required=True)
-    message = fields.Str(required=True)
-    details = fields.Dict(load_default=dict)
-
-
-class ErrorBodySchema(Schema):
-    """``{"error": {"code", "message", "details"}}``."""
-
-    error = fields.Nested(ErrorSchema, required=True)
-
-
 class HealthSchema(Schema):
     """``GET /api/v1/health``."""
 
@@ -162,7 +148,6 @@ __all__ = [
     "AreaWireSchema",
     "EnrollRequestSchema",
     "EnrollResponseSchema",
-    "ErrorBodySchema",
     "HealthSchema",
     "IssueWireSchema",
     "PullQuerySchema",

@@ -3,7 +3,10 @@
 Contract endpoints: ``health``, ``responses``, ``status``, ``surveys``, ``areas``. The admin
 endpoints (``export``, ``sync``, ``device``) serve ``doorstep collector`` commands on the same
 machine: they need loopback and the local key that ``serve`` writes to its runtime file. In
-kiosk mode only ``health`` answers without that key, so a kiosk shows no stored data.
+kiosk mode only ``health`` answers without that key, so a kiosk shows no stored data (404).
+
+Each contract view's docstring ends in its OpenAPI operation (``collector/api/openapi.py``
+builds the document from them, with the answer schemas of ``collector/api/answers.py``).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from apispec import APISpec
 from flask import Blueprint, Response, current_app, jsonify, request, session
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from collector import hooks
-from collector.api.spec import build_document
+from collector.api import answers  # noqa: F401  (the schemas the docstrings below name)
+from collector.api.openapi import document, new_spec
 from collector.bundle import write_bundle
 from collector.context import get_settings, get_store
 from collector.error_codes import ErrorCode, code_for, error_body
@@ -33,6 +38,16 @@ KEY_HEADER = "X-Doorstep-Key"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 PUBLIC_IN_KIOSK = frozenset({"api.health"})
 ADMIN = frozenset({"api.export", "api.sync", "api.device", "api.rejected"})
+SESSION = "volunteerSession"
+SECURITY_SCHEMES = {
+    SESSION: {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "the web app's session cookie once a volunteer signed in; a client on "
+        "loopback (this machine) needs none",
+    }
+}
 
 
 def error(code: ErrorCode, message: str, status: int, details: dict[str, Any] | None = None) -> Any:
@@ -89,19 +104,60 @@ def _json_body() -> Any:
 
 @bp.get("/health")
 def health() -> Any:
-    """Say the collector is up."""
+    """Say the collector is up.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: CollectorHealthSchema}}}
+    """
     return jsonify({"status": "ok"})
 
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
-    """Return the OpenAPI document of the contract endpoints."""
-    return jsonify(build_document(current_app))
+    """Return the OpenAPI document of the contract endpoints.
+
+    The admin endpoints serve the ``doorstep`` command on this machine; they are left out.
+    ---
+    get:
+      responses:
+        200:
+          description: this document
+          content: {application/json: {schema: {type: object, required: [openapi, paths]}}}
+        404: Error
+    """
+    return jsonify(document(current_app, _spec, leave_out=ADMIN))
+
+
+def _spec() -> APISpec:
+    description = (
+        'The collector\'s contract endpoints. Errors are always {"error": {"code", "message", '
+        '"details"}}.'
+    )
+    return new_spec("doorstep collector local API", "1", description, SECURITY_SCHEMES)
 
 
 @bp.post("/responses")
 def post_response() -> Any:
-    """Store a submitted response; answer 201 only once it is durable."""
+    """Store a submitted response; answer 201 only once it is durable on disk.
+
+    Who may post: a client on loopback, or a browser whose session holds a signed-in
+    volunteer. 422 invalid_response (details.fields maps each field to its problems); 409
+    conflict (same id, other content: the first is kept); 507 storage_full and 503
+    storage_error save nothing. The same id and content again is a safe retry (201).
+    ---
+    post:
+      security: [{}, {volunteerSession: []}]
+      requestBody: {content: {application/json: {schema: NewResponseSchema}}}
+      responses:
+        201: {content: {application/json: {schema: SavedSchema}}}
+        403: Error
+        404: Error
+        409: Error
+        422: Error
+        503: Error
+        507: Error
+    """
     if not (_is_loopback() or session.get("volunteer")):
         return error(ErrorCode.FORBIDDEN, "sign in as a volunteer to submit responses", 403)
     body, problem = _json_body()
@@ -127,7 +183,13 @@ def post_response() -> Any:
 
 @bp.get("/status")
 def status() -> Any:
-    """Report stored, unsynced and rejected counts and the last sync time."""
+    """Report stored, unsynced and rejected counts and the last sync time.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: StoreStatusSchema}}}
+        404: Error
+    """
     return jsonify(get_store().status())
 
 
@@ -139,13 +201,25 @@ def rejected() -> Any:
 
 @bp.get("/surveys")
 def surveys() -> Any:
-    """List the latest version of each survey this collector takes, in the core format."""
+    """List the latest version of each survey this collector takes, in the core format.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: SurveyListSchema}}}
+        404: Error
+    """
     return jsonify({"surveys": [dict(s.definition) for s in get_store().surveys()]})
 
 
 @bp.get("/areas")
 def areas() -> Any:
-    """List the areas this collector knows (pulled, or the demo set)."""
+    """List the areas this collector knows (pulled, or the demo set).
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: CollectorAreaListSchema}}}
+        404: Error
+    """
     return jsonify({"areas": get_store().areas()})
 
 

@@ -1,172 +1,117 @@
-"""Build an OpenAPI 3.1 document from a URL map, a table of operations and marshmallow schemas.
+"""Build an app's OpenAPI 3.1 document with apispec, from its views' docstrings.
 
-Both APIs use it: the collector's (``collector/api_spec.py``) and the server's
-(``server/api_spec.py``), which may import from the collector but not the other way round.
+Each API view documents itself: the YAML after ``---`` in its docstring is its OpenAPI operation
+(apispec's FlaskPlugin reads it), naming the marshmallow schemas it loads and answers by class
+name (apispec's MarshmallowPlugin turns them into JSON Schema components). What the code already
+says is filled in here, not written again: the summary and description (the docstring's first
+line and the prose after it), the operationId (the endpoint), the path parameters (from the URL
+converters), a description for each answer (its HTTP reason), and the one error body for
+400/413/415 when there is a JSON body, 400 when there are query parameters and 404 when the path
+has parameters. A method the docstring does not document is left out of the document, which the
+tests catch.
+
+Both APIs use this module: the collector's (``collector/api/__init__.py``) and the server's
+(``server/api/openapi.py``), which may import from the collector but not the other way round.
+Schema class names are looked up in marshmallow's registry, so they must be unique in the project:
+an ambiguous or misspelled one becomes a ``$ref`` to nothing, which the tests of both documents
+catch.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import inspect
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
+from apispec import APISpec, BasePlugin
+from apispec.exceptions import APISpecError
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec_webframeworks.flask import RE_URL, FlaskPlugin
 from flask import Flask
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields
 from werkzeug.routing import IntegerConverter, Rule
 
-PARAM = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
-ERROR_REF = {"$ref": "#/components/responses/Error"}
-# Most specific first: UUID and Url are strings, AwareDateTime is a DateTime, Int a Number.
-_TYPES: tuple[tuple[type[fields.Field], dict[str, Any]], ...] = (
-    (fields.UUID, {"type": "string", "format": "uuid"}),
-    (fields.Url, {"type": "string"}),
-    (fields.DateTime, {"type": "string", "format": "date-time"}),
-    (fields.Date, {"type": "string", "format": "date"}),
-    (fields.Str, {"type": "string"}),
-    (fields.Int, {"type": "integer"}),
-    (fields.Number, {"type": "number"}),
-    (fields.Bool, {"type": "boolean"}),
-    (fields.Dict, {"type": "object"}),
-    (fields.Raw, {}),
-)
+OPENAPI_VERSION = "3.1.0"
+ERROR = "Error"  # the shared response component: the one error body
+BODY_ERRORS = (400, 413, 415)
 
 
-@dataclass(frozen=True)
-class Op:
-    """One operation: who may call it, what it takes and what it answers."""
+class ErrorSchema(Schema):
+    """The inside of the one error body: a stable code, a message for people, details."""
 
-    summary: str
-    auth: str  # "none", or a security scheme name ("deviceToken", "apiToken")
-    answer: str | None = None  # component schema of the success body
-    status: int = 200
-    body: Schema | None = None
-    query: Schema | None = None
-    errors: tuple[int, ...] = ()
-    description: str = ""
-    other_types: tuple[str, ...] = ()  # other media types of the success body
-    raw_answer: Mapping[str, Any] | None = None  # a literal schema instead of ``answer``
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    code = fields.Str(required=True, metadata={"pattern": "^[a-z0-9_]+$"})
+    message = fields.Str(required=True)
+    details = fields.Dict(required=True)
 
 
-class Converter:
-    """Turn marshmallow schemas into JSON Schema (2020-12), collecting nested ones by name."""
+class ErrorBodySchema(Schema):
+    """``{"error": {"code", "message", "details"}}``: every error of both APIs."""
 
-    def __init__(self) -> None:
-        self.schemas: dict[str, dict[str, Any]] = {}
+    error = fields.Nested(ErrorSchema, required=True)
 
-    def ref(self, schema: Schema | type[Schema], *, request: bool = False) -> dict[str, Any]:
-        """Register ``schema`` (and what it nests) as a component; return a ``$ref`` to it."""
-        instance = schema() if isinstance(schema, type) else schema
-        name = type(instance).__name__.removesuffix("Schema")
-        if name not in self.schemas:
-            self.schemas[name] = {}  # a placeholder stops recursion through self-nesting
-            self.schemas[name] = self.object(instance, request=request)
-        return {"$ref": f"#/components/schemas/{name}"}
 
-    def object(self, schema: Schema, *, request: bool = False) -> dict[str, Any]:
-        """Return the JSON Schema of a marshmallow schema; a strict request allows no extras."""
-        props, required = {}, []
-        for name, f in schema.fields.items():
-            if (f.load_only and not request) or (f.dump_only and request):
-                continue
-            key = f.data_key or name
-            props[key] = self.field(f, request=request)
-            partial = schema.partial is True or (
-                isinstance(schema.partial, tuple | list | set) and name in schema.partial
+class FlaskViews(FlaskPlugin):
+    """apispec's FlaskPlugin, plus what a view and its URL rule already say."""
+
+    def path_helper(
+        self,
+        path: str | None = None,
+        operations: dict[str, Any] | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> str | None:
+        """Read the view's docstring operations; add the path parameters of its rule."""
+        found = super().path_helper(path, operations, parameters, **kwargs)
+        assert operations is not None and parameters is not None
+        rule = self._rule_for_view(kwargs["view"], kwargs.get("app"))
+        unrouted = {method.upper() for method in operations} - (rule.methods or set())
+        if unrouted:
+            raise APISpecError(f"{rule.endpoint} documents {unrouted} but does not route it")
+        for name in RE_URL.findall(rule.rule):
+            parameters.append(
+                {"in": "path", "name": name, "required": True, "schema": _path_schema(rule, name)}
             )
-            if f.required and not partial:
-                required.append(key)
-        out: dict[str, Any] = {"type": "object", "properties": props}
-        if required:
-            out["required"] = sorted(required)
-        if request and schema.unknown == RAISE:
-            out["additionalProperties"] = False
-        return out
+        return found
 
-    def field(self, f: fields.Field, *, request: bool = False) -> dict[str, Any]:
-        """Return the JSON Schema of one field, with its validators' limits."""
-        if isinstance(f, fields.Nested):
-            out = self.ref(f.nested, request=request)  # type: ignore[arg-type]
-            if f.many:
-                out = {"type": "array", "items": out}
-        elif isinstance(f, fields.List):
-            out = {"type": "array", "items": self.field(f.inner, request=request)}
-        else:
-            out = next((dict(spec) for cls, spec in _TYPES if isinstance(f, cls)), {})
-            if isinstance(f, fields.Dict) and f.value_field is not None:
-                out["additionalProperties"] = self.field(f.value_field, request=request)
-        for v in f.validators:
-            out.update(_limits(v, out.get("type")))
-        if f.allow_none:
-            out = _nullable(out)
-        return out
-
-
-def _limits(v: Any, kind: Any) -> dict[str, Any]:
-    """Return the JSON Schema keywords for a marshmallow validator (those we can say)."""
-    if isinstance(v, validate.Length):
-        lo, hi = ("minItems", "maxItems") if kind == "array" else ("minLength", "maxLength")
-        return {k: n for k, n in ((lo, v.min), (hi, v.max)) if n is not None}
-    if isinstance(v, validate.OneOf):
-        return {"enum": list(v.choices)}
-    if isinstance(v, validate.Range) and kind in ("integer", "number"):
-        out: dict[str, Any] = {}
-        if v.min is not None:
-            out["minimum" if v.min_inclusive else "exclusiveMinimum"] = v.min
-        if v.max is not None:
-            out["maximum" if v.max_inclusive else "exclusiveMaximum"] = v.max
-        return out
-    if isinstance(v, validate.Regexp):
-        # Python's $ also matches before a final newline and JSON Schema's does not, so the
-        # document is the stricter of the two: what it allows, the view accepts.
-        return {"pattern": v.regex.pattern}
-    return {}
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        """Fill in each operation's summary, description, operationId and error answers."""
+        assert operations is not None
+        view = kwargs["view"]
+        rule = self._rule_for_view(view, kwargs.get("app"))
+        prose = inspect.cleandoc(view.__doc__ or "").split("\n---", 1)[0]
+        summary, _, description = prose.partition("\n")
+        for operation in operations.values():
+            operation.setdefault("summary", summary.rstrip("."))
+            if description.strip():
+                operation.setdefault("description", " ".join(description.split()))
+            operation["operationId"] = rule.endpoint
+            operation.setdefault("security", [])
+            answers = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                operation["requestBody"].setdefault("required", True)
+                _errors(answers, BODY_ERRORS)
+            if any(p.get("in") == "query" for p in operation.get("parameters", ())):
+                _errors(answers, (400,))
+            if rule.arguments:
+                _errors(answers, (404,))
+            for code, answer in answers.items():
+                if isinstance(answer, dict):
+                    answer.setdefault("description", HTTPStatus(int(code)).phrase)
 
 
-def _nullable(out: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in out:
-        return {"anyOf": [out, {"type": "null"}]}
-    if "type" in out:
-        out["type"] = [out["type"], "null"]
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
-    return out
+def add_errors(operations: dict[str, Any], codes: Iterable[int]) -> None:
+    """Document ``codes`` as the one error body on every operation (for other plugins)."""
+    for operation in operations.values():
+        _errors(operation.setdefault("responses", {}), codes)
 
 
-def _not_null(spec: dict[str, Any]) -> dict[str, Any]:
-    """Return ``spec`` without null: a query parameter is a string or absent, never null."""
-    out = dict(spec)
-    if isinstance(out.get("type"), list):
-        out["type"] = next(t for t in out["type"] if t != "null")
-    if "enum" in out:
-        out["enum"] = [v for v in out["enum"] if v is not None]
-    return out
-
-
-def error_components() -> dict[str, Any]:
-    """Return the one error body's schema and the shared error response."""
-    error = {
-        "type": "object",
-        "required": ["code", "details", "message"],
-        "properties": {
-            "code": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-            "message": {"type": "string"},
-            "details": {"type": "object"},
-        },
-        "additionalProperties": False,
-    }
-    body = {
-        "type": "object",
-        "required": ["error"],
-        "properties": {"error": {"$ref": "#/components/schemas/Error"}},
-        "additionalProperties": False,
-    }
-    response = {
-        "description": 'an error, in the one error body {"error": {"code", "message", "details"}}',
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-    }
-    return {"schemas": {"Error": error, "ErrorBody": body}, "responses": {"Error": response}}
+def _errors(answers: dict[Any, Any], codes: Iterable[int]) -> None:
+    for code in codes:
+        if code not in answers and str(code) not in answers:
+            answers[code] = ERROR
 
 
 def _path_schema(rule: Rule, name: str) -> dict[str, Any]:
@@ -180,86 +125,78 @@ def _path_schema(rule: Rule, name: str) -> dict[str, Any]:
     return out
 
 
-def operation(op: Op, conv: Converter, endpoint: str, rule: Rule) -> dict[str, Any]:
-    """Return the OpenAPI operation object of one route."""
-    out: dict[str, Any] = {
-        "summary": op.summary,
-        "operationId": endpoint,
-        "security": [] if op.auth == "none" else [{op.auth: []}],
-    }
-    if op.description:
-        out["description"] = op.description
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": _path_schema(rule, name)}
-        for _, name in PARAM.findall(rule.rule)
-    ]
-    if op.query is not None:
-        for name, spec in conv.object(op.query).get("properties", {}).items():
-            params.append(
-                {"name": name, "in": "query", "required": False, "schema": _not_null(spec)}
-            )
-    if params:
-        out["parameters"] = params
-    if op.body is not None:
-        out["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": conv.ref(op.body, request=True)}},
-        }
-    schema = dict(op.raw_answer) if op.raw_answer is not None else conv_ref(conv, op.answer)
-    content = {"application/json": {"schema": schema}}
-    for media in op.other_types:
-        content[media] = {"schema": {"type": "string"}}
-    out["responses"] = {
-        str(op.status): {"description": "success", "content": content},
-        **{str(code): ERROR_REF for code in sorted(set(op.errors))},
-    }
-    out.update(op.extra)
-    return out
+def _never_null(_converter: Any, _field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """Take null out of a parameter's schema: a query parameter is text or absent, never null.
+
+    (marshmallow 4 lets a field whose ``load_default`` is None load null, and apispec says so.)
+    """
+    schema = dict(ret["schema"])
+    if isinstance(schema.get("type"), list):
+        kinds = [kind for kind in schema["type"] if kind != "null"]
+        schema["type"] = kinds[0] if len(kinds) == 1 else kinds
+    if "enum" in schema:
+        schema["enum"] = [value for value in schema["enum"] if value is not None]
+    if "default" in schema and schema["default"] is None:
+        del schema["default"]
+    return {"schema": schema}
 
 
-def conv_ref(conv: Converter, name: str | None) -> dict[str, Any]:
-    """Return a ``$ref`` to a component that is already registered (or any JSON if none)."""
-    if name is None:
-        return {}
-    if name not in conv.schemas:
-        raise KeyError(f"no component schema {name!r}")
-    return {"$ref": f"#/components/schemas/{name}"}
+def new_spec(
+    title: str,
+    version: str,
+    description: str,
+    security_schemes: dict[str, dict[str, Any]],
+    plugins: Iterable[BasePlugin] = (),
+) -> APISpec:
+    """Return an empty document with the one error body and the API's security schemes.
+
+    ``plugins`` see each view's operations once its docstring is read, before the defaults
+    above are filled in and the schemas resolved.
+    """
+    marshmallow = MarshmallowPlugin()
+    spec = APISpec(
+        title=title,
+        version=version,
+        openapi_version=OPENAPI_VERSION,
+        info={"description": description},
+        plugins=[*plugins, FlaskViews(), marshmallow],
+    )
+    assert marshmallow.converter is not None
+    marshmallow.converter.add_parameter_attribute_function(_never_null)
+    spec.components.schema("ErrorBody", schema=ErrorBodySchema)
+    spec.components.response(
+        ERROR,
+        {
+            "description": 'an error, in the one error body {"error": {"code", "message", '
+            '"details"}}',
+            "content": {"application/json": {"schema": ErrorBodySchema}},
+        },
+    )
+    for name, scheme in security_schemes.items():
+        spec.components.security_scheme(name, scheme)
+    return spec
 
 
-def build(
+def document(
     app: Flask,
-    operations: Mapping[tuple[str, str], Op],
-    conv: Converter,
-    info: dict[str, Any],
-    security_schemes: dict[str, Any],
+    new: Callable[[], APISpec],
+    leave_out: Iterable[str] = (),
     prefix: str = "/api/",
 ) -> dict[str, Any]:
-    """Return the OpenAPI document of every ``prefix`` route that ``operations`` describes.
+    """Return the OpenAPI document of every ``prefix`` route but the ``leave_out`` endpoints.
 
-    A route missing from ``operations`` is left out, which the tests catch.
+    It is written into the ``new()`` spec once per app (reading the docstrings' YAML takes tens
+    of milliseconds): a Flask app's URL map cannot change once it has served a request.
     """
-    paths: dict[str, dict[str, Any]] = {}
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(prefix):
-            continue
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op = operations.get((method, rule.rule))
-            if op is None:
-                continue
-            path = PARAM.sub(r"{\2}", rule.rule)
-            entry = operation(op, conv, rule.endpoint, rule)
-            roles = getattr(app.view_functions[rule.endpoint], "doorstep_roles", ())
-            if roles:
-                entry["x-roles"] = list(roles)
-            paths.setdefault(path, {})[method.lower()] = entry
-    errors = error_components()
-    return {
-        "openapi": "3.1.0",
-        "info": info,
-        "paths": dict(sorted(paths.items())),
-        "components": {
-            "schemas": {**errors["schemas"], **dict(sorted(conv.schemas.items()))},
-            "responses": errors["responses"],
-            "securitySchemes": security_schemes,
-        },
-    }
+    if "openapi" not in app.extensions:
+        spec, skip = new(), set(leave_out)
+        for rule in app.url_map.iter_rules():
+            if rule.rule.startswith(prefix) and rule.endpoint not in skip:
+                spec.path(view=app.view_functions[rule.endpoint], app=app)
+        out = spec.to_dict()
+        # A path none of whose methods is documented would be an empty item: leave it out too.
+        paths = out["paths"].items()
+        out["paths"] = {path: item for path, item in paths if set(item) - {"parameters"}}
+        app.extensions["openapi"] = out
+    doc: dict[str, Any] = app.extensions["openapi"]
+    return doc

@@ -23,6 +23,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from collector.csrf import CSRFError, protect_forms
 from collector.web import area, common, doorstep, forms, i18n, kiosk, meeting, shell
 
 __all__ = ["register"]
@@ -45,7 +46,7 @@ def register(app: Flask) -> None:
     for module in (shell, doorstep, kiosk, meeting, area):
         app.register_blueprint(module.bp)
     app.before_request(_kiosk_lock)
-    app.before_request(_csrf)
+    protect_forms(app, apis=[app.blueprints["api"]])  # after the kiosk lock: a locked page is 404
     app.after_request(_headers)
     app.context_processor(_page_context)
     for code in (400, 403, 404, 405, 413, 500):
@@ -64,12 +65,6 @@ def _kiosk_lock() -> Any:
     if request.method != "GET" or not request.accept_mimetypes.accept_html:
         abort(404)  # only a person's page visit is sent back to the start
     return redirect(url_for("kiosk.start"))
-
-
-def _csrf() -> None:
-    """Check the form token on every page form post (the API has its own rules)."""
-    if request.method == "POST" and request.blueprint in ("doorstep", "kiosk", "meeting", "area"):
-        common.check_csrf()
 
 
 def _headers(response: WerkzeugResponse) -> WerkzeugResponse:
@@ -100,7 +95,6 @@ def _page_context() -> dict[str, Any]:
         "counts": None if kiosk_locked else common.store().status(),
         "kiosk_locked": kiosk_locked,
         "volunteer": common.volunteer(),
-        "csrf_token": common.csrf_token,
         "flashes": _flashes,
         "pick": lambda texts: i18n.pick(texts, lang),
         "error_items": forms.summary,
@@ -123,7 +117,7 @@ def _error_page(e: HTTPException) -> Any:
     code = e.code or 500
     if code == 404:
         title, body = "not_found", "not_found_body"
-    elif code == 400 and e.description == "csrf":
+    elif isinstance(e, CSRFError):
         title, body = "not_allowed", "err_form"
     elif code < 500:
         title, body = "not_allowed", "error_body"

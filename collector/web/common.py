@@ -1,12 +1,11 @@
-"""What every page shares: the store, settings, language, the signed-in volunteer, CSRF."""
+"""What every page shares: the store, settings, language, the signed-in volunteer."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any
 
-from flask import abort, g, request, session
+from flask import g, session
 from werkzeug.datastructures import MultiDict
 
 # The pages call these by their short names; collector.app defines them once for the API too.
@@ -14,8 +13,6 @@ from collector.context import get_settings as settings
 from collector.context import get_store as store
 from collector.web import i18n
 from survey_schemas import Survey
-
-CSRF_FIELD = "csrf_token"
 
 
 def kiosk_mode() -> bool:
@@ -56,21 +53,6 @@ def surveys_for(method: str) -> list[Survey]:
 def area(code: str | None) -> dict[str, Any] | None:
     """Return the area with this code, or None."""
     return next((a for a in store().areas() if a["code"] == code), None)
-
-
-def csrf_token() -> str:
-    """Return this browser session's form token, making one on first use."""
-    if CSRF_FIELD not in session:
-        session[CSRF_FIELD] = secrets.token_urlsafe(24)
-    token: str = session[CSRF_FIELD]
-    return token
-
-
-def check_csrf() -> None:
-    """Refuse a posted form whose token is not this session's (another site posting here)."""
-    sent = request.form.get(CSRF_FIELD, "")
-    if not sent or not secrets.compare_digest(sent, session.get(CSRF_FIELD, "")):
-        abort(400, description="csrf")
 
 
 def response_id(form: MultiDict[str, str]) -> str:

@@ -1,4 +1,8 @@
-"""The JSON API under ``/api/v1``: one blueprint per URL area (``create_app`` lists them)."""
+"""The JSON API under ``/api/v1``: one blueprint per URL area (``create_app`` lists them).
+
+Each view's docstring ends in its OpenAPI operation; ``openapi.py`` serves the document built
+from them, with the answer schemas of ``answers.py``.
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,16 @@ bp = Blueprint("crime", __name__, url_prefix="/api/v1")
 @bp.get("/areas/<code>/crime")
 @roles_required("admin", "coordinator")
 def area_crime_counts(code: str) -> dict[str, Any]:
-    """Count an area's recorded crime by category and month (default: the latest 12 months)."""
+    """Count an area's recorded crime by category and month (default: the latest 12 months).
+
+    From data.police.uk street-level files imported with `doorstep server import-crime`; the
+    default period is the 12 months to the latest imported.
+    ---
+    get:
+      parameters: [{in: query, schema: CrimeQuery}]
+      responses:
+        200: {content: {application/json: {schema: CrimeSchema}}}
+    """
     area = area_for(current_user(), code)
     q = load_query(CrimeQuery(), request.args)
     until = q["until"] or latest_month(db.session) or month_of(now().date())

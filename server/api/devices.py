@@ -30,7 +30,20 @@ def _too_many(error: TooManyAttempts) -> Response:
 
 @bp.post("/enroll")
 def enroll_device() -> tuple[dict[str, str], int]:
-    """Enroll a device with a single-use code; answer its id and bearer token."""
+    """Enroll a device with a single-use, expiring code; answer its id and bearer token.
+
+    401 invalid_enrollment_code; 410 enrollment_code_used or enrollment_code_expired; 429
+    too_many_attempts after repeated failures from one address. The token is shown only in this
+    answer.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: EnrollRequestSchema}}}
+      responses:
+        201: {content: {application/json: {schema: EnrollResponseSchema}}}
+        401: Error
+        410: Error
+        429: Error
+    """
     address = request.remote_addr or "unknown"
     config = current_app.config
     limit, window = config["ENROLL_MAX_FAILURES"], config["ENROLL_FAILURE_WINDOW"]

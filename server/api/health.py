@@ -11,5 +11,10 @@ bp = Blueprint("health", __name__, url_prefix="/api/v1")
 
 @bp.get("/health")
 def health() -> dict[str, object]:
-    """Say the server is up and which sync protocol it speaks."""
+    """Say the server is up and which sync protocol it speaks.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: HealthSchema}}}
+    """
     return {"status": "ok", "protocol": PROTOCOL_VERSION}

@@ -73,7 +73,12 @@ def _today() -> date:
 @bp.get("/groups/<group>/meetings")
 @roles_required("admin", "coordinator")
 def list_meetings(group: str) -> dict[str, Any]:
-    """List a group's meetings, newest first."""
+    """List a group's meetings, newest first.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: MeetingListSchema}}}
+    """
     g = group_for(current_user(), group)
     q = select(Meeting).where(Meeting.group_id == g.id).order_by(Meeting.date.desc())
     return {"meetings": [_meeting_json(m) for m in db.session.scalars(q)]}
@@ -82,7 +87,13 @@ def list_meetings(group: str) -> dict[str, Any]:
 @bp.put("/groups/<group>/meetings")
 @roles_required("admin", "coordinator")
 def save_meeting(group: str) -> dict[str, Any]:
-    """Record (or update) the group's meeting on a date."""
+    """Record (or update) the group's meeting on a date.
+    ---
+    put:
+      requestBody: {content: {application/json: {schema: MeetingSchema}}}
+      responses:
+        200: {content: {application/json: {schema: MeetingRecordSchema}}}
+    """
     g = group_for(current_user(), group)
     data = load_body(MeetingSchema())
     m = meeting_on(db.session, g, data["date"], create=True)
@@ -96,7 +107,20 @@ def save_meeting(group: str) -> dict[str, Any]:
 @bp.get("/groups/<group>/agenda")
 @roles_required("admin", "coordinator")
 def group_agenda(group: str) -> Any:
-    """Generate the agenda of the group's meeting (JSON, Markdown, printable HTML or CSV)."""
+    """Generate the agenda of the group's meeting (JSON, Markdown, printable HTML or CSV).
+
+    ``format`` json (default), md, html or csv chooses the media type.
+    ---
+    get:
+      parameters: [{in: query, schema: AgendaQuery}]
+      responses:
+        200:
+          content:
+            application/json: {schema: {type: object}}
+            text/markdown: {schema: {type: string}}
+            text/html: {schema: {type: string}}
+            text/csv: {schema: {type: string}}
+    """
     g = group_for(current_user(), group)
     q = load_query(AgendaQuery(), request.args)
     agenda = build_agenda(
@@ -110,7 +134,12 @@ def group_agenda(group: str) -> Any:
 @bp.get("/areas/<code>/issues")
 @roles_required("admin", "coordinator")
 def area_issues(code: str) -> dict[str, Any]:
-    """List an area's issues with status, owner, report-back date, overdue flag and log."""
+    """List an area's issues with status, owner, report-back date, overdue flag and log.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: IssueListSchema}}}
+    """
     area = area_for(current_user(), code)
     issues = list(db.session.scalars(select(Issue).where(Issue.area == area.code)))
     return {"issues": [t.as_dict() for t in tracked(db.session, issues, _today())]}
@@ -119,7 +148,13 @@ def area_issues(code: str) -> dict[str, Any]:
 @bp.post("/areas/<code>/issues")
 @roles_required("admin", "coordinator")
 def agree_priority(code: str) -> tuple[dict[str, Any], int]:
-    """Record an agreed priority: owner (a provider) and report-back date."""
+    """Record an agreed priority: owner (a provider) and report-back date.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: AgreeSchema}}}
+      responses:
+        201: {content: {application/json: {schema: TrackedIssueSchema}}}
+    """
     user = current_user()
     area = area_for(user, code)
     data = load_body(AgreeSchema())
@@ -145,7 +180,15 @@ def agree_priority(code: str) -> tuple[dict[str, Any], int]:
 @bp.post("/issues/<int:issue_id>/status")
 @roles_required("admin", "coordinator", "provider")
 def change_status(issue_id: int) -> dict[str, Any]:
-    """Move an issue to a new status with a dated note (providers: in progress or resolved)."""
+    """Move an issue to a new status with a dated note (providers: in progress or resolved).
+
+    A provider may only mark its issues in_progress or resolved (403).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: StatusSchema}}}
+      responses:
+        200: {content: {application/json: {schema: TrackedIssueSchema}}}
+    """
     user = current_user()
     issue = visible_issue(db.session, user, issue_id)
     data = load_body(StatusSchema())
@@ -167,7 +210,13 @@ def change_status(issue_id: int) -> dict[str, Any]:
 @bp.post("/issues/<int:issue_id>/actions")
 @roles_required("admin", "coordinator", "provider")
 def log_action(issue_id: int) -> tuple[dict[str, Any], int]:
-    """Log a dated action on an issue (an update that keeps it from being overdue)."""
+    """Log a dated action on an issue (an update that keeps it from being overdue).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: ActionSchema}}}
+      responses:
+        201: {content: {application/json: {schema: TrackedIssueSchema}}}
+    """
     user = current_user()
     issue = visible_issue(db.session, user, issue_id)
     data = load_body(ActionSchema())
@@ -179,7 +228,13 @@ def log_action(issue_id: int) -> tuple[dict[str, Any], int]:
 @bp.put("/issues/<int:issue_id>/public")
 @roles_required("admin", "coordinator")
 def publish(issue_id: int) -> dict[str, Any]:
-    """Publish the issue's "you said, we did" statement (public page and collectors)."""
+    """Publish the issue's "you said, we did" statement (public page and collectors).
+    ---
+    put:
+      requestBody: {content: {application/json: {schema: PublicSchema}}}
+      responses:
+        200: {content: {application/json: {schema: TrackedIssueSchema}}}
+    """
     user = current_user()
     issue = visible_issue(db.session, user, issue_id)
     data = load_body(PublicSchema())
@@ -191,7 +246,12 @@ def publish(issue_id: int) -> dict[str, Any]:
 @bp.get("/provider/issues")
 @roles_required("provider")
 def my_issues() -> dict[str, Any]:
-    """List the issues assigned to the calling provider."""
+    """List the issues assigned to the calling provider.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: IssueListSchema}}}
+    """
     user = current_user()
     issues = provider_issues(db.session, user.provider or "") if user.provider else []
     return {"issues": [t.as_dict() for t in tracked(db.session, issues, _today())]}

@@ -19,7 +19,13 @@ bp = Blueprint("priorities", __name__, url_prefix="/api/v1")
 @bp.get("/areas/<code>/priorities")
 @roles_required("admin", "coordinator")
 def area_priorities(code: str) -> dict[str, Any]:
-    """Rank an area's issues over a period: mentions, share, severity, score, trend, methods."""
+    """Rank an area's issues over a period: mentions, share, severity, score, trend, methods.
+    ---
+    get:
+      parameters: [{in: query, schema: PeriodQuery}]
+      responses:
+        200: {content: {application/json: {schema: PrioritiesSchema}}}
+    """
     area = area_for(current_user(), code)
     q = load_query(PeriodQuery(), request.args)
     period = period_asked(q["since"], q["until"], now().date())

@@ -26,7 +26,13 @@ bp = Blueprint("reach", __name__, url_prefix="/api/v1")
 @bp.post("/sync/activity")
 @device_required
 def push_activity() -> dict[str, Any]:
-    """Store a collector's sessions and door outcomes; answer the ids it may mark as synced."""
+    """Store a collector's sessions and door outcomes; answer the ids it may mark as synced.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: ActivitySchema}}}
+      responses:
+        200: {content: {application/json: {schema: ActivityStoredSchema}}}
+    """
     device = current_device()
     data = load_body(ActivitySchema())
     stored = record_activity(
@@ -39,7 +45,13 @@ def push_activity() -> dict[str, Any]:
 @bp.get("/areas/<code>/reach")
 @roles_required("admin", "coordinator")
 def area_reach(code: str) -> dict[str, Any]:
-    """Show an area's reach by method (doors, contacts, surveys, hours) and who was reached."""
+    """Show an area's reach by method (doors, contacts, surveys, hours) and who was reached.
+    ---
+    get:
+      parameters: [{in: query, schema: PeriodQuery}]
+      responses:
+        200: {content: {application/json: {schema: ReachSchema}}}
+    """
     area = area_for(current_user(), code)
     q = load_query(PeriodQuery(), request.args)
     period = period_asked(q["since"], q["until"], now().date())

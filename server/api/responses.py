@@ -93,7 +93,20 @@ def _row(r: Stored, registry: SurveyRegistry) -> dict[str, Any]:
 @bp.get("/responses")
 @roles_required("admin", "coordinator")
 def list_responses() -> Any:
-    """Page through responses oldest first (``next`` is the cursor); CSV when asked."""
+    """Page through responses oldest first (``next`` is the cursor); CSV when asked.
+
+    `Accept: text/csv` answers CSV, with the next cursor in X-Next-Cursor. Personal data is
+    never shown. 404 for an ``area`` the caller may not see.
+    ---
+    get:
+      parameters: [{in: query, schema: ResponsesQuery}]
+      responses:
+        200:
+          content:
+            application/json: {schema: ResponsesPageSchema}
+            text/csv: {schema: {type: string}}
+        404: Error
+    """
     q = load_query(ResponsesQuery(), request.args)
     user = current_user()
     codes = [area_for(user, q["area"]).code] if q["area"] else [a.code for a in visible_areas(user)]

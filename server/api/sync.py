@@ -27,7 +27,18 @@ LAST_SYNC_STEP = timedelta(minutes=1)
 @bp.post("/push")
 @device_required
 def push() -> dict[str, Any]:
-    """Store a batch of responses; answer one result per response, in request order."""
+    """Store a batch of responses; answer one result per response, in request order.
+
+    The body may be gzip (Content-Encoding: gzip). Each item should be a Response; items are
+    checked one by one, so a bad item is `rejected` with its errors and never fails its
+    neighbours. Status per item: accepted, duplicate, conflict or rejected. Committed before
+    the answer.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: PushRequestSchema}}}
+      responses:
+        200: {content: {application/json: {schema: PushResponseSchema}}}
+    """
     # A NUL or a lone surrogate refuses only the response that holds it, not the whole push.
     value, suspect_text = json_body_marked()
     try:
@@ -59,7 +70,14 @@ def push() -> dict[str, Any]:
 @bp.get("/pull")
 @device_required
 def pull() -> dict[str, Any]:
-    """Answer one page of the surveys, areas and issues changed since the cursor."""
+    """Answer one page of the surveys, areas and issues changed since the cursor.
+    ---
+    get:
+      parameters: [{in: query, schema: PullQuerySchema}]
+      responses:
+        200: {content: {application/json: {schema: PullResponseSchema}}}
+        410: Error
+    """
     try:
         query = PullQuerySchema().load(request.args.to_dict())
     except ValidationError as error:

@@ -24,7 +24,16 @@ def _areas(area: str | None) -> list[str]:
 @bp.get("/triage")
 @roles_required("admin", "coordinator")
 def triage_queue() -> dict[str, Any]:
-    """List texts waiting for a category (identical texts once, with how many said them)."""
+    """List texts waiting for a category (identical texts once, with how many said them).
+
+    404 for an ``area`` the caller may not see.
+    ---
+    get:
+      parameters: [{in: query, schema: QueueQuery}]
+      responses:
+        200: {content: {application/json: {schema: TriageQueueSchema}}}
+        404: Error
+    """
     q = load_query(QueueQuery(), request.args)
     areas = _areas(q["area"])
     items = queue(db.session, areas, q["status"], q["limit"])
@@ -34,7 +43,15 @@ def triage_queue() -> dict[str, Any]:
 @bp.post("/triage/<int:item_id>")
 @roles_required("admin", "coordinator")
 def triage_decide(item_id: int) -> dict[str, Any]:
-    """Map a text to a category, or dismiss it; identical texts follow the same decision."""
+    """Map a text to a category, or dismiss it; identical texts follow the same decision.
+
+    ``{"category": null}`` dismisses the text.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: DecisionSchema}}}
+      responses:
+        200: {content: {application/json: {schema: TriageDecisionSchema}}}
+    """
     data = load_body(DecisionSchema())
     areas = _areas(None)
     item = item_in(db.session, item_id, areas)

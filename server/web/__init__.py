@@ -1,7 +1,8 @@
 """The coordinator dashboard: server-rendered pages over the same services as the API.
 
-One parent blueprint (``web``) carries what every page shares: sign-in required, CSRF checked on
-every POST, no caching, and HTML error pages; each page area is a child blueprint module.
+One parent blueprint (``web``) carries what every page shares: sign-in required, no caching, and
+HTML error pages; each page area is a child blueprint module. Every form post carries the CSRF
+token, which ``create_app`` has Flask-WTF check (``collector/csrf.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from collector.csrf import CSRFError
 from server.errors import status_for
 from server.exceptions import DoorstepError, InvalidToken
 
@@ -52,9 +54,19 @@ def _domain_error(error: DoorstepError) -> Response | tuple[str, int]:
     return render_template("dash/error.html", status=status, message=error.message), status
 
 
+@bp.errorhandler(CSRFError)
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    """Refuse a form post without this session's token, saying what to do."""
+    message = (
+        "This form has expired or did not come from this site. Go back, reload the page and "
+        "try again."
+    )
+    return render_template("dash/error.html", status=400, message=message), 400
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> tuple[str, int]:
-    """Show an HTTP error (bad CSRF token, 404, 413) as a page, not JSON."""
+    """Show an HTTP error (404, 413) as a page, not JSON."""
     status = error.code or 500
     return render_template("dash/error.html", status=status, message=error.description), status
 
@@ -67,13 +79,12 @@ def _unexpected(error: Exception) -> tuple[str, int]:
     return render_template("dash/error.html", status=500, message=message), 500
 
 
-# The dashboard's pages are children of ``web`` (sign-in, CSRF, no-store and error pages apply to
-# all of them); they are attached once, at import: a blueprint cannot change once registered.
+# The dashboard's pages are children of ``web`` (sign-in, no-store and error pages apply to all
+# of them); they are attached once, at import: a blueprint cannot change once registered.
 from server.web import (  # noqa: E402
     areas,
     auth,
     crime,
-    csrf,
     devices,
     home,
     issues,
@@ -83,7 +94,6 @@ from server.web import (  # noqa: E402
     triage,
 )
 
-csrf.init(bp)
 auth.init(bp)
 for _module in (auth, home, areas, triage, issues, meetings, devices, surveys, crime, reach):
     bp.register_blueprint(_module.bp)

@@ -27,7 +27,6 @@ from server.db import db
 from server.exceptions import Forbidden, TooManyAttempts
 from server.models import User
 from server.schemas import SignInSchema
-from server.web import csrf
 
 bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = frozenset({"web.auth.sign_in", "web.static"})
@@ -146,12 +145,12 @@ def sign_in() -> Any:
                         errors = {"username": "The username or password is not right"}
                         status = 400
                     else:
-                        # A fresh session: nothing planted before sign-in survives it.
+                        # A fresh session: nothing planted before sign-in survives it, not
+                        # even the CSRF token (Flask-WTF makes a new one for the next form).
                         session.clear()
                         session.permanent = True
                         session["user_id"] = found.id
                         session["epoch"] = session_epoch(db.session, found.id)
-                        csrf.rotate()
                         signed_in = True
             except TooManyAttempts as error:
                 errors, status = {"username": _too_many(error)}, 429

@@ -9,6 +9,7 @@ import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.collector.test_openapi import dangling_refs
 from tests.server.conftest import bearer, user_token
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -111,3 +112,4 @@ def test_an_id_too_large_for_the_database_is_404(
 def test_the_document_is_valid_openapi_3_1(client: FlaskClient) -> None:
     doc = client.get("/api/v1/openapi.json").json
     schemathesis.openapi.from_dict(doc).validate()  # raises on a document that breaks the spec
+    assert dangling_refs(doc) == []  # every schema a docstring names was found
