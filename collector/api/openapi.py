@@ -32,15 +32,17 @@ from flask import Flask
 from marshmallow import Schema, fields
 from werkzeug.routing import IntegerConverter, Rule
 
+from collector.error_codes import ErrorCode
+
 OPENAPI_VERSION = "3.1.0"
 ERROR = "Error"  # the shared response component: the one error body
 BODY_ERRORS = (400, 413, 415)
 
 
 class ErrorSchema(Schema):
-    """The inside of the one error body: a stable code, a message for people, details."""
+    """The inside of the one error body: a code of ``ErrorCode``, a message for people, details."""
 
-    code = fields.Str(required=True, metadata={"pattern": "^[a-z0-9_]+$"})
+    code = fields.Enum(ErrorCode, by_value=fields.Str, required=True)
     message = fields.Str(required=True)
     details = fields.Dict(required=True)
 
