@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from collector import api, context, web
-from collector.settings import SETTINGS, Settings
+from collector.settings import SETTINGS, Settings, plain_http_warning
+from collector.storage.durable import StorageError
 from collector.store import ResponseStore
 
 __all__ = ["CollectorFlask", "close_app", "create_app"]
@@ -81,13 +82,24 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> CollectorF
     )
     app.config[context.SETTINGS] = settings
     app.config.update(extra)
-    app.extensions[context.STORE] = ResponseStore(settings.data)
+    app.extensions[context.STORE] = store = ResponseStore(settings.data)
+    device = store.device()
+    if device is not None and (warning := plain_http_warning(device.server_url)):
+        app.logger.warning(warning)
     app.extensions["doorstep_stopping"] = threading.Event()
 
     app.register_blueprint(api.bp)
     web.register(app)
+    app.register_error_handler(StorageError, _storage_error)
     app.after_request(_security_headers)
     return app
+
+
+def _storage_error(e: StorageError) -> Any:
+    """Answer a failed write: the JSON error body under /api/, else a page keeping the form."""
+    if request.path.startswith("/api/"):
+        return api.storage_error(e)
+    return web.storage_page(e)
 
 
 def _security_headers(response: Response) -> Response:

@@ -8,16 +8,26 @@ wins over the default.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
-__all__ = ["SETTINGS", "Setting", "Settings", "env_name", "flag_name", "setting_options"]
+__all__ = [
+    "SETTINGS",
+    "Setting",
+    "Settings",
+    "env_name",
+    "flag_name",
+    "plain_http_warning",
+    "setting_options",
+]
 
 
 @dataclass(frozen=True)
@@ -130,3 +140,27 @@ def setting_options(*names: str) -> Callable[[Callable[..., Any]], Callable[...,
         return fn
 
     return decorate
+
+
+def plain_http_warning(server_url: str) -> str | None:
+    """Return a warning when ``server_url`` is plain ``http://`` to another machine, else None.
+
+    The device token and every response (with sealed contact details) would cross the network
+    unencrypted; only this machine's own loopback is safe without TLS.
+    """
+    parts = urlsplit(server_url)
+    if parts.scheme.lower() != "http":
+        return None
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"warning: {server_url} is plain http:// to another machine: the device token and "
+        "the responses cross the network unencrypted. Use https:// unless this is a closed "
+        "test network."
+    )

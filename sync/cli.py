@@ -19,7 +19,7 @@ import click
 from tqdm import tqdm
 
 from collector.cli import exclusive_store, find_running
-from collector.settings import setting_options
+from collector.settings import plain_http_warning, setting_options
 from collector.storage.durable import StorageError
 from collector.storage.lock import DataDirLock, StoreLocked
 from collector.store import ResponseStore
@@ -69,6 +69,9 @@ def enroll(url: str, code: str, data: Path, label: str, as_json: bool) -> None:
     """Enroll this collector with the server at URL using a one-time CODE."""
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter("must start with http:// or https://", param_hint="URL")
+    warning = plain_http_warning(url)
+    if warning:
+        click.echo(warning, err=True)
     client = SyncClient(url)
     running = find_running(data)
     try:
@@ -91,7 +94,8 @@ def enroll(url: str, code: str, data: Path, label: str, as_json: bool) -> None:
     finally:
         client.close()
     if as_json:
-        click.echo(json.dumps({"device_id": enrollment.device_id, "server_url": url}))
+        answer = {"device_id": enrollment.device_id, "server_url": url}
+        click.echo(json.dumps({**answer, "warning": warning} if warning else answer))
     else:
         click.echo(f"enrolled as device {enrollment.device_id} with {url}")
 

@@ -29,6 +29,7 @@ from collector.bundle import write_bundle
 from collector.context import get_settings, get_store
 from collector.error_codes import ErrorCode, code_for, error_body
 from collector.json_text import loads
+from collector.settings import plain_http_warning
 from collector.storage.durable import StorageError, StorageFull
 from collector.store import InvalidResponse, ResponseConflict
 
@@ -174,11 +175,16 @@ def post_response() -> Any:
         )
     except ResponseConflict as exc:
         return error(ErrorCode.CONFLICT, str(exc), 409, {"id": exc.response_id})
-    except StorageFull:
-        return error(ErrorCode.STORAGE_FULL, "the device's disk is full; nothing was saved", 507)
     except StorageError as exc:
-        return error(ErrorCode.STORAGE_ERROR, f"nothing was saved: {exc}", 503)
+        return storage_error(exc)
     return jsonify({"id": response_id}), 201
+
+
+def storage_error(exc: StorageError) -> Any:
+    """Answer a store that could not write: 507 when the disk is full, else 503."""
+    if isinstance(exc, StorageFull):
+        return error(ErrorCode.STORAGE_FULL, "the device's disk is full; nothing was saved", 507)
+    return error(ErrorCode.STORAGE_ERROR, f"nothing was saved: {exc}", 503)
 
 
 @bp.get("/status")
@@ -282,6 +288,6 @@ def device() -> Any:
     current = store.device()
     if current is None:
         return jsonify({"enrolled": False})
-    return jsonify(
-        {"enrolled": True, "server_url": current.server_url, "device_id": current.device_id}
-    )
+    answer = {"enrolled": True, "server_url": current.server_url, "device_id": current.device_id}
+    warning = plain_http_warning(current.server_url)
+    return jsonify({**answer, "warning": warning} if warning else answer)

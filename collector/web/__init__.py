@@ -24,9 +24,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from collector.csrf import CSRFError, protect_forms
-from collector.web import area, common, doorstep, forms, i18n, kiosk, meeting, shell
+from collector.storage.durable import StorageError, StorageFull
+from collector.web import area, common, doorstep, forms, i18n, kiosk, meeting, shell, throttle
 
-__all__ = ["register"]
+__all__ = ["register", "storage_page"]
 
 # Pages a locked kiosk may show: its own screens, the files they need and the language switch.
 KIOSK_OPEN = frozenset(
@@ -45,6 +46,7 @@ def register(app: Flask) -> None:
     """Add the web pages, error pages, cache rules and kiosk lock to the collector app."""
     for module in (shell, doorstep, kiosk, meeting, area):
         app.register_blueprint(module.bp)
+    throttle.init_app(app)
     app.before_request(_kiosk_lock)
     protect_forms(app, apis=[app.blueprints["api"]])  # after the kiosk lock: a locked page is 404
     app.after_request(_headers)
@@ -110,6 +112,24 @@ def _simple_errors(
 ) -> list[tuple[str, str]]:
     """Return error-summary links for a page's own fields (name, area...)."""
     return [(targets.get(k, k), v) for k, v in errors.items() if only is None or k in only]
+
+
+def storage_page(e: StorageError) -> Any:
+    """Say the save failed and why, with the posted answers kept in the page to send again.
+
+    A full disk (or another storage fault) leaves the store as it was, so the same form can be
+    sent again once space is freed; its response id makes a repeat harmless.
+    """
+    full = isinstance(e, StorageFull)
+    common.no_store()
+    page = render_template(
+        "storage_error.html",
+        full=full,
+        action=request.path,
+        fields=list(request.form.items(multi=True)),
+        resend=request.method == "POST",
+    )
+    return page, (507 if full else 503)
 
 
 def _error_page(e: HTTPException) -> Any:

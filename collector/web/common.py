@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 import uuid
 from typing import Any
 
@@ -63,13 +64,35 @@ def response_id(form: MultiDict[str, str]) -> str:
         return str(uuid.uuid4())
 
 
+def refusal(errors: dict[str, str], verdict: Any) -> tuple[int, dict[str, str]]:
+    """Return the status and headers of a form page: 429 while a PIN must wait, 422 on errors."""
+    if verdict is not None and verdict.wait_seconds:
+        return 429, {"Retry-After": str(verdict.wait_seconds)}
+    return (422 if errors else 200), {}
+
+
 def no_store() -> None:
     """Mark this page as never to be cached (by the browser or the service worker)."""
     g.no_store = True
 
 
+# Every character a same-site path, query and fragment may hold, percent-escapes included.
+# Whitespace, control characters and backslashes are left out: browsers drop tabs and newlines
+# from a URL and read "\\" as "/", which turns "/\t/host" or "/\\host" into "//host".
+_PATH_CHARS = frozenset(string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@/?%#")
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """Return ``target`` if it is a path on this site, else ``default`` (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """Return ``target`` if it can only lead to a path on this site, else ``default``.
+
+    The one check for every redirect to a place the request names (sign-in ``next=``, the
+    language switch): a single leading slash, then only plain URL characters.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and target[1:2] != "/"
+        and all(ch in _PATH_CHARS for ch in target)
+    ):
         return target
     return default

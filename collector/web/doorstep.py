@@ -18,7 +18,7 @@ from flask import (
 )
 
 from collector.store import OUTCOMES, InvalidResponse, ResponseConflict, UnknownSession
-from collector.web import common, forms, i18n
+from collector.web import common, forms, i18n, throttle
 from collector.web.common import t
 from survey_schemas import Survey
 
@@ -60,6 +60,7 @@ def signin() -> Any:
     nxt = common.safe_next(request.values.get("next"), url_for("doorstep.street"))
     errors: dict[str, str] = {}
     form = request.form
+    verdict = None
     if request.method == "POST":
         name = form.get("name", "").strip()[:NAME_LIMIT]
         if not name:
@@ -67,8 +68,13 @@ def signin() -> Any:
         if common.area(form.get("area")) is None:
             errors["area"] = t("err_area")
         pin = common.settings().volunteer_pin
-        if pin and not hmac.compare_digest(form.get("pin", "").encode(), pin.encode()):
-            errors["pin"] = t("err_pin")
+        verdict = throttle.check_pin("volunteer", form.get("pin", ""), pin) if pin else None
+        if verdict is not None and not verdict.ok:
+            errors["pin"] = (
+                t("err_pin_wait", minutes=verdict.wait_minutes)
+                if verdict.wait_seconds
+                else t("err_pin")
+            )
         chosen = form.get("survey") or (surveys[0].id if surveys else None)
         if not errors:
             session["volunteer"] = {
@@ -81,16 +87,21 @@ def signin() -> Any:
             session.pop("doors", None)
             return redirect(nxt)
     common.no_store()
-    return render_template(
-        "signin.html",
-        areas=areas,
-        surveys=surveys,
-        errors=errors,
-        form=form,
-        nxt=nxt,
-        ask_pin=bool(common.settings().volunteer_pin),
-        survey_options=[(s.id, i18n.pick(s.title, common.lang())) for s in surveys],
-    ), (422 if errors else 200)
+    status, headers = common.refusal(errors, verdict)
+    return (
+        render_template(
+            "signin.html",
+            areas=areas,
+            surveys=surveys,
+            errors=errors,
+            form=form,
+            nxt=nxt,
+            ask_pin=bool(common.settings().volunteer_pin),
+            survey_options=[(s.id, i18n.pick(s.title, common.lang())) for s in surveys],
+        ),
+        status,
+        headers,
+    )
 
 
 def _need_volunteer() -> Any:

@@ -9,25 +9,19 @@ earlier respondent's answers. Other screens need the exit PIN.
 
 from __future__ import annotations
 
-import hmac
-import threading
 import time
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from collector.store import InvalidResponse, UnknownDraft
-from collector.web import common, forms
+from collector.web import common, forms, throttle
 from collector.web.common import t
 from survey_schemas import Survey, is_relevant
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
 STATE = "kiosk"
-PIN_TRIES = 5
-PIN_LOCK_SECONDS = 60
-_pin_failures: list[float] = []
-_pin_lock = threading.Lock()
 
 
 def _survey() -> Survey:
@@ -55,10 +49,13 @@ def _state() -> dict[str, Any] | None:
     state = session.get(STATE)
     if not state:
         return None
-    if time.time() - state.get("last", 0) > common.settings().kiosk_idle_seconds:
+    now, last = time.monotonic(), state.get("last", 0)
+    # A monotonic clock: setting the wall clock neither ends nor prolongs a turn. A reading
+    # from before a reboot (larger than now) counts as idle.
+    if not 0 <= now - last <= common.settings().kiosk_idle_seconds:
         _reset(t("timed_out"))
         return None
-    state["last"] = time.time()
+    state["last"] = now
     session[STATE] = state
     return state
 
@@ -116,7 +113,7 @@ def begin() -> Any:
     }
     draft_id = common.store().save_draft(draft)
     first = _relevant_ids(survey, {})[0]
-    session[STATE] = {"draft": draft_id, "step": first, "last": time.time()}
+    session[STATE] = {"draft": draft_id, "step": first, "last": time.monotonic()}
     return redirect(url_for("kiosk.question"))
 
 
@@ -207,13 +204,6 @@ def timeout() -> Any:
     return redirect(url_for("kiosk.start"))
 
 
-def _pin_blocked() -> bool:
-    with _pin_lock:
-        cutoff = time.time() - PIN_LOCK_SECONDS
-        _pin_failures[:] = [f for f in _pin_failures if f > cutoff]
-        return len(_pin_failures) >= PIN_TRIES
-
-
 @bp.route("/exit", methods=["GET", "POST"])
 def exit_kiosk() -> Any:
     """Ask staff for the exit PIN; without one set, there is no way out."""
@@ -222,16 +212,20 @@ def exit_kiosk() -> Any:
         abort(404)
     _reset()
     errors: dict[str, str] = {}
+    verdict = None
     if request.method == "POST":
-        given = request.form.get("pin", "")
-        if not _pin_blocked() and hmac.compare_digest(given.encode(), pin.encode()):
+        verdict = throttle.check_pin("kiosk_exit", request.form.get("pin", ""), pin)
+        if verdict.ok:
             session["kiosk_unlocked"] = True
             return redirect(url_for("kiosk.staff"))
-        with _pin_lock:
-            _pin_failures.append(time.time())
-        errors["pin"] = t("err_pin")
+        errors["pin"] = (
+            t("err_pin_wait", minutes=verdict.wait_minutes)
+            if verdict.wait_seconds
+            else t("err_pin")
+        )
     common.no_store()
-    return render_template("kiosk_exit.html", errors=errors), (422 if errors else 200)
+    status, headers = common.refusal(errors, verdict)
+    return render_template("kiosk_exit.html", errors=errors), status, headers
 
 
 @bp.get("/staff")
