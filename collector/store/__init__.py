@@ -390,9 +390,13 @@ class ResponseStore:
         house: str,
         outcome: str,
         response_id: str | None = None,
+        door_id: str | None = None,
     ) -> str:
-        """Record one door's outcome (no_answer, refused, come_back, surveyed); return its id."""
-        return self._visits.record_door(session_id, street, house, outcome, response_id)
+        """Record one door's outcome (no_answer, refused, come_back, surveyed); return its id.
+
+        A ``door_id`` already recorded is not recorded again.
+        """
+        return self._visits.record_door(session_id, street, house, outcome, response_id, door_id)
 
     def end_session(self, session_id: str) -> None:
         """Close a session (its time spent stops counting)."""

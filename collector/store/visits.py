@@ -58,14 +58,25 @@ class Visits:
         return doc
 
     def record_door(
-        self, session_id: str, street: str, house: str, outcome: str, response_id: str | None
+        self,
+        session_id: str,
+        street: str,
+        house: str,
+        outcome: str,
+        response_id: str | None,
+        door_id: str | None = None,
     ) -> str:
-        """Record one door's outcome in a session; return its id."""
+        """Record one door's outcome in a session; return its id.
+
+        A ``door_id`` already recorded is not recorded again (a phone resending its queue).
+        """
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
         with self._lock:
             session = self._session(session_id)
-            door_id = str(uuid.uuid4())
+            if door_id is not None and self._doors.contains(Query().id == door_id):
+                return door_id
+            door_id = door_id or str(uuid.uuid4())
             self._doors.insert(
                 {
                     "id": door_id,

@@ -14,6 +14,7 @@ from flask import (
     abort,
     g,
     get_flashed_messages,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -29,6 +30,8 @@ from collector.web import area, common, doorstep, forms, i18n, kiosk, meeting, s
 
 __all__ = ["register", "storage_page"]
 
+# Sent by static/outbox.js with a queued form.
+OUTBOX_HEADER = "X-Doorstep-Outbox"
 # Pages a locked kiosk may show: its own screens, the files they need and the language switch.
 KIOSK_OPEN = frozenset(
     {
@@ -71,6 +74,12 @@ def _kiosk_lock() -> Any:
 
 def _headers(response: WerkzeugResponse) -> WerkzeugResponse:
     """Say which pages may be kept for offline use (security headers: see collector/app.py)."""
+    if request.headers.get(OUTBOX_HEADER) and response.status_code in (301, 302, 303, 307, 308):
+        # A form sent from the phone's queue (static/outbox.js): say where the page would go
+        # and whether the form's action was done, instead of a redirect fetch() cannot read.
+        answer = jsonify(next=response.location, done=bool(g.get("outbox_done")))
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
     if response.mimetype == "text/html":
         # A page with a one-off message ("Saved") or a kiosk page must never come back from
         # a cache: an old "Saved" would be a lie, and a kiosk must not replay anyone's screen.

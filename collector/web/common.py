@@ -16,6 +16,17 @@ from collector.web import i18n
 from survey_schemas import Survey
 
 
+def switch_language(form: MultiDict[str, str]) -> bool:
+    """Apply a language button posted with a form (its answers are drawn again); say if so."""
+    code = form.get("switch_lang")
+    if not code:
+        return False
+    if code in languages():
+        session["lang"] = code
+        g.pop("lang", None)
+    return True
+
+
 def kiosk_mode() -> bool:
     """Return whether this collector runs as a self-service kiosk."""
     return bool(settings().kiosk)

@@ -52,6 +52,7 @@ class FieldView:
     relevant: Mapping[str, Any] | None
     max_length: int | None
     suggestions: tuple[str, ...] = ()
+    optional: bool = False  # say "(optional)": not required, and the label does not say it
 
     @property
     def first_input_id(self) -> str:
@@ -119,16 +120,16 @@ def _as_form_value(value: Any) -> Any:
 
 def condition_text(survey: Survey, expr: Mapping[str, Any] | None, lang: str) -> str | None:
     """Say in words when a conditional question applies, for pages read without JavaScript."""
-    simpler = _without_consent(survey, expr) if expr is not None else None
+    simpler = without_consent(survey, expr) if expr is not None else None
     if simpler is None:
         return None
     return translate(lang, "only_if", cond=_cond(survey, simpler, lang))
 
 
-def _without_consent(survey: Survey, expr: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def without_consent(survey: Survey, expr: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """Drop "consent is yes" from a condition: declining consent discards every answer anyway."""
     if "all" in expr:
-        parts = [p for p in (_without_consent(survey, e) for e in expr["all"]) if p is not None]
+        parts = [p for p in (without_consent(survey, e) for e in expr["all"]) if p is not None]
         return None if not parts else parts[0] if len(parts) == 1 else {"all": parts}
     q = survey.question(expr["question"]) if "question" in expr else None
     if q is not None and q.type == "consent" and q.required and expr.get("equals") is True:
@@ -206,6 +207,7 @@ def field_views(
                 relevant=q.relevant,
                 max_length=q.max_length,
                 suggestions=tuple(suggestions) if q.type == "street" else (),
+                optional=not q.required and not _says_optional(pick(q.label, lang), lang),
             )
         )
     return views
@@ -326,6 +328,12 @@ def consent_given(survey: Survey, answers: Mapping[str, Any]) -> bool | None:
             value = answers.get(q.id)
             return value if isinstance(value, bool) else None
     return None
+
+
+def _says_optional(label: str, lang: str) -> bool:
+    """Return whether a label already says it is optional, as many surveys' labels do."""
+    word = translate(lang, "optional").strip("() ").casefold()
+    return word in label.casefold() or "optional" in label.casefold()
 
 
 def _shorten(text: str) -> str:

@@ -21,7 +21,12 @@ from survey_schemas import Survey, is_relevant
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
+# Idle time is measured on a monotonic clock: setting the wall clock neither ends nor prolongs
+# a respondent's turn (tests replace this).
+clock = time.monotonic
 STATE = "kiosk"
+SAVED = "kiosk_saved"
+DONE_SECONDS = 10  # the thank-you screen's timer back to the start (with JavaScript)
 
 
 def _survey() -> Survey:
@@ -49,9 +54,8 @@ def _state() -> dict[str, Any] | None:
     state = session.get(STATE)
     if not state:
         return None
-    now, last = time.monotonic(), state.get("last", 0)
-    # A monotonic clock: setting the wall clock neither ends nor prolongs a turn. A reading
-    # from before a reboot (larger than now) counts as idle.
+    now, last = clock(), state.get("last", 0)
+    # A reading from before a reboot (larger than now) counts as idle.
     if not 0 <= now - last <= common.settings().kiosk_idle_seconds:
         _reset(t("timed_out"))
         return None
@@ -113,7 +117,7 @@ def begin() -> Any:
     }
     draft_id = common.store().save_draft(draft)
     first = _relevant_ids(survey, {})[0]
-    session[STATE] = {"draft": draft_id, "step": first, "last": time.monotonic()}
+    session[STATE] = {"draft": draft_id, "step": first, "last": clock()}
     return redirect(url_for("kiosk.question"))
 
 
@@ -136,7 +140,9 @@ def question() -> Any:
     if qid not in order:  # an earlier answer changed: go to the first open question
         qid = order[0]
     values, errors = {qid: answers.get(qid)}, {}
-    if request.method == "POST":
+    if request.method == "POST" and common.switch_language(request.form):
+        values = forms.parse_form(survey, request.form, common.lang(), only=[qid]).raw
+    elif request.method == "POST":
         if request.form.get("action") == "back":
             position = order.index(qid)
             state["step"] = order[max(0, position - 1)]
@@ -158,7 +164,7 @@ def question() -> Any:
                 session[STATE] = state
                 return redirect(url_for("kiosk.question"))
             return _submit(survey, state["draft"])
-    field = forms.field_views(survey, lang, values=values, errors=errors, only=[qid])[0]
+    field = forms.field_views(survey, common.lang(), values=values, errors=errors, only=[qid])[0]
     return render_template(
         "kiosk_question.html",
         survey=survey,
@@ -167,6 +173,7 @@ def question() -> Any:
         total=_likely_total(survey, answers),
         first=order.index(qid) == 0,
         last=order.index(qid) == len(order) - 1,
+        lang_form="kiosk-form",
     ), (422 if errors else 200)
 
 
@@ -187,14 +194,17 @@ def _submit(survey: Survey, draft_id: str) -> Any:
         _reset(t("nothing_saved"))
         return redirect(url_for("kiosk.start"))
     session.pop(STATE, None)
+    session[SAVED] = True  # the thank-you screen may say "saved" once, for this save
     return redirect(url_for("kiosk.done"))
 
 
 @bp.get("/done")
 def done() -> Any:
-    """Thank the respondent; the page returns to the start by itself."""
+    """Thank the respondent once their answers are saved; a timer (script) starts again."""
     _reset()
-    return render_template("kiosk_done.html", survey=_survey())
+    if not session.pop(SAVED, False):
+        return redirect(url_for("kiosk.start"))
+    return render_template("kiosk_done.html", survey=_survey(), restart_seconds=DONE_SECONDS)
 
 
 @bp.get("/timeout")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from collector.store import InvalidResponse, ResponseConflict
-from collector.web import common, forms
+from collector.web import common, forms, visit
 from collector.web.common import t
 
 bp = Blueprint("meeting", __name__, url_prefix="/meeting")
@@ -33,7 +33,9 @@ def record() -> Any:
     values: dict[str, Any] = dict(kept)
     errors: dict[str, str] = {}
     response_id = common.response_id(request.form)
-    if request.method == "POST":
+    if request.method == "POST" and common.switch_language(request.form):
+        values = forms.parse_form(survey, request.form, common.lang()).raw
+    elif request.method == "POST":
         parsed = forms.parse_form(survey, request.form, lang)
         forms.check(survey, parsed, lang)
         values, errors = parsed.raw, parsed.errors
@@ -56,6 +58,7 @@ def record() -> Any:
             except InvalidResponse as exc:
                 errors = forms.store_errors(exc.errors, survey, lang)
             except ResponseConflict:
+                visit.done()
                 flash(t("already_saved"), "info")
                 return redirect(url_for("meeting.record", area=code))
             else:
@@ -64,11 +67,12 @@ def record() -> Any:
                     for q in survey.questions
                     if q.type in KEPT_TYPES and q.id in parsed.answers
                 }
+                visit.done()
                 flash(t("saved_concern"), "success")
                 return redirect(url_for("meeting.record", area=code))
     if errors:
         common.no_store()
-    fields = forms.field_views(survey, lang, values=values, errors=errors)
+    fields = forms.field_views(survey, common.lang(), values=values, errors=errors)
     return render_template(
         "meeting.html",
         survey=survey,
@@ -77,4 +81,5 @@ def record() -> Any:
         area_code=code,
         response_id=response_id,
         errors=errors,
+        lang_form="meeting-form",
     ), (422 if errors else 200)

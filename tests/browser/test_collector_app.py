@@ -70,6 +70,30 @@ def sign_in(page: Any, base: str, name: str = "Ann", area: str = "Abbey") -> Non
     page.get_by_role("button", name="Continue").click()
     page.locator("#street-0").check()
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/doorstep/door")
+
+
+def open_menu(page: Any) -> None:
+    """Open the header's menu (Doors, Meeting, Our area, Summary)."""
+    page.locator(".menu summary").click()
+
+
+def next_step(page: Any) -> None:
+    """Tap the survey's primary button (Continue, or Save survey on the last step)."""
+    page.locator("#survey-form:visible [data-primary]").click()
+
+
+def finish_survey(page: Any) -> None:
+    """Tap Continue through the remaining steps, then the save button."""
+    form = page.locator("#survey-form:visible")
+    save = form.get_attribute("data-save")
+    for _ in range(12):
+        button = form.locator("[data-primary]")
+        label = button.inner_text()
+        button.click()
+        if label == save:
+            return
+    raise AssertionError("the survey never reached its save button")
 
 
 def write_our_area(data: Path, issues: list[dict[str, Any]]) -> None:

@@ -66,7 +66,7 @@ def test_kiosk_resets_after_idle_time(serve: Serve, phone: Any) -> None:  # noqa
     phone.locator("#q-top_problem-0").check()
     phone.get_by_role("button", name="Next").click()
     expect(phone.locator(".caption")).to_have_text("Question 2 of 4")
-    expect(phone.locator(".notice")).to_contain_text("nobody used it", timeout=10_000)
+    expect(phone.locator(".notice-info")).to_contain_text("nobody used it", timeout=10_000)
     expect(phone.locator("h1")).to_have_text("Have your say")
     assert collector.store.drafts() == []  # the half-finished answers are gone, not kept
 
@@ -79,7 +79,7 @@ def test_kiosk_without_javascript_resets_when_idle_on_the_next_tap(
     from collector.web import kiosk
 
     now = [1_000_000.0]
-    monkeypatch.setattr(kiosk.time, "time", lambda: now[0])
+    monkeypatch.setattr(kiosk, "clock", lambda: now[0])
     collector = serve(kiosk="event-kiosk", kiosk_idle_seconds=60)
     context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page = context.new_page()
@@ -90,7 +90,7 @@ def test_kiosk_without_javascript_resets_when_idle_on_the_next_tap(
     now[0] += 61  # the person walked away
     page.locator("#q-severity-2").check()
     page.get_by_role("button", name="Next").click()
-    expect(page.locator(".notice")).to_contain_text("nobody used it")
+    expect(page.locator(".notice-info")).to_contain_text("nobody used it")
     expect(page.locator("h1")).to_have_text("Have your say")
     assert collector.store.drafts() == [] and collector.store.status()["stored"] == 0
     context.close()
@@ -174,7 +174,36 @@ def test_kiosk_back_keeps_this_persons_answer_and_language_switch_works(
     phone.get_by_role("button", name="Next").click()
     phone.get_by_role("button", name="Back").click()
     expect(phone.locator("#q-top_problem-2")).to_be_checked()
-    phone.get_by_role("link", name="Polski").click()
+    phone.locator("#q-top_problem-3").check()  # a change of mind, not yet sent with Next
+    phone.get_by_role("button", name="Polski").click()
     expect(phone.locator("html")).to_have_attribute("lang", "pl")
     expect(phone.locator(".caption")).to_have_text("Pytanie 1 z 4")
-    expect(phone.locator("#q-top_problem-2")).to_be_checked()
+    expect(phone.locator("#q-top_problem-3")).to_be_checked()
+
+
+def test_thank_you_says_saved_only_after_a_save_and_starts_again_by_script(
+    serve: Serve,  # noqa: F811
+    phone: Any,
+) -> None:
+    collector = serve(kiosk="event-kiosk")
+    phone.goto(f"{collector.url}/kiosk/done")  # opened directly: nothing was saved
+    expect(phone.locator("h1")).to_have_text("Have your say")
+    expect(phone.locator("body")).not_to_contain_text("saved")
+    begin(phone, collector.url)
+    assert phone.locator("meta[http-equiv=refresh]").count() == 0
+    answer_all(phone, "Broken glass by the swings")
+    expect(phone.locator("h1")).to_have_text("Thank you")
+    expect(phone.locator(".lead")).to_have_text("Your answers are saved.")
+    assert phone.locator("meta[http-equiv=refresh]").count() == 0  # no timed refresh (WCAG 2.2.1)
+    expect(phone.get_by_role("link", name="Start again")).to_be_visible()
+    phone.reload()  # the thank-you may not be shown again for the same save
+    expect(phone.locator("h1")).to_have_text("Have your say")
+    assert collector.store.status()["stored"] == 1
+
+
+def test_thank_you_returns_to_the_start_by_its_timer(serve: Serve, phone: Any) -> None:  # noqa: F811
+    collector = serve(kiosk="event-kiosk")
+    begin(phone, collector.url)
+    answer_all(phone, "Dark underpass")
+    expect(phone.locator("h1")).to_have_text("Thank you")
+    expect(phone.locator("h1")).to_have_text("Have your say", timeout=20_000)

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.test_collector_app import (  # noqa: F401
     SAVED_WAIT,
     Serve,
+    open_menu,
     serve,
     shot,
     sign_in,
@@ -26,6 +27,7 @@ def test_meeting_records_concerns_with_the_attendee_count(
 ) -> None:
     collector = serve()
     sign_in(phone, collector.url)
+    open_menu(phone)
     phone.get_by_role("link", name="Meeting").click()
     expect(phone.locator("h1")).to_have_text("Group meeting")
     phone.get_by_label("Area").select_option("bell-green")
@@ -81,6 +83,7 @@ def test_our_area_shows_what_was_done_offline_and_escaped(
     dialogs: list[str] = []
     phone.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     sign_in(phone, collector.url)
+    open_menu(phone)
     phone.get_by_role("link", name="Our area").click()
     expect(phone.locator("h1")).to_have_text("Our area: Abbey")
     issues = phone.locator(".issue")

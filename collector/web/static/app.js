@@ -1,7 +1,7 @@
 // doorstep collector: small improvements over pages that already work without JavaScript.
 // - live relevance: conditional questions show and hide as answers change
-// - offline safety: a submit while the phone has lost the collector is kept on the phone,
-//   with a plain "not saved yet" notice, and sent by itself when the collector is back
+// - reaching the collector: links check it first (never the browser's error page); outbox.js
+//   keeps what is recorded while it is out of reach; steps.js shows the survey in steps
 // - kiosk idle timer: back to the start after the idle time
 // - the service worker, which keeps the current page when Wi-Fi drops
 (function () {
@@ -57,6 +57,7 @@
     return answered(value) === expr.answered;
   }
 
+  // Show the questions that apply, and return the answers given to them so far.
   function applyRelevance(form) {
     var answers = {};
     form.querySelectorAll(".question[data-qid]").forEach(function (block) {
@@ -70,13 +71,24 @@
       var value = show ? answerOf(block) : undefined;
       if (answered(value)) answers[block.getAttribute("data-qid")] = value;
     });
+    return answers;
   }
 
-  // --- offline safety ----------------------------------------------------------------------
-  var QUEUE = "doorstep-queued:";
+  // The question ids a condition names.
+  function names(expr) {
+    if (!expr) return [];
+    if (expr.all || expr.any) {
+      return (expr.all || expr.any).reduce(function (out, p) { return out.concat(names(p)); }, []);
+    }
+    if (expr.not) return names(expr.not);
+    return expr.question ? [expr.question] : [];
+  }
 
-  function reachable(body) {
-    var url = body.getAttribute("data-ping") || "/ping";
+  // --- reaching the collector ------------------------------------------------------------
+  // A phone out of the Pi's Wi-Fi range may still be "online" (mobile data): only a real
+  // request to the collector, with a short time limit, says whether it can be reached.
+  function reachable() {
+    var url = document.body.getAttribute("data-ping") || "/ping";
     var ctrl = "AbortController" in window ? new AbortController() : null;
     var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, 4000) : null;
     return fetch(url, { cache: "no-store", signal: ctrl ? ctrl.signal : undefined })
@@ -85,77 +97,60 @@
       .finally(function () { if (timer) clearTimeout(timer); });
   }
 
-  function fieldsOf(form) {
-    var out = [];
-    new FormData(form).forEach(function (value, name) { out.push([name, String(value)]); });
-    return out;
-  }
-
-  function restore(form, entries) {
-    var byName = {};
-    entries.forEach(function (e) { (byName[e[0]] = byName[e[0]] || []).push(e[1]); });
-    Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || !(el.name in byName) || el.type === "submit") return;
-      var values = byName[el.name];
-      if (el.type === "radio" || el.type === "checkbox") el.checked = values.indexOf(el.value) !== -1;
-      else el.value = values[0];
-    });
+  // A version 4 UUID from getRandomValues, which (unlike randomUUID) phones also allow on the
+  // hotspot's plain http:// address.
+  function uuid() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
   function showNotice(state) {
     var notice = document.getElementById("offline-notice");
     if (!notice) return;
-    notice.hidden = false;
+    notice.hidden = !state;
     notice.querySelectorAll("[data-state]").forEach(function (p) {
       p.hidden = p.getAttribute("data-state") !== state;
     });
-    notice.scrollIntoView({ block: "center" });
+    if (state) notice.scrollIntoView({ block: "nearest" });
   }
 
-  function sendForReal(form, key) {
-    form.setAttribute("data-sending", "1");
-    localStorage.removeItem(key);
-    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
-    HTMLFormElement.prototype.submit.call(form);
+  function unreachable(shown) {
+    var el = document.getElementById("unreachable");
+    if (!el) return;
+    el.hidden = !shown;
+    if (shown) el.scrollIntoView({ block: "nearest" });
   }
 
-  function waitThenSend(form, key, body) {
-    showNotice("queued");
-    var tick = function () {
-      reachable(body).then(function (ok) {
-        if (!ok) return setTimeout(tick, 5000);
-        showNotice("sending");
-        sendForReal(form, key);
-      });
-    };
-    setTimeout(tick, 5000);
-    window.addEventListener("online", tick, { once: true });
-  }
-
-  function guardSubmit(form, body) {
-    var key = QUEUE + location.pathname + location.search;
-    var queued = localStorage.getItem(key);
-    if (queued) {
-      // The phone lost the collector after a submit and the page was reloaded from the
-      // phone's copy: put the answers back and keep trying.
-      restore(form, JSON.parse(queued));
-      applyRelevance(form);
-      waitThenSend(form, key, body);
-    } else if (window.crypto && crypto.randomUUID && form.elements.response_id) {
-      // A page kept for offline use may be filled more than once: each fill is a new response.
-      form.elements.response_id.value = crypto.randomUUID();
-    }
-    form.addEventListener("submit", function (event) {
-      if (form.getAttribute("data-sending")) return;
+  // A link followed while the collector is out of reach would end on the browser's error page:
+  // check first, and say so instead.
+  function guardLinks() {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[href]");
+      if (!link || event.defaultPrevented || link.target || link.hasAttribute("download")) return;
+      if (link.hasAttribute("data-open-panel") && document.querySelector("[data-panel]")) return;
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      var url = new URL(link.href, location.href);
+      if (url.origin !== location.origin || (url.pathname === location.pathname && url.hash)) return;
       event.preventDefault();
-      var entries = fieldsOf(form);
-      reachable(body).then(function (ok) {
-        if (ok) return sendForReal(form, key);
-        localStorage.setItem(key, JSON.stringify(entries));
-        waitThenSend(form, key, body);
+      reachable().then(function (ok) {
+        if (ok) location.assign(url.href);
+        else unreachable(true);
       });
     });
   }
+
+  window.doorstep = {
+    applyRelevance: applyRelevance,
+    names: names,
+    reachable: reachable,
+    showNotice: showNotice,
+    unreachable: unreachable,
+    uuid: uuid
+  };
 
   // --- kiosk idle timer --------------------------------------------------------------------
   function idleTimer(body) {
@@ -180,9 +175,7 @@
       form.addEventListener("change", function () { applyRelevance(form); });
       form.addEventListener("input", function () { applyRelevance(form); });
     });
-    document.querySelectorAll("form[data-offline-queue]").forEach(function (form) {
-      guardSubmit(form, body);
-    });
+    guardLinks();
     var summary = document.querySelector("[data-focus]");
     if (summary) summary.focus();
     idleTimer(body);
