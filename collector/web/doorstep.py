@@ -20,9 +20,6 @@ from survey_schemas import Survey
 bp = Blueprint("doorstep", __name__)
 
 NAME_LIMIT = 100
-# Kept for callers that name them here.
-pseudonym = visit.pseudonym
-RECENT_DOORS = visit.RECENT_DOORS
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -43,11 +40,7 @@ def signin() -> Any:
         pin = common.settings().volunteer_pin
         verdict = throttle.check_pin("volunteer", form.get("pin", ""), pin) if pin else None
         if verdict is not None and not verdict.ok:
-            errors["pin"] = (
-                t("err_pin_wait", minutes=verdict.wait_minutes)
-                if verdict.wait_seconds
-                else t("err_pin")
-            )
+            errors["pin"] = throttle.refusal_text(verdict)
         chosen = form.get("survey") or (surveys[0].id if surveys else None)
         if not errors:
             session["volunteer"] = {

@@ -228,11 +228,7 @@ def exit_kiosk() -> Any:
         if verdict.ok:
             session["kiosk_unlocked"] = True
             return redirect(url_for("kiosk.staff"))
-        errors["pin"] = (
-            t("err_pin_wait", minutes=verdict.wait_minutes)
-            if verdict.wait_seconds
-            else t("err_pin")
-        )
+        errors["pin"] = throttle.refusal_text(verdict)
     common.no_store()
     status, headers = common.refusal(errors, verdict)
     return render_template("kiosk_exit.html", errors=errors), status, headers

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session
 
-__all__ = ["PinThrottle", "Verdict", "check_pin", "init_app"]
+from collector.web.common import t
+
+__all__ = ["PinThrottle", "Verdict", "check_pin", "init_app", "refusal_text"]
 
 TRIES = 5  # wrong PINs one client may make in WINDOW seconds
 WINDOW = 300
@@ -135,3 +137,10 @@ def check_pin(which: str, given: str, pin: str) -> Verdict:
         return Verdict(True)
     throttle.failed(client, trusted)
     return Verdict(False, math.ceil(throttle.wait(client, trusted)))
+
+
+def refusal_text(verdict: Verdict) -> str:
+    """Say why a PIN was refused: wrong, or wait this long first."""
+    if verdict.wait_seconds:
+        return t("err_pin_wait", minutes=verdict.wait_minutes)
+    return t("err_pin")
