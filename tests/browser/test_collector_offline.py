@@ -134,3 +134,25 @@ def test_a_page_out_of_reach_is_never_the_browsers_error_page(
     phone.context.set_offline(False)
     expect(phone.locator(".notice-success")).to_contain_text("Door 9", timeout=SAVED_WAIT)
     assert doors_in(collector) == [("Abbey Road", "9", "no_answer")]
+
+
+def test_a_survey_kept_by_the_earlier_app_is_sent_after_an_update(
+    serve: Serve,  # noqa: F811
+    phone: Any,
+) -> None:
+    collector = serve()
+    sign_in(phone, collector.url)
+    csrf = phone.locator("form[data-door] input[name=csrf_token]").input_value()
+    rid = "6f1c1a52-5a1e-4b8e-9d51-6a3f0b7b2c11"
+    version = collector.store.registry.latest("doorstep-safety").version
+    entries = [["csrf_token", csrf], ["response_id", rid], ["survey_version", str(version)],
+               ["house", "5"], ["consent", "yes"], ["concerns", "speeding"]]  # fmt: skip
+    phone.evaluate(
+        "e => localStorage.setItem('doorstep-queued:/doorstep/survey?house=5', JSON.stringify(e))",
+        entries,
+    )
+    phone.reload()
+    expect(phone.locator(".notice-success")).to_contain_text("Door 5", timeout=SAVED_WAIT)
+    assert [r["id"] for r in collector.store.iter_responses()] == [rid]
+    assert outbox(phone) == []
+    assert phone.evaluate("Object.keys(localStorage).filter(k => k.startsWith('doorstep-q'))") == []

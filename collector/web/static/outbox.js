@@ -223,6 +223,33 @@
     });
   }
 
+  // Surveys kept by the app's earlier version (one "doorstep-queued:<page>" entry per page)
+  // join the outbox, so an update in the middle of a shift loses none of them.
+  function adoptEarlierQueue() {
+    Object.keys(localStorage).filter(function (k) { return k.indexOf("doorstep-queued:") === 0; })
+      .forEach(function (key) {
+        var entries;
+        try { entries = JSON.parse(localStorage.getItem(key)); } catch (e) { entries = null; }
+        if (Array.isArray(entries)) {
+          var field = function (name) {
+            var hit = entries.filter(function (e) { return e[0] === name; })[0];
+            return hit ? hit[1] : "";
+          };
+          var items = load();
+          items.push({
+            id: field("response_id") || D.uuid(),
+            kind: "survey",
+            url: key.slice("doorstep-queued:".length).split("?")[0],
+            entries: entries,
+            label: [field("house") || "—", ""],
+            at: Date.now()
+          });
+          save(items);
+        }
+        localStorage.removeItem(key);
+      });
+  }
+
   D.outbox = { submit: submit, flush: flush, load: load, switchLanguage: switchLanguage };
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -247,6 +274,7 @@
       event.preventDefault();
       switchLanguage(form, { name: "switch_lang", value: link.getAttribute("lang") });
     }, true);
+    adoptEarlierQueue();
     render();
     if (load().length) flush().then(afterFlush);
     window.addEventListener("online", function () { flush().then(afterFlush); });

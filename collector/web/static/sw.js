@@ -4,8 +4,10 @@
 // Pages marked "no-store" (kiosk screens, pages with a one-off "Saved" message) are never kept.
 "use strict";
 
-var CACHE = "doorstep-v1";
-var SHELL = ["/assets/style.css", "/assets/app.js", "/offline"];
+// A new name with every change to the app's files: activating drops the old copies, so a page
+// never runs with scripts from two versions.
+var CACHE = "doorstep-v2";
+var SHELL = ["/assets/style.css", "/assets/app.js", "/assets/outbox.js", "/assets/steps.js", "/offline"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
