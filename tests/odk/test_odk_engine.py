@@ -133,11 +133,16 @@ def test_a_question_that_stops_applying_takes_its_dependants_with_it(
 YES = ("consent", ["yes"])
 NOISE = ("concerns", ["noise"])
 RECONTACT = ("recontact", ["yes"])
-SAFETY, EVERY_ID, MEETING = "doorstep-safety", "every-feature", "group-meeting"
+SAFETY, FULL, EVERY_ID, MEETING = (
+    "doorstep-safety",
+    "doorstep-safety-full",
+    "every-feature",
+    "group-meeting",
+)
 BROKEN = [
     (SAFETY, [YES, ("concerns", ["none", "noise"])], "concerns"),
     (SAFETY, [YES, NOISE, ("severity", "6")], "severity"),
-    (SAFETY, [YES, NOISE, ("where", "x" * 201)], "where"),
+    (FULL, [YES, NOISE, ("where", "x" * 201)], "where"),
     (SAFETY, [YES, RECONTACT, ("contact_phone", "call me")], "contact_phone"),
     (SAFETY, [YES, RECONTACT, ("contact_email", "ann@home")], "contact_email"),
     (EVERY_ID, [YES, ("problems", ["speeding", "it's", "zażółć", 'say"hi"'])], "problems"),
