@@ -26,7 +26,10 @@ class WaitressThread:
         self.server.task_dispatcher.shutdown()
         # Then close every socket in the loop's own thread; closing them from here races its
         # select() (OSError: Bad file descriptor). An empty map ends the loop.
-        self.server.trigger.pull_trigger(self._close_sockets)
+        try:
+            self.server.trigger.pull_trigger(self._close_sockets)
+        except OSError:  # the trigger is closed already: the loop has nothing left to serve
+            self.server.close()
         self.thread.join(timeout=10)
 
     def _close_sockets(self) -> None:

@@ -53,10 +53,12 @@ def send(
         text = payload.text if payload.text is not None else payload.value
         assert text is not None
         filled = fill(template, text)
-        upload = filled.pop("survey")
+        name, filename = target.upload
+        upload = filled.pop(name)
         text = upload if isinstance(upload, str) else json.dumps(upload)
         raw = text.encode("utf-8", "surrogatepass")
-        files = {"survey": ("survey.json", raw, "application/json")}
+        mime = "application/json" if filename.endswith(".json") else "text/csv"
+        files = {name: (filename, raw, mime)}
         fields = {k: v.encode("utf-8", "surrogatepass") for k, v in filled.items()}
         body, extra = fields, {}  # type: ignore[assignment]
     else:

@@ -7,6 +7,9 @@ check the URL map has no write route without one.
 
 from __future__ import annotations
 
+import csv
+import io
+
 import itertools
 import re
 import uuid
@@ -21,6 +24,7 @@ from sqlalchemy import func, select
 from server.accounts.devices import create_code
 from server.accounts.users import create_user
 from server.catalogue.surveys import add_survey
+from server.crime.police_csv import HEADER
 from server.db import db
 from server.meetings.accountability import TRANSITIONS
 from tests.hostile.corpus import SLOT
@@ -44,6 +48,16 @@ class Target:
     template: Callable[[], dict[str, Any]]
     headers: dict[str, str] = field(default_factory=dict)
     shown: tuple[str, ...] = ()  # pages that show what it stores
+    upload: tuple[str, str] = ("survey", "survey.json")  # multipart: the file field, its name
+
+
+def police_csv(crime_type: str) -> str:
+    """Return a one-row street-level CSV whose crime type takes the payload."""
+    row = ["", "2025-03", "City of London Police", "City of London Police", "-0.1", "51.5",
+           "On or near Abbey Road", "E01000001", "City of London 001A", crime_type, "", ""]  # fmt: skip
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADER, row])
+    return out.getvalue()
 
 
 def write_rules(app: Flask, prefixes: tuple[str, ...] = ("/api/", "/dashboard/")) -> set[tuple]:
@@ -374,6 +388,22 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             "multipart",
             survey_upload,
             shown=("/dashboard/surveys/",),
+        ),
+        Target(
+            "POST",
+            "/dashboard/crime/areas/<code>/lsoa",
+            "/dashboard/crime/areas/abbey/lsoa",
+            "form",
+            form(lsoa=f"E01000001 {SLOT}"),
+            shown=("/dashboard/crime/",),
+        ),
+        Target(
+            "POST",
+            "/dashboard/crime/import",
+            "/dashboard/crime/import",
+            "multipart",
+            lambda: form(files=police_csv(SLOT))(),
+            upload=("files", "2025-03-city-of-london-street.csv"),  # only counts are stored
         ),
         Target(
             "POST",

@@ -27,17 +27,19 @@ from tests.security.routes import requests_of
 from tests.server.conftest import bearer, device_token, user_token
 from tests.server.test_web_data import csrf_of, seed, sign_in
 
-PUBLIC, DEVICE, SCOPED, LISTING, PROVIDER, MANAGERS = (
+PUBLIC, DEVICE, SCOPED, LISTING, PROVIDER, MANAGERS, ADMIN = (
     "public",
     "device",
     "scoped",
     "listing",
     "provider",
     "managers",
+    "admin",
 )
 # public: anyone (aggregates only); device: enrolled devices only; scoped: names one group's
 # area, group, issue, item or device; listing: lists what the caller's groups hold; provider:
-# a provider's own issues; managers: any admin or coordinator (global or checked in the form).
+# a provider's own issues; managers: any admin or coordinator (global or checked in the form);
+# admin: admins only (what changes every group's figures or accounts).
 POLICY = {
     "web_root": PUBLIC,
     "static": PUBLIC,
@@ -87,6 +89,10 @@ POLICY = {
     "web.devices.new_code": MANAGERS,
     "web.surveys.index": MANAGERS,
     "web.surveys.upload": MANAGERS,
+    "crime.area_crime_counts": SCOPED,
+    "web.crime.index": LISTING,
+    "web.crime.map_lsoa": SCOPED,
+    "web.crime.upload": ADMIN,
 }
 # Valid bodies, so a refusal is the role check and not the validation (API: JSON; pages: forms).
 BODIES: dict[str, dict[str, Any]] = {
@@ -113,6 +119,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "web.triage.decide_item": {"action": "dismiss"},
     "web.devices.new_code": {"group": "northfield", "label": "intruder"},
+    "web.crime.map_lsoa": {"lsoa": "E01000001"},
 }
 # What group A holds; none of it may reach another group's coordinator or the provider.
 NORTH_MINUTES = "NORTH-MINUTES-7731"
@@ -189,10 +196,11 @@ def world(app: Flask, client: FlaskClient) -> World:
         "other": rita,
         "provider": bearer(tokens["provider"]),
         "coordinator": cora,
+        "admin": bearer(tokens["admin"]),
     }
     pages = {}
     for role, name in (("anonymous", None), ("device", None), ("other", "rita"),
-                       ("provider", "pc"), ("coordinator", "cora")):  # fmt: skip
+                       ("provider", "pc"), ("coordinator", "cora"), ("admin", "ada")):  # fmt: skip
         browser = app.test_client()
         if name:
             assert sign_in(browser, name).status_code == 302
@@ -211,6 +219,9 @@ def snapshot(app: Flask) -> dict[str, list[str]]:
     return out
 
 
+SIGNED_IN = ("other", "provider", "coordinator", "admin")
+
+
 def call(world: World, role: str, endpoint: str, method: str, url: str) -> TestResponse:
     """Call one route as ``role``: the API with its token, a page with its browser session."""
     if url.startswith("/api/"):
@@ -219,12 +230,12 @@ def call(world: World, role: str, endpoint: str, method: str, url: str) -> TestR
         return client.open(url, method=method, json=body, headers=world.api[role])
     browser = world.pages[role]
     if method == "GET":
-        signed_in = role in ("other", "provider", "coordinator")
+        signed_in = role in SIGNED_IN
         # A signed-in list page may forward to the one thing it lists: follow, and see that.
         reply = browser.open(url, headers=world.api[role], follow_redirects=signed_in)
         assert not (signed_in and reply.request.path.startswith("/dashboard/sign-in")), url
         return reply
-    where = "/dashboard/" if role in ("other", "provider", "coordinator") else "/dashboard/sign-in"
+    where = "/dashboard/" if role in SIGNED_IN else "/dashboard/sign-in"
     token = csrf_of(browser.get(where).get_data(as_text=True))
     form = {**BODIES.get(endpoint, {}), "csrf_token": token}
     return browser.open(url, method=method, data=form, headers=world.api[role])
@@ -297,8 +308,11 @@ def check_another_groups_coordinator_sees_nothing_of_group_a(app: Flask, world: 
         elif kind == LISTING:
             assert reply.status_code == 200, (where, reply.status_code)
             assert_nothing_of_group_a(reply, where)
-        elif kind in (DEVICE, PROVIDER):
-            assert_error_body(reply, {401} if kind == DEVICE else {403}, where)
+        elif kind in (DEVICE, PROVIDER, ADMIN):
+            if url.startswith("/api/"):
+                assert_error_body(reply, {401} if kind == DEVICE else {403}, where)
+            else:
+                assert reply.status_code == 403, (where, reply.status_code)
         else:  # MANAGERS: the page is open to any coordinator, but not group A's part of it
             assert reply.status_code in (200, 400), (where, reply.status_code)
             if method == "GET":
@@ -320,10 +334,25 @@ def check_a_provider_sees_only_its_own_issues(app: Flask, world: World) -> None:
     assert [i["area"] for i in mine.get_json()["issues"]] == ["elm-park"]  # its own, Police's
 
 
-def check_group_as_coordinator_is_let_through_every_route(app: Flask, world: World) -> None:
-    """Check the positive control: group A's coordinator (or a device) is let through."""
+def check_a_coordinator_is_refused_what_only_an_admin_may_do(app: Flask, world: World) -> None:
+    """Check group A's own coordinator gets 403 for admin-only routes, and changes nothing."""
     for endpoint, kind, method, url in routes(app, world):
-        role = {DEVICE: "device", PROVIDER: "provider"}.get(kind, "coordinator")
+        if kind != ADMIN:
+            continue
+        where = f"coordinator {method} {url}"
+        before = snapshot(app)
+        reply = call(world, "coordinator", endpoint, method, url)
+        if url.startswith("/api/"):
+            assert_error_body(reply, {403}, where)
+        else:
+            assert reply.status_code == 403, (where, reply.status_code)
+        assert snapshot(app) == before, f"{where} changed rows"
+
+
+def check_group_as_coordinator_is_let_through_every_route(app: Flask, world: World) -> None:
+    """Check the positive control: group A's coordinator (a device, an admin) is let through."""
+    for endpoint, kind, method, url in routes(app, world):
+        role = {DEVICE: "device", PROVIDER: "provider", ADMIN: "admin"}.get(kind, "coordinator")
         reply = call(world, role, endpoint, method, url)
         where = f"{role} {method} {url}"
         assert reply.status_code not in (401, 403, 404, 500), (where, reply.status_code)
@@ -338,6 +367,7 @@ def test_every_route_answers_each_role_only_what_it_may_see(app: Flask, world: W
     check_without_a_user_every_user_route_is_refused(app, world)
     check_another_groups_coordinator_sees_nothing_of_group_a(app, world)
     check_a_provider_sees_only_its_own_issues(app, world)
+    check_a_coordinator_is_refused_what_only_an_admin_may_do(app, world)
     check_group_as_coordinator_is_let_through_every_route(app, world)
 
 

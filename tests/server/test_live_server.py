@@ -18,7 +18,7 @@ def get_status(url: str) -> int:
     try:
         with requests.get(url, timeout=30) as reply:
             return reply.status_code
-    except requests.ConnectionError:
+    except OSError:  # requests' ConnectionError, or the socket torn down under the read
         return 0
 
 
