@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-
 import itertools
 import re
 import uuid
@@ -53,8 +52,9 @@ class Target:
 
 def police_csv(crime_type: str) -> str:
     """Return a one-row street-level CSV whose crime type takes the payload."""
-    row = ["", "2025-03", "City of London Police", "City of London Police", "-0.1", "51.5",
-           "On or near Abbey Road", "E01000001", "City of London 001A", crime_type, "", ""]  # fmt: skip
+    force = "City of London Police"
+    row = ["", "2025-03", force, force, "-0.1", "51.5", "On or near Abbey Road", "E01000001",
+           "City of London 001A", crime_type, "", ""]  # fmt: skip
     out = io.StringIO()
     csv.writer(out).writerows([HEADER, row])
     return out.getvalue()
