@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 import uuid
 from typing import Any
 
@@ -85,25 +84,3 @@ def refusal(errors: dict[str, str], verdict: Any) -> tuple[int, dict[str, str]]:
 def no_store() -> None:
     """Mark this page as never to be cached (by the browser or the service worker)."""
     g.no_store = True
-
-
-# Every character a same-site path, query and fragment may hold, percent-escapes included.
-# Whitespace, control characters and backslashes are left out: browsers drop tabs and newlines
-# from a URL and read "\\" as "/", which turns "/\t/host" or "/\\host" into "//host".
-_PATH_CHARS = frozenset(string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@/?%#")
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """Return ``target`` if it can only lead to a path on this site, else ``default``.
-
-    The one check for every redirect to a place the request names (sign-in ``next=``, the
-    language switch): a single leading slash, then only plain URL characters.
-    """
-    if (
-        target
-        and target.startswith("/")
-        and target[1:2] != "/"
-        and all(ch in _PATH_CHARS for ch in target)
-    ):
-        return target
-    return default

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
+from collector.redirects import safe_next
 from collector.store import OUTCOMES, InvalidResponse, ResponseConflict, UnknownSession
 from collector.web import common, forms, i18n, throttle, visit
 from collector.web.common import t
@@ -27,7 +28,7 @@ def signin() -> Any:
     """Sign a volunteer in with a name or pseudonym and the area they are working in."""
     areas = common.store().areas()
     surveys = common.surveys_for("doorstep")
-    nxt = common.safe_next(request.values.get("next"), url_for("doorstep.street"))
+    nxt = safe_next(request.values.get("next"), url_for("doorstep.street"))
     errors: dict[str, str] = {}
     form = request.form
     verdict = None

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 
+from collector.redirects import safe_next
 from collector.web import common
 
 bp = Blueprint(
@@ -40,7 +41,7 @@ def set_language(code: str) -> Any:
     """Switch the language of the pages (and of the survey texts), then go back."""
     if code in common.languages():
         session["lang"] = code
-    return redirect(common.safe_next(request.args.get("next"), url_for("shell.index")))
+    return redirect(safe_next(request.args.get("next"), url_for("shell.index")))
 
 
 @bp.get("/sw.js")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -20,6 +19,7 @@ from flask import (
 )
 from marshmallow import ValidationError
 
+from collector.redirects import safe_next
 from server import clock
 from server.accounts import throttle
 from server.accounts.users import check_password, end_sessions, session_epoch
@@ -114,12 +114,11 @@ def _too_many(error: TooManyAttempts) -> str:
     )
 
 
-def safe_next(target: str | None) -> str:
-    """Return ``target`` if it is a dashboard path on this site, else the home page."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard"):
-        return url_for("web.home.index")
-    return target.rstrip("?") if target else url_for("web.home.index")
+def next_page(target: str | None) -> str:
+    """Return where a sign-in goes next: ``target`` if it is a plain dashboard path, else home."""
+    home = url_for("web.home.index")
+    # request.full_path ends in "?" when there is no query; the check itself is the collector's.
+    return safe_next((target or "").rstrip("?"), home, within="/dashboard/")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -156,7 +155,7 @@ def sign_in() -> Any:
                 errors, status = {"username": _too_many(error)}, 429
                 headers["Retry-After"] = str(error.details.get("retry_after", 1))
             if signed_in:
-                return redirect(safe_next(request.args.get("next")))
+                return redirect(next_page(request.args.get("next")))
     page = render_template("dash/sign_in.html", errors=errors, form=form)
     return page, status, headers
 

@@ -12,9 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from collector.app import close_app, create_app
+from collector.redirects import safe_next
 from collector.settings import plain_http_warning
 from collector.store import ResponseStore
-from collector.web import common, kiosk
+from collector.web import kiosk
 from collector.web.throttle import PinThrottle
 from tests.collector.test_storage_full import _leave_free, disk  # noqa: F401 (fixture)
 from tests.collector.test_web_forms import signed_in, token
@@ -56,12 +57,12 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.mark.parametrize("target", HOSTILE_NEXT)
 def test_a_hostile_next_falls_back_to_the_default(target: str) -> None:
-    assert common.safe_next(target, "/home") == "/home"
+    assert safe_next(target, "/home") == "/home"
 
 
 @pytest.mark.parametrize("target", SAFE_NEXT)
 def test_a_path_on_this_site_is_kept(target: str) -> None:
-    assert common.safe_next(target, "/home") == target
+    assert safe_next(target, "/home") == target
 
 
 @pytest.mark.parametrize("target", HOSTILE_NEXT)

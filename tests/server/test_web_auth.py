@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from server import create_app
 from server.db import db
+from tests.collector.test_web_edges import HOSTILE_NEXT
 from tests.server.test_web_data import PASSWORD, csrf_of, post_form, seed, sign_in
 
 
@@ -39,15 +40,32 @@ def test_sign_in_sets_a_safe_session_cookie_and_goes_where_asked(seeded: FlaskCl
     assert seeded.get("/dashboard/triage/").status_code == 200
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/api/v1/areas"])
-def test_sign_in_never_redirects_off_the_dashboard(seeded: FlaskClient, target: str):
-    page = seeded.get("/dashboard/sign-in").get_data(as_text=True)
-    resp = seeded.post(
-        "/dashboard/sign-in",
-        query_string={"next": target},
-        data={"username": "cora", "password": PASSWORD, "csrf_token": csrf_of(page)},
-    )
-    assert resp.location == "/dashboard/"
+def _unplain(text: str) -> bool:
+    return any(ch in " \\" or not (ch.isascii() and ch.isprintable()) for ch in text)
+
+
+# The collector's table of hostile values, as they are and under the dashboard's own path.
+OFF_DASHBOARD = [
+    "https://evil.example/",
+    "//evil.example/x",
+    "/api/v1/areas",
+    *HOSTILE_NEXT,
+    *(f"/dashboard{target}" for target in HOSTILE_NEXT if _unplain(target)),
+    "/dashboard/\r\nSet-Cookie: planted=1",
+]
+
+
+def test_sign_in_never_redirects_off_the_dashboard(seeded: FlaskClient):
+    for target in OFF_DASHBOARD:  # one signed-in browser: each sign-in costs a password hash
+        page = seeded.get("/dashboard/sign-in").get_data(as_text=True)
+        resp = seeded.post(
+            "/dashboard/sign-in",
+            query_string={"next": target},
+            data={"username": "cora", "password": PASSWORD, "csrf_token": csrf_of(page)},
+        )
+        # Refused outright (a NUL in the query string: 400) or sent home, never elsewhere.
+        where = (resp.status_code, resp.location)
+        assert where in {(302, "/dashboard/"), (400, None)}, repr(target)
 
 
 def test_secure_cookies_setting_marks_the_cookie_secure(app: Flask, tmp_path: Path):
