@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     MALFORMED_JSON = "malformed_json"
     INVALID_INPUT = "invalid_input"
     INVALID_RESPONSE = "invalid_response"
+    # a pushed or imported response for an area (or correcting a response) of another group
+    OUTSIDE_GROUP = "outside_group"
     INVALID_TOKEN = "invalid_token"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"

@@ -60,6 +60,9 @@ class PushResultSchema(Schema):
     id = fields.Str(required=True, allow_none=True)
     status = fields.Str(required=True, validate=validate.OneOf(PUSH_STATUSES))
     errors = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()))
+    # a rejected item's reason: ``invalid_response``, or ``outside_group`` for an area (or a
+    # response to correct) of a group other than the device's
+    code = fields.Str()
 
 
 class PushResponseSchema(Schema):

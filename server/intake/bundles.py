@@ -37,8 +37,11 @@ def import_bundle(
     device = manifest.get("device")
     origin = str(device)[:36] if device else None
     # What its device may answer: a group's device never had another group's own survey.
+    # A group's device writes only to its group's areas, as when it pushes; a bundle from a
+    # device this server never enrolled is an admin's to import, as from a device with no group.
     known = session.get(Device, origin) if origin else None
-    find = finder_for(session, known.group_id if known is not None else None)
+    group_id = known.group_id if known is not None else None
+    find = finder_for(session, group_id)
     outcomes: list[Outcome] = []
     try:
         for start in range(0, len(responses), BATCH):
@@ -47,6 +50,7 @@ def import_bundle(
                 responses[start : start + BATCH],
                 now=now,
                 device_id=origin,
+                group_id=group_id,
                 source="import",
                 find=find,
                 personal_retention=personal_retention,

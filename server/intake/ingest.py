@@ -16,12 +16,13 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from collector.error_codes import ErrorCode
 from collector.json_text import text_problem
 from server.catalogue.surveys import Find, finder_for
 from server.db.bulk import among, insert_new, write_rows
@@ -41,13 +42,21 @@ class Outcome:
     id: str | None
     status: str
     errors: dict[str, list[str]] | None = None
+    code: str | None = None  # why a rejected item was refused (an ErrorCode)
 
     def to_wire(self) -> dict[str, Any]:
-        """Return the push result item."""
+        """Return the push result item (a rejected one says why with an error ``code``)."""
         out: dict[str, Any] = {"id": self.id, "status": self.status}
         if self.errors:
             out["errors"] = self.errors
+        if self.status == "rejected":
+            out["code"] = self.code or ErrorCode.INVALID_RESPONSE.value
         return out
+
+
+def _outside_group(rid: str | None, field: str, why: str) -> Outcome:
+    """Return the refusal of an item that reaches past its device's group."""
+    return Outcome(rid, "rejected", {field: [why]}, ErrorCode.OUTSIDE_GROUP.value)
 
 
 def _insert(session: Session) -> Any:
@@ -136,7 +145,14 @@ class _Turns:
 _WIRE_FIELDS = frozenset(RESPONSE_FIELDS)
 
 
-def _is_exact_repeat(item: Any, digest: str | None, stored: Mapping[str, str]) -> bool:
+class Stored(NamedTuple):
+    """What ingest needs of a response already in the database."""
+
+    hash: str
+    area: str
+
+
+def _is_exact_repeat(item: Any, digest: str | None, stored: Mapping[str, Stored]) -> bool:
     """Say whether ``item`` is, key for key, a stored (so once validated) response's content.
 
     Contact details are not part of the content: a retry that carries them again is the same
@@ -147,15 +163,36 @@ def _is_exact_repeat(item: Any, digest: str | None, stored: Mapping[str, str]) -
     # validated again to get the very answer it got before.
     return (
         digest is not None
-        and stored.get(item["id"]) == digest
+        and item["id"] in stored
+        and stored[item["id"]].hash == digest
         and item.keys() <= _WIRE_FIELDS
         and None not in item.values()
     )
 
 
+def _field(item: Any, name: str) -> str | None:
+    value = item.get(name) if isinstance(item, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
 def _id_of(item: Any) -> str | None:
-    value = item.get("id") if isinstance(item, Mapping) else None
-    return str(value) if isinstance(value, str) else None
+    return _field(item, "id")
+
+
+def _past_remit(
+    item: Any, scope: set[str], known: set[str], stored: Mapping[str, Stored]
+) -> tuple[str, str] | None:
+    """Return ``(field, why)`` if ``item`` writes past the areas in ``scope``, else None.
+
+    An area the server does not know is left to the ordinary checks ("unknown area").
+    """
+    area = _field(item, "area")
+    if area is not None and area in known and area not in scope:
+        return "area", f"area {area!r} belongs to another group; this device may not write to it"
+    target = _field(item, "replaces")
+    if target is not None and target in stored and stored[target].area not in scope:
+        return "replaces", "names a response of another group; a device corrects only its own"
+    return None
 
 
 def ingest_batch(
@@ -165,6 +202,7 @@ def ingest_batch(
     now: datetime,
     device: Device | None = None,
     device_id: str | None = None,
+    group_id: int | None = None,
     source: str = "push",
     find: Find | None = None,
     personal_retention: timedelta | None = None,
@@ -175,15 +213,20 @@ def ingest_batch(
     """Store what is new in ``items``; return one :class:`Outcome` per item, in order.
 
     ``device`` is the pushing device (its counters are updated); ``device_id`` names the
-    origin of an imported bundle instead. Commits before returning unless ``commit`` is False.
+    origin of an imported bundle instead, and ``group_id`` its group. A device of a group writes
+    only to that group's areas: an item for another group's area, one correcting (``replaces``)
+    or reusing the id of another group's response, is rejected with code ``outside_group``; a
+    device with no group writes anywhere. Commits before returning unless ``commit`` is False.
     ``hooks`` run after the aggregates, in the same transaction (tests use them to act
     mid-transaction). ``check_text``: a string in the items may hold a NUL or a lone surrogate,
     which no database text holds; an item with one is rejected (naming where), the others go on.
     """
     with _Turns(session, commit) as turns:
         origin = device.id if device is not None else device_id
-        # the registry and the known areas, looked up once an item needs checking
-        checks: tuple[Find, set[str]] | None = None
+        group = device.group_id if device is not None else group_id
+        # the registry, the known areas and the group's (None: every area), looked up once an
+        # item needs checking
+        checks: tuple[Find, set[str], set[str] | None] | None = None
         outcomes: list[Outcome | None] = [None] * len(items)
         rows: list[dict[str, Any]] = []
         personal: dict[str, dict[str, Any]] = {}
@@ -201,7 +244,9 @@ def ingest_batch(
         # they were accepted and survey versions never change: answer them without checking
         # again. Stored hashes never change either, so they serve the conflict check below.
         ids = {_id_of(item) for i, item in enumerate(items) if i not in unstorable}
-        before = _stored_hashes(session, [i for i in ids if i is not None])
+        if group is not None:  # the responses they correct, to see whose they are
+            ids |= {_field(item, "replaces") for i, item in enumerate(items) if i not in unstorable}
+        before = _stored(session, [i for i in ids if i is not None])
         for i, item in enumerate(items):
             if i in unstorable:
                 where, why = unstorable[i]
@@ -215,7 +260,14 @@ def ingest_batch(
                 if find is None:
                     # a device never pulls another group's own survey: to it, that one is unknown
                     find = finder_for(session, device.group_id if device is not None else None)
-                checks = (find, set(session.scalars(select(Area.code))))
+                codes = set(session.scalars(select(Area.code)))
+                scope = None
+                if group is not None:
+                    scope = set(session.scalars(select(Area.code).where(Area.group_id == group)))
+                checks = (find, codes, scope)
+            if checks[2] is not None and (past := _past_remit(item, checks[2], checks[1], before)):
+                outcomes[i] = _outside_group(_id_of(item), *past)
+                continue
             response, errors = check_response(item, checks[0], allowed_areas=checks[1])
             # Personal answers are only valid after a consent question said yes (survey_schemas
             # enforces it through relevance), so whatever reaches ``personal`` here is consented.
@@ -258,15 +310,20 @@ def ingest_batch(
         lost = [r["id"] for r in rows if r["id"] not in inserted]
         stored = {rid: before[rid] for rid in lost if rid in before}
         # rows that went in from another push since the first look
-        stored.update(_stored_hashes(session, [rid for rid in lost if rid not in before]))
-        stored.update({row["id"]: row["content_hash"] for row in accepted_rows})
+        stored.update(_stored(session, [rid for rid in lost if rid not in before]))
+        stored.update({r["id"]: Stored(r["content_hash"], r["area"]) for r in accepted_rows})
+        scope = checks[2] if checks is not None else None
         conflicts: list[dict[str, Any]] = []
-        checks = [
+        seen = [
             (first[r["id"]][0], r["id"], r["content_hash"], items[first[r["id"]][0]]) for r in rows
         ]
-        for index, rid, digest, item in [c for c in checks if c[1] not in inserted] + repeats:
-            if stored.get(rid) == digest:
+        for index, rid, digest, item in [c for c in seen if c[1] not in inserted] + repeats:
+            if rid in stored and stored[rid].hash == digest:
                 outcomes[index] = Outcome(rid, "duplicate")
+            elif scope is not None and rid in stored and stored[rid].area not in scope:
+                # the id is another group's response: not this device's to flag
+                why = "this id is another group's response; make a new id"
+                outcomes[index] = _outside_group(rid, "id", why)
             else:
                 outcomes[index] = Outcome(rid, "conflict")
                 conflicts.append(
@@ -311,13 +368,15 @@ def ingest_batch(
         return done
 
 
-def _stored_hashes(session: Session, ids: list[str]) -> dict[str, str]:
-    """Return the stored content hash of each id that is already in the database."""
-    out: dict[str, str] = {}
+def _stored(session: Session, ids: list[str]) -> dict[str, Stored]:
+    """Return the content hash and area of each id that is already in the database."""
+    out: dict[str, Stored] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        query = select(Response.id, Response.content_hash).where(among(session, Response.id, chunk))
-        out.update((rid, digest) for rid, digest in session.execute(query))
+        query = select(Response.id, Response.content_hash, Response.area).where(
+            among(session, Response.id, chunk)
+        )
+        out.update((rid, Stored(digest, area)) for rid, digest, area in session.execute(query))
     return out
 
 

@@ -4,7 +4,8 @@ No Flask here: every function takes a SQLAlchemy session and leaves committing t
 ingest (``server.intake.ingest``) counts what it accepts with :func:`apply_responses` in the same
 transaction that stores the responses.
 
-A response *counts* unless another stored response names it in ``replaces`` (a correction).
+A response *counts* unless another stored response names it in ``replaces`` (a correction) from
+within its remit: a device of a group corrects only responses in its group's areas.
 Its contribution is: one respondent in (area, day, method); one mention per category it names,
 through a choice or through free text a triage rule maps; its equality answers.
 """
@@ -18,14 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from server.catalogue.surveys import registry_for
 from server.db.bulk import Write, among, write_tables
 from server.issues.facts import Facts, day_of, response_facts
 from server.issues.scrub import normalise
-from server.models import Response
+from server.models import Area, Device, Response
 from server.models.merge import (
     EqualityDay,
     MentionDay,
@@ -226,14 +227,38 @@ def _rules(session: Session, hashes: Iterable[str]) -> dict[str, str | None]:
     return out
 
 
+def corrected(
+    session: Session, targets: Sequence[str] | None = None, *, not_by: Sequence[str] = ()
+) -> Select[tuple[str | None]]:
+    """Select the ids (among ``targets``) that a stored correction, not one of ``not_by``, replaces.
+
+    A correction from a group's device replaces only a response in that group's areas: ingest
+    refuses one naming a stored response of another group, and this holds for the response
+    that arrives after the correction naming it. A device with no group (or a bundle from a
+    device this server never enrolled) corrects any response.
+    """
+    fix, old = aliased(Response), aliased(Response)
+    q = (
+        select(fix.replaces)
+        .join(old, old.id == fix.replaces)
+        .outerjoin(Device, Device.id == fix.device_id)
+        .outerjoin(Area, Area.code == old.area)
+        .where(
+            fix.replaces != fix.id, or_(Device.group_id.is_(None), Device.group_id == Area.group_id)
+        )
+    )
+    if targets is not None:
+        q = q.where(among(session, fix.replaces, targets))
+    if not_by:
+        q = q.where(among(session, fix.id, not_by, negate=True))
+    return q
+
+
 def _replaced_ids(session: Session, ids: Sequence[str]) -> set[str]:
-    """Return which of ``ids`` some stored response names in ``replaces``."""
+    """Return which of ``ids`` some stored correction replaces."""
     out: set[str] = set()
     for i in range(0, len(ids), 500):
-        q = select(Response.replaces).where(
-            among(session, Response.replaces, ids[i : i + 500]), Response.replaces != Response.id
-        )
-        out.update(session.scalars(q))
+        out.update(r for r in session.scalars(corrected(session, ids[i : i + 500])) if r)
     return out
 
 
@@ -258,20 +283,14 @@ def apply_responses(session: Session, rows: Iterable[Any], lookup: Lookup | None
     lookup = lookup or survey_lookup(session)
     ids = [it.id for it in items]
     replaced_now = _replaced_ids(session, ids)
-    targets = sorted({it.replaces for it in items if it.replaces and it.replaces != it.id})
-    if targets:
+    named = sorted({it.replaces for it in items if it.replaces and it.replaces != it.id})
+    if named:
         batch = set(ids)
-        already = {  # targets some earlier response had replaced already stopped counting
-            t
-            for (t,) in session.execute(
-                select(Response.replaces).where(
-                    among(session, Response.replaces, targets),
-                    among(session, Response.id, sorted(batch), negate=True),
-                    Response.replaces != Response.id,
-                )
-            )
-        }
-        retract(session, [t for t in targets if t not in already and t not in batch], lookup)
+        # the targets this batch's corrections replace (within their remit) ...
+        targets = set(session.scalars(corrected(session, named)))
+        # ... but those some earlier correction had replaced already stopped counting
+        already = set(session.scalars(corrected(session, named, not_by=sorted(batch))))
+        retract(session, sorted(t for t in targets if t and t not in already | batch), lookup)
     counted = [it for it in items if it.id not in replaced_now]
     _contribute(session, counted, lookup, new=True)
     return len(counted)
@@ -405,9 +424,7 @@ def rebuild(session: Session, batch: int = 5000, progress: Callable[[int], Any] 
     """Recompute every aggregate and the triage queue from the stored responses; return counted."""
     lookup = survey_lookup(session)
     clear(session)
-    replaced = select(Response.replaces).where(
-        Response.replaces.is_not(None), Response.replaces != Response.id
-    )
+    replaced = corrected(session)
     q = (
         select(
             Response.id,
