@@ -9,10 +9,12 @@ docs/collector-storage.md for the design.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,40 @@ COMPACT_RATIO = 0.5
 def journal_file(generation: int) -> str:
     """Return the file name of the journal of a generation."""
     return f"journal.{generation}.log"
+
+
+_MISSING = object()
+
+
+def _undo_entry(tables: Tables, op: Op) -> tuple[Any, ...]:
+    """Return what restores the in-memory tables to before `op` (for an atomic block)."""
+    kind = op[0]
+    if kind in ("put", "del"):
+        return ("doc", op[1], op[2], tables.get(op[1], {}).get(op[2], _MISSING), op[1] in tables)
+    if kind in ("clear", "drop"):
+        return ("table", op[1], tables.get(op[1], _MISSING))
+    return ("all", dict(tables))
+
+
+def _undo(tables: Tables, undo: list[tuple[Any, ...]]) -> None:
+    """Undo recorded changes, newest first."""
+    for entry in reversed(undo):
+        if entry[0] == "doc":
+            _, name, key, doc, had_table = entry
+            if not had_table:
+                tables.pop(name, None)
+            elif doc is _MISSING:
+                tables[name].pop(key, None)
+            else:
+                tables.setdefault(name, {})[key] = doc
+        elif entry[0] == "table":
+            if entry[2] is _MISSING:
+                tables.pop(entry[1], None)
+            else:
+                tables[entry[1]] = entry[2]
+        else:
+            tables.clear()
+            tables.update(entry[1])
 
 
 def _apply(tables: Tables, ops: list[Op]) -> None:
@@ -162,6 +198,8 @@ class DurableStorage(Storage):
         self._compactor: threading.Thread | None = None
         self._compact_backoff = 0
         self._journal: Journal | None = None
+        self._pending: list[Op] | None = None  # the writes of an open atomic block
+        self._undo_log: list[tuple[Any, ...]] = []
         generations = sorted(
             int(m.group(1)) for p in self.path.iterdir() if (m := JOURNAL_NAME.fullmatch(p.name))
         )
@@ -197,21 +235,65 @@ class DurableStorage(Storage):
         self.commit([("reset", encoded)])
 
     def commit(self, ops: list[Op]) -> None:
-        """Make the operations durable, then apply them; compact if the journal is big."""
-        payload = _encode_ops(ops)
+        """Make the operations durable, then apply them; compact if the journal is big.
+
+        Inside :meth:`atomic` the operations are applied in memory at once (later writes of
+        the block see them) and written with the rest of the block as one frame at its end.
+        """
         with self.lock:
             self._check_open()
-            assert self._journal is not None
-            self._journal.append(payload)
+            if self._pending is not None:
+                for op in ops:
+                    self._undo_log.append(_undo_entry(self._tables, op))
+                    _apply(self._tables, [op])
+                self._pending.extend(ops)
+                return
+            self._write(ops)
             # Memory holds the very bytes just written, so it equals what a reopen would see.
             _apply(self._tables, ops)
-            if self._journal.size > self._compact_threshold() and not self.compacting:
-                try:
-                    self._start_compaction(background=True)
-                except StorageError as exc:
-                    # This write is durable already; try again once the journal has grown.
-                    self._compact_backoff += self.compact_min_bytes
-                    log.warning("automatic compaction failed, will retry later: %s", exc)
+            self._maybe_compact()
+
+    def _write(self, ops: list[Op]) -> None:
+        """Append the operations to the journal as one frame (fsynced when it returns)."""
+        assert self._journal is not None
+        self._journal.append(_encode_ops(ops))
+
+    def _maybe_compact(self) -> None:
+        """Start a background compaction if the journal has passed its threshold."""
+        assert self._journal is not None
+        if self._journal.size > self._compact_threshold() and not self.compacting:
+            try:
+                self._start_compaction(background=True)
+            except StorageError as exc:
+                # This write is durable already; try again once the journal has grown.
+                self._compact_backoff += self.compact_min_bytes
+                log.warning("automatic compaction failed, will retry later: %s", exc)
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Make every write inside the block one journal frame: all of it is kept, or none.
+
+        The block holds the store's lock, so other threads never see its writes half-done.
+        If the block raises, or the frame cannot be written (a full disk), memory is put back
+        as it was and nothing reaches the disk. A nested block joins the outer one.
+        """
+        with self.lock:
+            if self._pending is not None:
+                yield
+                return
+            self._check_open()
+            self._pending, self._undo_log = [], []
+            try:
+                yield
+                if self._pending:
+                    self._write(self._pending)
+            except BaseException:
+                _undo(self._tables, self._undo_log)
+                raise
+            finally:
+                written, self._pending, self._undo_log = bool(self._pending), None, []
+            if written:
+                self._maybe_compact()
 
     def _check_open(self) -> None:
         """Refuse to work on a closed store."""
@@ -280,6 +362,8 @@ class DurableStorage(Storage):
         """Fold every journal into a new snapshot now (waiting for a running compaction)."""
         with self.lock:
             self._check_open()
+            if self._pending is not None:
+                raise StorageError("cannot compact inside an atomic block")
             self.wait_for_compaction()
             self._start_compaction(background=False)
 

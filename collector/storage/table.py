@@ -7,6 +7,7 @@ which it makes durable as one journal frame. See docs/collector-storage.md for t
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from functools import wraps
@@ -262,3 +263,14 @@ class DurableDB(TinyDB):
     def compact(self) -> None:
         """Fold the journal into a fresh snapshot now."""
         self._storage.compact()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Write every change made inside the block as one journal frame (see the storage)."""
+        try:
+            with self._storage.atomic():
+                yield
+        except BaseException:
+            for table in self._tables.values():
+                table.clear_cache()  # a search inside the block may have cached undone rows
+            raise

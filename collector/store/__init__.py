@@ -22,9 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tinydb import Query, TinyDB
+from tinydb import Query
 
-from collector.storage.durable import open_database
+from collector.storage.durable import DurableDB, open_database
 from collector.store.drafts import Drafts
 from collector.store.enrollment import Device, read_device, write_token
 from collector.store.errors import (
@@ -56,7 +56,7 @@ UNSYNCED, SYNCED, REJECTED, CONFLICT = "unsynced", "synced", "rejected", "confli
 _OPTIONAL = ("volunteer", "consent", "language", "street", "replaces")
 
 
-def open_tables(path: Path) -> TinyDB:
+def open_tables(path: Path) -> DurableDB:
     """Open the TinyDB that holds the store (the one place that picks the storage)."""
     return open_database(path)
 
@@ -143,7 +143,10 @@ class ResponseStore:
         self.close()
 
     def _drop_unacknowledged_rows(self) -> None:
-        """Remove response rows written just before a crash, before their outbox row."""
+        """Remove response rows an older collector wrote just before a crash, without outbox row.
+
+        A save is one journal frame now, so a store written since cannot hold such rows.
+        """
         if len(self._responses) == len(self._index):  # the usual case costs no decoding
             return
         known = {e.doc_id for e in self._index.values()}
@@ -213,21 +216,20 @@ class ResponseStore:
                 if existing.digest == digest:
                     return response.id
                 raise ResponseConflict(response.id)
-            # Personal data, then the response, then its outbox row, which is the commit
-            # point: rows written before a crash without their outbox row are dropped on open.
-            if personal:
-                self._personal.add(response.id, personal)
             row = {"id": response.id, "stored_at": self._now().isoformat(), "response": wire}
-            doc_id = self._responses.insert(row)
-            outbox_id = self._outbox.insert(
-                {
-                    "id": response.id,
-                    "row": doc_id,
-                    "hash": digest,
-                    "state": UNSYNCED,
-                    "errors": None,
-                }
-            )
+            outbox = {"id": response.id, "hash": digest, "state": UNSYNCED, "errors": None}
+            try:
+                # One journal frame, fsynced once: the contact details, the response and its
+                # outbox row are all on disk after a crash, or none of them is.
+                with self._db.atomic():
+                    if personal:
+                        self._personal.add(response.id, personal)
+                    doc_id = self._responses.insert(row)
+                    outbox_id = self._outbox.insert({**outbox, "row": doc_id})
+            except BaseException:
+                if personal:
+                    self._personal.unsaved(response.id)
+                raise
             self._index[response.id] = _Entry(doc_id, outbox_id, digest, UNSYNCED)
             self._states[UNSYNCED] += 1
             return response.id

@@ -33,6 +33,11 @@ class PersonalDetails:
         with self._lock:
             self._ids[response_id] = self._table.insert({"id": response_id, "personal": details})
 
+    def unsaved(self, response_id: str) -> None:
+        """Forget the id of details whose save was undone (the storage kept nothing of it)."""
+        with self._lock:
+            self._ids.pop(response_id, None)
+
     def get(self, response_id: str) -> dict[str, Any] | None:
         """Return one response's details, or None."""
         with self._lock:
