@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     ENROLLMENT_CODE_EXPIRED = "enrollment_code_expired"
     CURSOR_EXPIRED = "cursor_expired"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    WRONG_PASSPHRASE = "wrong_passphrase"
     STORAGE_FULL = "storage_full"
     STORAGE_ERROR = "storage_error"
     INVALID_DEVICE = "invalid_device"

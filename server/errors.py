@@ -16,6 +16,7 @@ STATUS: dict[type[exc.DoorstepError], int] = {
     exc.InvalidToken: 401,
     exc.EnrollmentInvalid: 401,
     exc.Forbidden: 403,
+    exc.WrongPassphrase: 403,
     exc.NotFound: 404,
     exc.AlreadyExists: 409,
     exc.EnrollmentUsed: 410,

@@ -74,3 +74,9 @@ class AlreadyExists(DoorstepError):
     """A thing with that name already exists."""
 
     code = "already_exists"
+
+
+class WrongPassphrase(DoorstepError):
+    """The passphrase does not open the group's contact key; nothing is shown."""
+
+    code = "wrong_passphrase"

@@ -239,3 +239,42 @@ class DecisionForm(Schema):
     def _category_for_map(self, data: dict[str, Any], **_: Any) -> None:
         if data["action"] == "map" and not data["category"]:
             raise ValidationError("Choose a category to map this comment to", "category")
+
+
+#: How a resident asked to be contacted back, and how a coordinator did it.
+CHANNELS = ("phone", "email", "letter", "in_person")
+
+
+class ContactKeyForm(Schema):
+    """A new contact key: the group and the passphrase that wraps it (typed twice)."""
+
+    group = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    passphrase = fields.Str(
+        required=True,
+        validate=validate.Length(min=12, max=1024, error="Use 12 to 1024 characters"),
+        error_messages={"required": "Choose a passphrase"},
+    )
+    confirm = fields.Str(required=True, error_messages={"required": "Type the passphrase again"})
+
+    @validates_schema
+    def _typed_twice(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("passphrase") != data.get("confirm"):
+            raise ValidationError("The two passphrases differ", "confirm")
+
+
+class FollowUpForm(Schema):
+    """Open a group's follow-up list: its passphrase (used for this request only), since when."""
+
+    group = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    passphrase = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=1024),
+        error_messages={"required": "Enter the group's contact passphrase"},
+    )
+    since = fields.Date(load_default=None, validate=DAYS)
+
+
+class ContactedForm(Schema):
+    """A "contacted" mark: by which channel the resident was told what happened."""
+
+    channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS))

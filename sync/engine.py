@@ -59,6 +59,7 @@ class OutboxStore(Protocol):
         areas: Sequence[Mapping[str, Any]] = ...,
         issues: Sequence[Mapping[str, Any]] = ...,
         cursor: str | None = None,
+        contact_keys: Sequence[Mapping[str, Any]] | None = None,
     ) -> dict[str, int]: ...
     def set_last_sync(self) -> None: ...
     def unsynced_visits(self, limit: int = ...) -> dict[str, list[dict[str, Any]]]: ...
@@ -240,7 +241,13 @@ def pull_updates(store: OutboxStore, client: SyncClient, summary: SyncSummary) -
             cursor = None  # the server forgot that far back: take everything again
             continue
         surveys, areas, issues = page["surveys"], page["areas"], page["issues"]
-        store.set_pulled(surveys=surveys, areas=areas, issues=issues, cursor=page["cursor"])
+        store.set_pulled(
+            surveys=surveys,
+            areas=areas,
+            issues=issues,
+            cursor=page["cursor"],
+            contact_keys=page.get("contact_keys"),  # None from a server that has none to give
+        )
         summary.pulled += len(surveys) + len(areas) + len(issues)
         if not page.get("more") or page["cursor"] == cursor:
             return

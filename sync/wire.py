@@ -106,13 +106,27 @@ class IssueWireSchema(Schema):
     deleted = fields.Bool()
 
 
+class ContactKeyWireSchema(Schema):
+    """A group's public contact key: devices seal residents' contact details to it."""
+
+    kid = fields.Str(required=True)
+    group = fields.Str(required=True)
+    public_key = fields.Str(required=True, metadata={"description": "base64url, 32 bytes"})
+    alg = fields.Str(required=True, metadata={"example": "hpke-x25519-sha256-aes128gcm"})
+
+
 class PullResponseSchema(Schema):
-    """``200`` answer to a pull: one page of what changed since the cursor, oldest first."""
+    """``200`` answer to a pull: one page of what changed since the cursor, oldest first.
+
+    ``contact_keys`` is not a change: every page carries the newest active contact key of each
+    group the device serves, and the device keeps exactly those (a retired key leaves it).
+    """
 
     cursor = fields.Str(required=True)
     surveys = fields.List(fields.Dict(), required=True)
     areas = fields.List(fields.Nested(AreaWireSchema), required=True)
     issues = fields.List(fields.Nested(IssueWireSchema), required=True)
+    contact_keys = fields.List(fields.Nested(ContactKeyWireSchema))
     more = fields.Bool(required=True)
 
 

@@ -179,10 +179,16 @@ class ResponseStore:
         areas: Iterable[Mapping[str, Any]] = (),
         issues: Iterable[Mapping[str, Any]] = (),
         cursor: str | None = None,
+        contact_keys: Iterable[Mapping[str, Any]] | None = None,
     ) -> dict[str, int]:
-        """Store what a pull brought; return counts of surveys added, areas, issues, skipped."""
+        """Store what a pull brought; return counts of surveys added, areas, issues, skipped.
+
+        ``contact_keys``, when given, replace the keys held (a list, empty or not).
+        """
         with self._lock:
             counts = self._pulled.add(surveys, areas, issues)
+            if contact_keys is not None:
+                self._pulled.set_contact_keys(contact_keys)
             if cursor is not None:
                 self._set_meta("cursor", cursor)
         return counts

@@ -1,4 +1,4 @@
-"""What the collector pulled from its server: survey versions, areas and their issues.
+"""What the collector pulled from its server: survey versions, areas, their issues, contact keys.
 
 Before any pull the bundled surveys, the demo areas and an optional ``our-area.json`` in the
 data directory stand in. Part of the collector store: :class:`collector.store.ResponseStore`
@@ -17,6 +17,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 
 from collector.demo import demo_areas
+from collector.sealing import ContactKey
 from survey_schemas import SurveyError, SurveyRegistry, bundled_registry
 
 __all__ = ["OUR_AREA_FILE", "Pulled"]
@@ -27,16 +28,48 @@ OUR_AREA_FILE = "our-area.json"
 
 
 class Pulled:
-    """Surveys, areas and issues in the store's `surveys`, `areas` and `issues` tables."""
+    """Surveys, areas, issues and contact keys in the store's tables of those names."""
 
     def __init__(self, db: TinyDB, lock: threading.RLock, data_dir: Path) -> None:
         self._surveys = db.table("surveys")
         self._areas = db.table("areas")
         self._issues = db.table("issues")
+        self._keys_table = db.table("contact_keys")
         self._lock = lock
         self._data_dir = data_dir
         self.registry = self._load_registry()
         self.area_codes = frozenset(a["code"] for a in self.areas())
+        self._keys = self._load_keys(doc for doc in self._keys_table.all())
+
+    @staticmethod
+    def _load_keys(items: Iterable[Mapping[str, Any]]) -> dict[str, ContactKey]:
+        keys: dict[str, ContactKey] = {}
+        for item in items:
+            try:
+                key = ContactKey.from_wire(item)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("contact key skipped: %s", exc)
+                continue
+            keys[key.group] = key
+        return keys
+
+    def set_contact_keys(self, items: Iterable[Mapping[str, Any]]) -> None:
+        """Keep exactly these contact keys (each group's newest, as the server sent them)."""
+        rows = [dict(item) for item in items]
+        with self._lock:
+            keys = self._load_keys(rows)
+            self._keys_table.truncate()
+            self._keys_table.insert_multiple(
+                {k: row[k] for k in ("kid", "group", "public_key", "alg") if k in row}
+                for row in rows
+                if str(row.get("group")) in keys
+            )
+            self._keys = keys
+
+    def contact_key(self, area: str) -> ContactKey | None:
+        """Return the contact key of the area's group, or None when this device has none."""
+        group = next((a.get("group") for a in self.areas() if a["code"] == area), None)
+        return self._keys.get(str(group)) if group is not None else None
 
     def _load_registry(self) -> SurveyRegistry:
         registry = bundled_registry()

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from server import clock
 from server.api.body import json_body_marked
 from server.auth import current_device, device_area_codes, device_required
+from server.contacts.keys import feed_keys
 from server.db import db
 from server.errors import ApiError, ErrorCode
 from server.exceptions import InvalidInput
@@ -71,6 +72,8 @@ def push() -> dict[str, Any]:
 @device_required
 def pull() -> dict[str, Any]:
     """Answer one page of the surveys, areas and issues changed since the cursor.
+
+    Every page also carries the device's groups' current contact keys (not a change).
     ---
     get:
       parameters: [{in: query, schema: PullQuerySchema}]
@@ -86,6 +89,7 @@ def pull() -> dict[str, Any]:
     limit = min(query["limit"] or largest, largest)
     device = current_device()
     page = pull_page(db.session, query["since"], limit, device_area_codes(device), device.group_id)
+    keys = feed_keys(db.session, device.group_id)
     now = clock.now()
     # The dashboard shows the last sync to the minute: a device pulling after every push
     # need not write (and flush the log) each time.
@@ -98,6 +102,7 @@ def pull() -> dict[str, Any]:
             "surveys": page.surveys,
             "areas": page.areas,
             "issues": page.issues,
+            "contact_keys": keys,
             "more": page.more,
         }
     )

@@ -8,6 +8,7 @@ autogenerate and ``create_all``) knows only the tables of imported modules.
 from __future__ import annotations
 
 from server.models import crime, meetings, merge, reach  # noqa: F401 (their tables)
+from server.models.contacts import ContactKey, ContactMark
 from server.models.core import ApiToken, Area, Group, SurveyVersion, User, user_groups
 from server.models.devices import Device, EnrollmentCode
 from server.models.feed import ChangeLog, Issue, ServerState
@@ -19,6 +20,8 @@ __all__ = [
     "ApiToken",
     "Area",
     "ChangeLog",
+    "ContactKey",
+    "ContactMark",
     "Device",
     "EnrollmentCode",
     "FailedAttempt",

@@ -84,6 +84,7 @@ def _unexpected(error: Exception) -> tuple[str, int]:
 from server.web import (  # noqa: E402
     areas,
     auth,
+    contacts,
     crime,
     devices,
     home,
@@ -95,5 +96,17 @@ from server.web import (  # noqa: E402
 )
 
 auth.init(bp)
-for _module in (auth, home, areas, triage, issues, meetings, devices, surveys, crime, reach):
+for _module in (
+    auth,
+    home,
+    areas,
+    triage,
+    issues,
+    meetings,
+    devices,
+    surveys,
+    crime,
+    reach,
+    contacts,
+):
     bp.register_blueprint(_module.bp)

@@ -21,8 +21,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from server.accounts.devices import create_code
-from server.accounts.users import create_user
+from server.accounts.users import create_user, get_group
 from server.catalogue.surveys import add_survey
+from server.contacts.keys import new_contact_key
 from server.crime.police_csv import HEADER
 from server.db import db
 from server.meetings.accountability import TRANSITIONS
@@ -48,6 +49,7 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     shown: tuple[str, ...] = ()  # pages that show what it stores
     upload: tuple[str, str] = ("survey", "survey.json")  # multipart: the file field, its name
+    session: requests.Session | None = None  # another signed-in user's (default: the admin's)
 
 
 def police_csv(crime_type: str) -> str:
@@ -81,13 +83,13 @@ def row_counts(app: Flask) -> dict[str, int]:
     return {t.name: n for t, n in zip(tables, row, strict=True)}
 
 
-def dashboard_session(url: str) -> tuple[requests.Session, str]:
-    """Return a requests session signed in as the admin, and its CSRF token."""
+def dashboard_session(url: str, name: str = "ada") -> tuple[requests.Session, str]:
+    """Return a requests session signed in as ``name`` (the admin), and its CSRF token."""
     s = requests.Session()
     page = s.get(f"{url}/dashboard/sign-in", timeout=TIMEOUT).text
     s.post(
         f"{url}/dashboard/sign-in",
-        data={"username": "ada", "password": PASSWORD, "csrf_token": _csrf(page)},
+        data={"username": name, "password": PASSWORD, "csrf_token": _csrf(page)},
         timeout=TIMEOUT,
     )
     token = _csrf(s.get(f"{url}/dashboard/devices/", timeout=TIMEOUT).text)
@@ -105,6 +107,10 @@ def world(app: Flask, url: str) -> dict[str, Any]:
     with app.app_context():
         add_survey(db.session, dict(WEB_SURVEY))
         _, admin = create_user(db.session, "ada", "admin", password=PASSWORD)
+        # contact keys and the follow-up list are for the group's coordinators only
+        create_user(db.session, "cora", "coordinator", groups=["northfield"], password=PASSWORD)
+        north = get_group(db.session, "northfield")
+        spare_key = new_contact_key(db.session, north, PASSWORD, now=app.config["CLOCK"]()).kid
         db.session.commit()
     device = bearer(device_token(app)[1])
     admin_h = bearer(admin)
@@ -134,6 +140,7 @@ def world(app: Flask, url: str) -> dict[str, Any]:
         "issue": issue,
         "triage": triage["items"][0]["id"],
         "spare_device": spare,
+        "spare_key": spare_key,
     }
 
 
@@ -152,6 +159,11 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
 
     def form(**fields: str) -> Callable[[], dict[str, Any]]:
         return lambda: {"csrf_token": csrf, **fields}
+
+    coordinator, coordinator_csrf = dashboard_session(url, "cora")
+
+    def coordinator_form(**fields: str) -> Callable[[], dict[str, Any]]:
+        return lambda: {"csrf_token": coordinator_csrf, **fields}
 
     versions = itertools.count(1)
 
@@ -355,6 +367,30 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             f"/dashboard/devices/{w['spare_device']}/revoke",
             "form",
             form(note=SLOT),
+        ),
+        Target(
+            "POST",
+            "/dashboard/contacts/keys",
+            "/dashboard/contacts/keys",
+            "form",
+            coordinator_form(group=SLOT, passphrase=SLOT, confirm=SLOT),
+            session=coordinator,
+        ),
+        Target(
+            "POST",
+            "/dashboard/contacts/keys",
+            "/dashboard/contacts/keys",
+            "form",
+            coordinator_form(group="northfield", passphrase=SLOT, confirm=SLOT),
+            session=coordinator,
+        ),
+        Target(
+            "POST",
+            "/dashboard/contacts/keys/<kid>/retire",
+            f"/dashboard/contacts/keys/{w['spare_key']}/retire",
+            "form",
+            coordinator_form(note=SLOT),
+            session=coordinator,
         ),
         Target(
             "POST",

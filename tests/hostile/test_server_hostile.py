@@ -25,7 +25,7 @@ def test_every_write_endpoint_rejects_hostile_input_or_stores_it_shown_escaped(
         covered,
         corpus,
         live_server,
-        lambda t: api if t.path.startswith("/api/") else dashboard,
+        lambda t: t.session or (api if t.path.startswith("/api/") else dashboard),
         lambda: row_counts(app),
         lambda: requests.get(f"{live_server}/api/v1/health", timeout=10).ok,
         viewer=dashboard,

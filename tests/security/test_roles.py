@@ -18,9 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from server.accounts.users import create_user
+from server.accounts.users import create_user, get_group
 from server.catalogue.deployment import upsert_areas
-from server.db import db
+from server.contacts.keys import new_contact_key
+from server.db import db, utcnow
 from server.models import ApiToken, Device
 from server.models.merge import TriageItem
 from tests.security.routes import requests_of
@@ -61,6 +62,7 @@ POLICY = {
     "web.meetings.index": LISTING,
     "web.reach.index": LISTING,
     "web.triage.queue_page": LISTING,
+    "web.contacts.keys": LISTING,
     "priorities.area_priorities": SCOPED,
     "reach.area_reach": SCOPED,
     "meetings.area_issues": SCOPED,
@@ -85,6 +87,7 @@ POLICY = {
     "web.meetings.agenda": SCOPED,
     "web.triage.decide_item": SCOPED,
     "web.devices.revoke": SCOPED,
+    "web.contacts.retire": SCOPED,
     "meetings.my_issues": PROVIDER,
     "web.devices.new_code": MANAGERS,
     "web.surveys.index": MANAGERS,
@@ -93,7 +96,9 @@ POLICY = {
     "web.crime.index": LISTING,
     "web.crime.map_lsoa": SCOPED,
     "web.crime.upload": ADMIN,
+    "web.contacts.new_key": MANAGERS,  # coordinators only; the group is checked in the form
 }
+CONTACT_PASSPHRASE = "north contact passphrase"
 # Valid bodies, so a refusal is the role check and not the validation (API: JSON; pages: forms).
 BODIES: dict[str, dict[str, Any]] = {
     "meetings.agree_priority": {
@@ -120,6 +125,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "web.triage.decide_item": {"action": "dismiss"},
     "web.devices.new_code": {"group": "northfield", "label": "intruder"},
     "web.crime.map_lsoa": {"lsoa": "E01000001"},
+    "web.contacts.new_key": {
+        "group": "northfield",
+        "passphrase": CONTACT_PASSPHRASE,
+        "confirm": CONTACT_PASSPHRASE,
+    },
 }
 # What group A holds; none of it may reach another group's coordinator or the provider.
 NORTH_MINUTES = "NORTH-MINUTES-7731"
@@ -177,6 +187,9 @@ def world(app: Flask, client: FlaskClient) -> World:
         == 200
     )
     with app.app_context():
+        group = get_group(db.session, "northfield")
+        kid = new_contact_key(db.session, group, CONTACT_PASSPHRASE, now=utcnow()).kid
+        db.session.commit()
         item = db.session.scalars(
             sa.select(TriageItem.id).where(TriageItem.area == "abbey")
         ).first()
@@ -189,6 +202,7 @@ def world(app: Flask, client: FlaskClient) -> World:
         "day": "2025-03-01",
         "device_id": device_id,
         "filename": "dash.css",
+        "kid": kid,
     }
     api = {
         "anonymous": {},

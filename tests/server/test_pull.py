@@ -38,7 +38,7 @@ def test_first_pull_gives_everything_the_device_may_see(app: Flask, client: Flas
     add_issue(app, "abbey", "speeding", "We asked for a speed camera.")
     add_issue(app, "elm-park", "litter")
     body = pull(client, token).json
-    assert set(body) == {"cursor", "surveys", "areas", "issues", "more"}
+    assert set(body) == {"cursor", "surveys", "areas", "issues", "contact_keys", "more"}
     assert [s["id"] for s in body["surveys"]] == ["test-safety"]
     assert [a["code"] for a in body["areas"]] == ["abbey", "bell-green"]
     assert [(i["area"], i["public_text"]) for i in body["issues"]] == [
