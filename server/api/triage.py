@@ -63,7 +63,6 @@ def triage_decide(item_id: int) -> dict[str, Any]:
         known=default_taxonomy().codes(),
         user_id=user.id,
         now=now(),
-        areas=areas,
     )
     db.session.commit()
     return {"id": item_id, "category": data["category"], "settled": settled}

@@ -216,15 +216,24 @@ class Deltas:
             )
 
 
-def _rules(session: Session, hashes: Iterable[str]) -> dict[str, str | None]:
+def _rules(session: Session, hashes: Iterable[str]) -> dict[tuple[str, str], str | None]:
+    """Return ``(area, norm_hash) → category`` for the decisions the areas' groups made.
+
+    A decision is its group's (``TriageRule.group_id``): identical text in another group's area
+    waits for that group's own decision.
+    """
     hashes = sorted(set(hashes))
-    out: dict[str, str | None] = {}
+    found: dict[int, dict[str, str | None]] = defaultdict(dict)
     for i in range(0, len(hashes), 500):
-        q = select(TriageRule.norm_hash, TriageRule.category).where(
+        q = select(TriageRule.group_id, TriageRule.norm_hash, TriageRule.category).where(
             among(session, TriageRule.norm_hash, hashes[i : i + 500])
         )
-        out.update({h: c for h, c in session.execute(q)})
-    return out
+        for group, h, category in session.execute(q):
+            found[group][h] = category
+    if not found:
+        return {}
+    areas = session.execute(select(Area.code, Area.group_id).where(Area.group_id.in_(found)))
+    return {(code, h): c for code, group in areas for h, c in found[group].items()}
 
 
 def corrected(
@@ -317,8 +326,8 @@ def _contribute(
         triage = []
         for it in items:
             for t, h in zip(facts[it.id].texts, hashes[it.id], strict=True):
-                status = "pending" if h not in rules else "dismissed"
-                category = rules.get(h)
+                status = "pending" if (it.area, h) not in rules else "dismissed"
+                category = rules.get((it.area, h))
                 if category is not None:
                     status = "mapped"
                     texts[it.id].append((category, t.severity))

@@ -1,8 +1,10 @@
 """The triage queue: free text waits until a coordinator maps it to a category or dismisses it.
 
-A decision is a :class:`~server.models.merge.TriageRule` keyed by the text's normalised form, so
-it applies to every identical text already waiting and to every one that arrives later. A mapped
-text counts as a mention of its category in its response (once, like any mention).
+A decision is a :class:`~server.models.merge.TriageRule` keyed by the text's normalised form and
+the group of the text's area, so it applies to every identical text already waiting in that
+group's areas and to every one that arrives there later; another group's identical text waits
+for that group's own decision. A mapped text counts as a mention of its category in its response
+(once, like any mention).
 No Flask here.
 """
 
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from server.exceptions import InvalidInput, NotFound
 from server.issues.aggregates import refresh
 from server.issues.scrub import normalise
+from server.models import Area
 from server.models.merge import TriageItem, TriageRule
 
 
@@ -89,24 +92,29 @@ def decide(
     known: Collection[str],
     user_id: int | None,
     now: datetime,
-    areas: Collection[str] | None = None,
 ) -> int:
     """Map the item's text to ``category`` (None: not an issue); return the texts it settled.
 
-    The decision applies to every item with the same normalised text, within ``areas`` (the
-    caller's) if given; identical texts arriving later follow the rule without anyone's help.
+    The decision is the group's whose area the item is in: it applies to every item with the
+    same normalised text in that group's areas, and identical texts arriving there later follow
+    it without anyone's help. Other groups' texts are left for them to decide.
     """
     if category is not None and category not in known:
         raise InvalidInput("unknown category", details={"category": [f"unknown {category!r}"]})
-    rule = session.get(TriageRule, item.norm_hash)
-    if rule is None:
-        rule = TriageRule(norm_hash=item.norm_hash, norm=normalise(item.text))
-        session.add(rule)
-    rule.category, rule.decided_by, rule.decided_at = category, user_id, now
-    q = select(TriageItem).where(TriageItem.norm_hash == item.norm_hash)
-    if areas is not None:
-        q = q.where(TriageItem.area.in_(sorted(areas)))
-    same = list(session.scalars(q))
+    group = session.scalar(select(Area.group_id).where(Area.code == item.area))
+    if group is None:  # an area since removed: the decision is for this text alone
+        same = [item]
+    else:
+        rule = session.get(TriageRule, (item.norm_hash, group))
+        if rule is None:
+            rule = TriageRule(norm_hash=item.norm_hash, group_id=group, norm=normalise(item.text))
+            session.add(rule)
+        rule.category, rule.decided_by, rule.decided_at = category, user_id, now
+        areas = select(Area.code).where(Area.group_id == group)
+        q = select(TriageItem).where(
+            TriageItem.norm_hash == item.norm_hash, TriageItem.area.in_(areas)
+        )
+        same = list(session.scalars(q))
     status = "dismissed" if category is None else "mapped"
     for it in same:
         it.status, it.category = status, category

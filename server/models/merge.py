@@ -135,11 +135,16 @@ class TriageItem(db.Model):
 
 
 class TriageRule(db.Model):
-    """A coordinator's decision for one normalised text: a category, or not an issue."""
+    """A group's decision for one normalised text: a category, or not an issue.
+
+    It applies to that text in the group's areas only: another group decides for itself.
+    """
 
     __tablename__ = "triage_rules"
 
+    # norm_hash first: ingest looks rules up by the texts it holds, then picks each one's group
     norm_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
     norm: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(64), default=None)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

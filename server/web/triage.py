@@ -60,7 +60,6 @@ def decide_item(item_id: int) -> Any:
         known=default_taxonomy().codes(),
         user_id=me.id,
         now=now(),
-        areas=codes,
     )
     db.session.commit()
     what = f"mapped to {category_label(category)}" if category else "dismissed as not an issue"

@@ -16,7 +16,7 @@ from server.db import db
 from server.intake.ingest import ingest_batch
 from server.issues.aggregates import norm_hash, rebuild
 from server.issues.triage import decide
-from server.models import Issue, Response
+from server.models import Group, Issue, Response
 from server.models.merge import (
     EqualityDay,
     MentionDay,
@@ -243,8 +243,11 @@ def test_incremental_aggregates_equal_a_rebuild(app: Flask, items, batch, before
             if it["replaces"] is not None and it["replaces"] < len(ids):
                 w["replaces"] = ids[it["replaces"]]  # may point forward or at itself
             wire.append(w)
-        for text, category in before:
-            db.session.merge(TriageRule(norm_hash=norm_hash(text), norm=text, category=category))
+        north = db.session.scalar(select(Group.id).where(Group.code == "northfield"))
+        for text, category in before:  # the areas here are Northfield's: its decisions
+            db.session.merge(
+                TriageRule(norm_hash=norm_hash(text), group_id=north, norm=text, category=category)
+            )
         db.session.commit()
         for start in range(0, len(wire), batch):
             ingest_batch(db.session, wire[start : start + batch], now=BASE)

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from server.catalogue.surveys import add_survey
 from server.db import db
+from server.issues.aggregates import rebuild
 from tests.server.conftest import bearer, user_token
 
 FULL_SURVEY: dict[str, Any] = {
@@ -169,3 +170,39 @@ def test_bad_decisions_are_refused(app: Flask, client: FlaskClient, device: str)
     other = user_token(app, "rita", group="riverside")
     r = client.post(url, json={"category": "drugs"}, headers=bearer(other))
     assert r.status_code == 404
+
+
+def test_a_decision_is_its_groups_and_never_settles_another_groups_text(app, client, device):
+    add_full_survey(app)
+    push(
+        client,
+        device,
+        [full("Drug dealing by the shop"), full("Drug dealing by the shop", "elm-park")],
+    )
+    cora = user_token(app, "cora", group="northfield")
+    rita = user_token(app, "rita", group="riverside")
+    item = client.get("/api/v1/triage", headers=bearer(cora)).get_json()["items"][0]
+    r = client.post(
+        f"/api/v1/triage/{item['id']}", json={"category": "drugs"}, headers=bearer(cora)
+    )
+    assert r.get_json()["settled"] == 1  # Northfield's text only
+    push(client, device, [full("drug dealing by the shop", "elm-park")])
+    # Riverside's texts still wait for Riverside, and count nowhere until it decides
+    waiting = client.get("/api/v1/triage", headers=bearer(rita)).get_json()
+    assert waiting["pending"] == 2 and waiting["items"][0]["count"] == 2
+    assert mentions(client, rita, "drugs", "elm-park") == 0
+    theirs = waiting["items"][0]["id"]
+    client.post(f"/api/v1/triage/{theirs}", json={"category": None}, headers=bearer(rita))
+    # each group's decision stands for its own areas, also after a rebuild from the rules
+    with app.app_context():
+        rebuild(db.session)
+        db.session.commit()
+    assert mentions(client, cora, "drugs") == 1
+    assert mentions(client, rita, "drugs", "elm-park") == 0
+    push(
+        client,
+        device,
+        [full("Drug dealing by the shop."), full("Drug dealing by the shop.", "elm-park")],
+    )
+    assert mentions(client, cora, "drugs") == 2
+    assert client.get("/api/v1/triage", headers=bearer(rita)).get_json()["pending"] == 0
