@@ -85,13 +85,19 @@ SETTINGS: tuple[Setting, ...] = (
         "SIGNIN_MAX_FAILURES",
         5,
         int,
-        "Failed sign-ins one username may have per window before sign-in is refused (429)",
+        "Failed sign-ins one username may have from one browser or address per window (429)",
     ),
     Setting(
         "SIGNIN_MAX_ADDRESS_FAILURES",
         20,
         int,
-        "Failed sign-ins one client address may have per window before it is refused (429)",
+        "Failed sign-ins from one address per window, browsers new to the user only (429)",
+    ),
+    Setting(
+        "SIGNIN_MAX_NEW_CLIENT_FAILURES",
+        50,
+        int,
+        "Failed sign-ins one username may have per window from all new browsers together (429)",
     ),
     Setting("SIGNIN_FAILURE_WINDOW", 15 * 60, int, "Seconds of the sign-in failure window"),
     Setting(

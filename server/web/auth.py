@@ -27,12 +27,14 @@ from server.db import db
 from server.exceptions import Forbidden, TooManyAttempts
 from server.models import User
 from server.schemas import SignInSchema
+from server.web import trust
 
 bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = frozenset({"web.auth.sign_in", "web.static"})
-# Defaults; SIGNIN_MAX_FAILURES / SIGNIN_FAILURE_WINDOW / SIGNIN_MAX_ADDRESS_FAILURES override.
+# Defaults; the SIGNIN_* settings override them (server/settings.py).
 MAX_USER_FAILURES = 5
 MAX_ADDRESS_FAILURES = 20
+MAX_NEW_CLIENT_FAILURES = 50
 FAILURE_WINDOW = 15 * 60
 
 
@@ -77,31 +79,33 @@ def require_sign_in() -> Response | None:
     return redirect(url_for("web.auth.sign_in", next=request.full_path))
 
 
-def _limits() -> tuple[int, int, float]:
+def _limits() -> tuple[int, int, int, float]:
     cfg = current_app.config
     return (
         int(cfg.get("SIGNIN_MAX_FAILURES") or MAX_USER_FAILURES),
         int(cfg.get("SIGNIN_MAX_ADDRESS_FAILURES") or MAX_ADDRESS_FAILURES),
+        int(cfg.get("SIGNIN_MAX_NEW_CLIENT_FAILURES") or MAX_NEW_CLIENT_FAILURES),
         float(cfg.get("SIGNIN_FAILURE_WINDOW") or FAILURE_WINDOW),
     )
 
 
-def _keys(username: str) -> tuple[tuple[str, str], tuple[str, str]]:
-    """Return the (kind, key) pairs a failed sign-in counts against: the username, the address."""
-    return (
-        ("signin-user", username.strip().lower()),
-        ("signin-address", request.remote_addr or "unknown"),
-    )
+def _limited(
+    username: str, client: trust.Client, now: datetime
+) -> AbstractContextManager[throttle.Attempt]:
+    """Count a sign-in attempt while it is checked: per (username, client), and for a client
+    that has never signed in as this user, per address and for all such clients together.
 
-
-def _limited(username: str, now: datetime) -> AbstractContextManager[throttle.Attempt]:
-    """Count a sign-in attempt against the username and the address while it is checked.
-
-    Raises :class:`TooManyAttempts` with a message people understand if either is over.
+    Raises :class:`TooManyAttempts` if any of them is over its limit.
     """
-    per_user, per_address, window = _limits()
-    (user_kind, user_key), (address_kind, address_key) = _keys(username)
-    limits = [(user_kind, user_key, per_user), (address_kind, address_key, per_address)]
+    per_client, per_address, per_new_clients, window = _limits()
+    name = username.strip().lower()
+    limits: list[throttle.Limit] = [("signin-client", f"{name}\n{client.key}", per_client)]
+    if not client.trusted:
+        address = request.remote_addr or "unknown"
+        limits += [
+            ("signin-address", address, per_address),
+            ("signin-new-clients", name, per_new_clients),
+        ]
     return throttle.attempt(db.session, limits, window, now)
 
 
@@ -109,7 +113,7 @@ def _too_many(error: TooManyAttempts) -> str:
     """Return the sign-in page's words for a refused attempt."""
     wait = max(1, round(int(error.details.get("retry_after", 60)) / 60))
     return (
-        "Too many failed sign-ins for this username or from this network. "
+        "Too many failed sign-ins for this username from this browser or network. "
         f"Wait {wait} minute{'s' if wait != 1 else ''} and try again."
     )
 
@@ -136,8 +140,9 @@ def sign_in() -> Any:
             status = 400
         else:
             signed_in = False
+            client = trust.client_for(data["username"])
             try:
-                with _limited(data["username"], clock.now()) as attempt:
+                with _limited(data["username"], client, clock.now()) as attempt:
                     found = check_password(db.session, data["username"], data["password"])
                     if found is None:
                         attempt.fail()  # kept in the database: every worker counts it
@@ -155,7 +160,9 @@ def sign_in() -> Any:
                 errors, status = {"username": _too_many(error)}, 429
                 headers["Retry-After"] = str(error.details.get("retry_after", 1))
             if signed_in:
-                return redirect(next_page(request.args.get("next")))
+                answer = redirect(next_page(request.args.get("next")))
+                trust.remember(answer, client, data["username"])
+                return answer
     page = render_template("dash/sign_in.html", errors=errors, form=form)
     return page, status, headers
 

@@ -101,3 +101,58 @@ def test_wrong_passwords_sent_at_once_get_no_more_tries_than_the_limit(
 
     statuses = _at_once([browser() for _ in range(6)])
     assert sorted(statuses) == [400] * 2 + [429] * 4, statuses
+
+
+def _browser(app: Flask, address: str) -> FlaskClient:
+    """Return a new browser whose requests come from ``address``."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def test_a_stranger_guessing_the_admins_password_locks_out_only_themselves(app: Flask) -> None:
+    add_users(app, "ada")
+    usual = _browser(app, "192.168.1.10")
+    assert sign_in(usual, "ada").status_code == 302  # the admin's own browser, known from now on
+    stranger = _browser(app, "203.0.113.66")
+    for _ in range(app.config["SIGNIN_MAX_FAILURES"]):
+        assert sign_in(stranger, "ada", "guess").status_code == 400
+    assert sign_in(stranger, "ada").status_code == 429  # even the right password waits
+    assert sign_in(usual, "ada").status_code == 302
+    assert sign_in(_browser(app, "192.168.1.11"), "ada").status_code == 302  # a new laptop too
+
+
+def test_guessing_from_the_admins_own_network_leaves_the_admins_browser_working(
+    app: Flask,
+) -> None:
+    add_users(app, "ada")
+    usual = _browser(app, "192.168.1.10")
+    assert sign_in(usual, "ada").status_code == 302
+    stranger = _browser(app, "192.168.1.10")  # the same community-centre Wi-Fi
+    for _ in range(app.config["SIGNIN_MAX_ADDRESS_FAILURES"]):
+        sign_in(stranger, "ada", "guess")
+    assert sign_in(stranger, "ada").status_code == 429
+    assert sign_in(usual, "ada").status_code == 302
+
+
+def test_guessing_from_many_addresses_is_bounded_but_known_browsers_get_in(app: Flask) -> None:
+    add_users(app, "ada")
+    app.config["SIGNIN_MAX_NEW_CLIENT_FAILURES"] = 3
+    usual = _browser(app, "192.168.1.10")
+    assert sign_in(usual, "ada").status_code == 302
+    for n in range(3):  # one guess from each of many addresses
+        assert sign_in(_browser(app, f"203.0.113.{n}"), "ada", "guess").status_code == 400
+    assert sign_in(_browser(app, "203.0.113.99"), "ada", "guess").status_code == 429
+    assert sign_in(usual, "ada").status_code == 302
+
+
+def test_a_forged_device_cookie_earns_no_trust(app: Flask) -> None:
+    add_users(app, "ada", "cora")
+    app.config["SIGNIN_MAX_NEW_CLIENT_FAILURES"] = 2
+    mine = _browser(app, "203.0.113.5")
+    assert sign_in(mine, "cora").status_code == 302  # trusted for cora, not for ada
+    for _ in range(2):
+        assert sign_in(mine, "ada", "guess").status_code == 400
+    assert sign_in(_browser(app, "203.0.113.6"), "ada", "guess").status_code == 429
+    mine.set_cookie("doorstep_device", "eyJpZCI6Im1pbmUifQ.forged", path="/dashboard/")
+    assert sign_in(mine, "ada", "guess").status_code == 429
