@@ -28,9 +28,10 @@ from collector import hooks
 from collector.app import close_app, create_app
 from collector.bundle import BundleError, read_bundle, write_bundle
 from collector.settings import SETTINGS, Settings, setting_options
-from collector.storage.durable import StorageError
+from collector.storage.durable import CorruptStore, StorageError
 from collector.storage.lock import DataDirLock, StoreLocked
 from collector.store import ResponseStore
+from collector.store.salvage import Salvaged, salvage_to_bundle
 
 __all__ = [
     "RUNTIME_FILE",
@@ -39,6 +40,7 @@ __all__ = [
     "collector",
     "exclusive_store",
     "find_running",
+    "store_failure",
 ]
 
 RUNTIME_FILE = "serve.json"
@@ -97,6 +99,16 @@ def find_running(data: Path) -> LocalCollector | None:
     return running if status == 200 else None
 
 
+def store_failure(exc: StorageError, data: Path) -> click.ClickException:
+    """Turn a storage error into a message; a damaged store's names the way out."""
+    if isinstance(exc, CorruptStore):
+        return click.ClickException(
+            f"{exc}\nTo save every readable response and see exactly what was lost: "
+            f"doorstep collector salvage --data {data} --out salvaged.bundle"
+        )
+    return click.ClickException(str(exc))
+
+
 @contextlib.contextmanager
 def exclusive_store(data: Path) -> Iterator[ResponseStore]:
     """Open the store of ``data`` while holding its lock (use only when none serves it)."""
@@ -113,7 +125,7 @@ def exclusive_store(data: Path) -> Iterator[ResponseStore]:
         with ResponseStore(data) as store:
             yield store
     except StorageError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise store_failure(exc, data) from None
     finally:
         lock.release()
 
@@ -168,7 +180,7 @@ def _serve(settings: Settings, runtime: Path) -> None:
     try:
         app = create_app(settings)
     except StorageError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise store_failure(exc, settings.data) from None
     jobs: list[threading.Thread] = []
     server = None
     try:
@@ -319,3 +331,88 @@ def _write_private(out: Path, raw: bytes) -> None:
         os.fsync(dir_fd)  # make the rename itself durable before saying "exported"
     finally:
         os.close(dir_fd)
+
+
+@collector.command()
+@setting_options("data")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Bundle file to write (gzipped JSON lines).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+def salvage(data: Path, out: Path, as_json: bool) -> None:
+    """Export every readable response of a damaged store to a bundle; say what was lost.
+
+    Reads the store's files only: nothing in the data directory is changed.
+    """
+    if not (Path(data) / "store").is_dir():
+        raise click.ClickException(f"no collector data in {data}")
+    if find_running(data) is not None:
+        raise click.ClickException(
+            f"a collector is serving {data}, so its store is readable: use export instead"
+        )
+    lock = DataDirLock(data)
+    try:
+        lock.acquire()
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        done = salvage_to_bundle(Path(data), out)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        lock.release()
+    outcome = _salvage_outcome(done, out)
+    if as_json:
+        click.echo(json.dumps(outcome))
+        return
+    click.echo(
+        f"salvaged {outcome['count']} responses ({outcome['with_contact_details']} with contact "
+        f"details) to {out} (sha256 {outcome['sha256']})"
+    )
+    for item in outcome["lost"]:
+        click.echo(
+            f"lost: {item['file']} bytes {item['start']}-{item['end'] - 1} "
+            f"({item['end'] - item['start']} bytes, {item['frames']} "
+            f"{'line' if item['file'].startswith('snapshot') else 'frame'}"
+            f"{'s' if item['frames'] != 1 else ''})"
+        )
+    for item in outcome["unfinished"]:
+        click.echo(
+            f"unreadable last write: {item['file']} bytes {item['start']}-{item['end'] - 1} "
+            "(a save cut off before it was acknowledged, or damage to the last save)"
+        )
+    for note in outcome["notes"]:
+        click.echo(f"note: {note}")
+    if outcome["without_response_row"]:
+        click.echo(f"responses lost with their rows: {outcome['without_response_row']}")
+    if outcome["intact"]:
+        click.echo("nothing acknowledged was lost")
+
+
+def _salvage_outcome(done: Salvaged, out: Path) -> dict[str, Any]:
+    """Return the salvage's outcome as plain data (the --json output)."""
+    damage = [(f.name, d) for f in done.report.files for d in f.damage]
+
+    def ranges(torn: bool) -> list[dict[str, Any]]:
+        return [
+            {"file": f"store/{name}", "start": d.start, "end": d.end, "frames": d.frames}
+            for name, d in damage
+            if d.torn_tail is torn
+        ]
+
+    notes = [f"store/{f.name}: {f.note}" for f in done.report.files if f.note]
+    return {
+        "out": str(out),
+        "count": done.manifest["count"],
+        "sha256": done.manifest["sha256"],
+        "with_contact_details": done.with_contact_details,
+        "lost": ranges(False),
+        "unfinished": ranges(True),
+        "notes": notes,
+        "without_outbox_row": done.without_outbox_row,
+        "without_response_row": done.without_response_row,
+        "intact": done.report.intact and not done.without_response_row,
+    }

@@ -42,6 +42,8 @@ __all__ = [
     "StorageError",
     "StorageFull",
     "StoreLocked",
+    "apply_ops",
+    "decode_ops",
     "journal_file",
     "open_database",
 ]
@@ -96,7 +98,7 @@ def _undo(tables: Tables, undo: list[tuple[Any, ...]]) -> None:
             tables.update(entry[1])
 
 
-def _apply(tables: Tables, ops: list[Op]) -> None:
+def apply_ops(tables: Tables, ops: list[Op]) -> None:
     """Apply operations (documents already encoded) to the in-memory tables."""
     for op in ops:
         kind = op[0]
@@ -132,7 +134,7 @@ def _encode_ops(ops: list[Op]) -> bytes:
     return b"\t".join(parts)
 
 
-def _decode_ops(payload: bytes) -> list[Op]:
+def decode_ops(payload: bytes) -> list[Op]:
     """Parse a journal payload back into operations on encoded documents."""
     tokens = payload.split(b"\t")
     ops: list[Op] = []
@@ -213,7 +215,7 @@ class DurableStorage(Storage):
             opened = Journal.open(
                 self.path / journal_file(generation),
                 generation - 1,
-                lambda p: _apply(self._tables, _decode_ops(p)),
+                lambda p: apply_ops(self._tables, decode_ops(p)),
             )
             if self._journal is not None:
                 self._journal.close()  # only the newest journal takes appends
@@ -245,12 +247,12 @@ class DurableStorage(Storage):
             if self._pending is not None:
                 for op in ops:
                     self._undo_log.append(_undo_entry(self._tables, op))
-                    _apply(self._tables, [op])
+                    apply_ops(self._tables, [op])
                 self._pending.extend(ops)
                 return
             self._write(ops)
             # Memory holds the very bytes just written, so it equals what a reopen would see.
-            _apply(self._tables, ops)
+            apply_ops(self._tables, ops)
             self._maybe_compact()
 
     def _write(self, ops: list[Op]) -> None:

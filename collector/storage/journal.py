@@ -11,6 +11,7 @@ import logging
 import os
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,11 +21,12 @@ __all__ = [
     "StorageError",
     "StorageFull",
     "StoreLocked",
+    "Damage",
     "decode_payloads",
     "encode_frame",
     "fsync_dir",
     "read_snapshot",
-    "scan_frames",
+    "salvage_frames",
     "storage_error",
     "write_snapshot",
 ]
@@ -114,30 +116,49 @@ def _frame_at(data: bytes, pos: int) -> tuple[bytes, int] | None:
     return None if payload is None else (payload, start + parsed[0] + 1)
 
 
-def scan_frames(data: bytes) -> tuple[list[bytes], int]:
-    """Return the valid payloads and the offset where the valid prefix ends.
+def _next_frame(data: bytes, pos: int) -> int | None:
+    """Return where the first valid frame after the damage at `pos` starts, or None.
 
-    Everything after that offset is a torn or damaged last write. If a valid frame follows
-    the damage, it is not a torn tail but a damaged middle, and CorruptStore is raised.
+    Payloads hold no raw newline, so a frame can only start just after one.
     """
-    payloads: list[bytes] = []
-    pos = 0
-    while pos < len(data):
-        frame = _frame_at(data, pos)
-        if frame is None:
-            break
-        payloads.append(frame[0])
-        pos = frame[1]
-    # Only the last write can be torn: refuse to drop acknowledged frames after damage.
     line = data.find(b"\n", pos)
     while line != -1 and line + 1 < len(data):
         if _frame_at(data, line + 1) is not None:
-            raise CorruptStore(
-                f"the journal is damaged at byte {pos} but valid changes follow it; "
-                "this is not a torn last write, so the store was left untouched for inspection"
-            )
+            return line + 1
         line = data.find(b"\n", line + 1)
-    return payloads, pos
+    return None
+
+
+@dataclass(frozen=True)
+class Damage:
+    """Bytes of a journal that hold no valid frame: [start, end), and the frames they held.
+
+    `frames` counts the records that ended in the range (each frame ends in its only raw
+    newline); a torn last write that never got its newline counts as one.
+    """
+
+    start: int
+    end: int
+    frames: int
+    torn_tail: bool  # at the very end, nothing valid after: the one unacknowledged write
+
+
+def salvage_frames(data: bytes) -> tuple[list[tuple[int, bytes]], list[Damage]]:
+    """Return every valid frame (its offset and payload), skipping damage, and the damage."""
+    payloads: list[tuple[int, bytes]] = []
+    damage: list[Damage] = []
+    pos = 0
+    while pos < len(data):
+        frame = _frame_at(data, pos)
+        if frame is not None:
+            payloads.append((pos, frame[0]))
+            pos = frame[1]
+            continue
+        found = _next_frame(data, pos)
+        end = len(data) if found is None else found
+        damage.append(Damage(pos, end, max(1, data.count(b"\n", pos, end)), found is None))
+        pos = end
+    return payloads, damage
 
 
 def decode_payloads(payloads: list[bytes]) -> Iterator[Any]:
@@ -244,7 +265,14 @@ class Journal:
             size = os.fstat(handle.fileno()).st_size
             if frames.end < size:
                 handle.seek(frames.end)
-                scan_frames(handle.read())  # raises if valid frames follow the damage
+                found = _next_frame(handle.read(), 0)
+                if found is not None:
+                    # Only the last write can be torn: never drop acknowledged frames after it.
+                    raise CorruptStore(
+                        f"{path} is damaged at byte {frames.end} of {size}, and valid changes "
+                        f"follow from byte {frames.end + found}: this is not a torn last write, "
+                        "so the store was left untouched"
+                    )
         if generation is None:
             return None  # no valid frame at all (checked above): it never held a change
         dropped = size - frames.end
