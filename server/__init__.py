@@ -113,6 +113,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
         sync,
         triage,
     )
+    from server.openrosa import views as openrosa
     from server.web import bp as dashboard
     from server.web import public
 
@@ -129,6 +130,8 @@ def _blueprints() -> tuple[Blueprint, ...]:
         responses.bp,
         triage.bp,
         meetings.bp,
+        # ODK Collect, Enketo and ODK Web Forms (OpenRosa 1.0) under /openrosa/key/<token>
+        openrosa.bp,
         # pages: the public "you said, we did" page and the coordinator dashboard
         public.bp,
         dashboard,
@@ -152,6 +155,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from server import errors
     from server.api import IdConverter
     from server.db.migrate import migrate
+    from server.openrosa.logs import redact_tokens
 
     dbmod.init_app(app)
     migrate.init_app(app, dbmod.db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
@@ -163,7 +167,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # Every form post carries the session's CSRF token; the API takes bearer tokens instead.
-    protect_forms(app, apis=[b for b in blueprints if (b.url_prefix or "").startswith("/api/")])
+    # OpenRosa clients post multipart forms with the device's key in the URL, no session.
+    apis = [b for b in blueprints if (b.url_prefix or "").startswith(("/api/", "/openrosa/"))]
+    protect_forms(app, apis=apis)
+    redact_tokens(app)
     app.add_url_rule("/", "web_root", _root)
     hops = app.config["PROXY_HOPS"]
     if hops:

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from collector.error_codes import ErrorCode, code_for, error_body
 from server import exceptions as exc
+from server.openrosa.replies import is_openrosa, message_reply
 
 # Domain error class → HTTP status; the first matching base class wins.
 STATUS: dict[type[exc.DoorstepError], int] = {
@@ -56,6 +57,15 @@ def status_for(error: exc.DoorstepError) -> int:
     return 400
 
 
+def openrosa_status(error: exc.DoorstepError) -> int:
+    """Return the status of a domain error for an OpenRosa client.
+
+    An unknown or revoked token is 403, not 401: Collect answers a 401 by asking the volunteer
+    for a user name and password, which a doorstep phone does not have.
+    """
+    return 403 if isinstance(error, exc.InvalidToken) else status_for(error)
+
+
 def _is_api() -> bool:
     return request.path.startswith("/api/")
 
@@ -84,14 +94,20 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
+        if is_openrosa():
+            return message_reply(error.status, error.message)
         return error_response(error.status, error.code, error.message, error.details)
 
     @app.errorhandler(exc.DoorstepError)
     def _domain_error(error: exc.DoorstepError) -> Response:
+        if is_openrosa():
+            return message_reply(openrosa_status(error), error.message)
         return error_response(status_for(error), error.code, error.message, error.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | HTTPException:
+        if is_openrosa():
+            return message_reply(error.code or 500, error.description or error.name)
         if not _is_api():
             return error
         status = error.code or 500
@@ -104,4 +120,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         app.logger.exception("unhandled error", exc_info=error)
+        if is_openrosa():
+            return message_reply(500, "The server failed; nothing was lost. Send it again later.")
         return error_response(500, ErrorCode.INTERNAL_ERROR, "the server failed; nothing was lost")

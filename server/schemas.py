@@ -214,6 +214,17 @@ class SignInSchema(Schema):
     )
 
 
+class FormListQuery(Schema):
+    """``formID`` narrows an OpenRosa form list to one form (Enketo asks so); others ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    formID = fields.Str(  # noqa: N815 (OpenRosa's own parameter name)
+        load_default=None, data_key="formID", validate=validate.Length(max=200)
+    )
+
+
 class CodeForm(Schema):
     """A label for the device and the group whose areas it will see."""
 

@@ -47,6 +47,7 @@ __all__ = [
     "openrosa_response",
     "parse_instance",
     "read_collect_settings",
+    "summary",
 ]
 
 RESPONSE_NS = "http://openrosa.org/http/response"
@@ -186,7 +187,7 @@ class _Reader:
         if replaces is not None:
             out["replaces"] = replaces
         if self.errors:
-            raise InstanceError("invalid_instance", _summary(self.errors), self.errors)
+            raise InstanceError("invalid_instance", summary(self.errors), self.errors)
         return out
 
     def children(self, parent: Element, prefix: str, known: set[str]) -> dict[str, Element]:
@@ -438,7 +439,8 @@ def _is_date(text: str) -> bool:
     return len(text) == 10
 
 
-def _summary(errors: Mapping[str, list[str]]) -> str:
+def summary(errors: Mapping[str, list[str]]) -> str:
+    """Return field problems as the one sentence Collect shows (the first few spelled out)."""
     shown = [f"{field}: {'; '.join(msgs)}" for field, msgs in list(errors.items())[:_SHOWN_ERRORS]]
     more = len(errors) - len(shown)
     tail = f" (and {more} more)" if more > 0 else ""

@@ -73,16 +73,7 @@ def enroll(session: Session, code: str, label: str, *, now: datetime) -> tuple[s
     )
     if spent.rowcount != 1:
         raise EnrollmentUsed("that enrollment code has been used; ask for a new one")
-    token = new_token()
-    device = Device(
-        id=str(uuid.uuid4()),
-        label=label or row.label or "device",
-        token_hash=hash_secret(token),
-        group_id=row.group_id,
-        enrolled_at=now,
-    )
-    session.add(device)
-    session.flush()
+    device, token = _new_device(session, label or row.label or "device", row.group_id, now)
     session.execute(
         update(EnrollmentCode)
         .where(EnrollmentCode.id == row.id)
@@ -92,12 +83,51 @@ def enroll(session: Session, code: str, label: str, *, now: datetime) -> tuple[s
     return device.id, token
 
 
+def create_device(
+    session: Session, *, label: str, group: str | None, now: datetime
+) -> tuple[str, str]:
+    """Make a device without a code (an ODK Collect phone, whose QR holds its token).
+
+    ``group`` is a group's code (None: every area). Return ``(device_id, token)``; the token is
+    shown once and kept only as its hash, as for an enrolled device.
+    """
+    group_id = get_group(session, group).id if group else None
+    device, token = _new_device(session, label, group_id, now)
+    return device.id, token
+
+
+def _new_device(
+    session: Session, label: str, group_id: int | None, now: datetime
+) -> tuple[Device, str]:
+    token = new_token()
+    device = Device(
+        id=str(uuid.uuid4()),
+        label=label,
+        token_hash=hash_secret(token),
+        group_id=group_id,
+        enrolled_at=now,
+    )
+    session.add(device)
+    session.flush()
+    return device, token
+
+
 def device_for_token(session: Session, token: str) -> Device:
     """Return the live device a token belongs to, or raise :class:`InvalidToken`."""
     device = session.scalar(select(Device).where(Device.token_hash == hash_secret(token)))
     if device is None or device.revoked_at is not None or not matches(device.token_hash, token):
         raise InvalidToken("the device token is unknown or revoked; enroll the device again")
     return device
+
+
+#: A device's last sync is noted again only once the noted time is at least this old.
+LAST_SYNC_STEP = timedelta(minutes=1)
+
+
+def note_sync(device: Device, now: datetime) -> None:
+    """Note that ``device`` synced now (the dashboard shows it to the minute, so not every time)."""
+    if device.last_sync_at is None or now - device.last_sync_at >= LAST_SYNC_STEP:
+        device.last_sync_at = now
 
 
 def revoke_device(session: Session, device_id: str, *, now: datetime) -> Device:

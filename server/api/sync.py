@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 
 from server import clock
+from server.accounts.devices import note_sync
 from server.api.body import json_body_marked
 from server.auth import current_device, device_area_codes, device_required
 from server.contacts.keys import feed_keys
@@ -20,9 +21,6 @@ from server.intake.ingest import ingest_batch
 from sync.wire import PullQuerySchema, PullResponseSchema, PushRequestSchema
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
-
-#: A pull notes the device's last sync if the noted time is at least this old.
-LAST_SYNC_STEP = timedelta(minutes=1)
 
 
 @bp.post("/push")
@@ -90,11 +88,9 @@ def pull() -> dict[str, Any]:
     device = current_device()
     page = pull_page(db.session, query["since"], limit, device_area_codes(device), device.group_id)
     keys = feed_keys(db.session, device.group_id)
-    now = clock.now()
     # The dashboard shows the last sync to the minute: a device pulling after every push
     # need not write (and flush the log) each time.
-    if device.last_sync_at is None or now - device.last_sync_at >= LAST_SYNC_STEP:
-        device.last_sync_at = now
+    note_sync(device, clock.now())
     db.session.commit()
     return PullResponseSchema().dump(
         {

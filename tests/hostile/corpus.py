@@ -21,6 +21,7 @@ XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 SLOT = "\u0000SLOT\u0000"  # where a value payload goes in a JSON body
 SLOT_JSON = json.dumps(SLOT)
+INSTANCE_SLOT = "HOSTILE-SLOT"  # where a payload goes in an XForm instance (text XML can hold)
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -178,3 +179,29 @@ def form_request(payload: Payload, template: dict[str, str]) -> tuple[bytes, dic
     if payload.encoding:
         headers["Content-Encoding"] = payload.encoding
     return payload.body(template), headers
+
+
+def instance_request(
+    payload: Payload, template: dict[str, str]
+) -> tuple[dict[str, Any] | bytes, dict[str, Any] | None, dict[str, str]]:
+    """Return ``(data, files, headers)`` that carry ``payload`` to an OpenRosa submission.
+
+    A text or value goes into the instance's free text, escaped as XML escapes it (a NUL or a
+    lone surrogate stays raw: XML cannot hold them at all). A whole-body payload is the
+    instance part itself; one of another content type is sent alone, as that type.
+    """
+    xml = template["xml"]
+    if payload.text is not None or payload.value is not None:
+        text = payload.text if payload.text is not None else payload.value
+        assert text is not None
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        raw = xml.replace(INSTANCE_SLOT, escaped).encode("utf-8", "surrogatepass")
+        return {}, {"xml_submission_file": ("submission.xml", raw, "text/xml")}, {}
+    assert payload.body is not None
+    body = payload.body({"xml": xml})
+    headers = {"Content-Encoding": payload.encoding} if payload.encoding else {}
+    if payload.content_type == "application/json":
+        return {}, {"xml_submission_file": ("submission.xml", body, "text/xml")}, headers
+    if payload.content_type is not None:
+        headers["Content-Type"] = payload.content_type
+    return body, None, headers

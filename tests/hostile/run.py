@@ -22,6 +22,7 @@ from tests.hostile.corpus import (
     Payload,
     fill,
     form_request,
+    instance_request,
     json_request,
 )
 
@@ -49,6 +50,8 @@ def send(
     files = None
     if target.kind == "json":
         body, extra = json_request(payload, template)
+    elif target.kind == "instance":
+        body, files, extra = instance_request(payload, template)  # type: ignore[assignment]
     elif target.kind == "multipart" and (payload.text is not None or payload.value is not None):
         text = payload.text if payload.text is not None else payload.value
         assert text is not None

@@ -22,12 +22,13 @@ from sqlalchemy import func, select
 
 from server.accounts.devices import create_code
 from server.accounts.users import create_user, get_group
-from server.catalogue.surveys import add_survey
+from server.catalogue.surveys import add_survey, registry_for
 from server.contacts.keys import new_contact_key
 from server.crime.police_csv import HEADER
 from server.db import db
 from server.meetings.accountability import TRANSITIONS
-from tests.hostile.corpus import SLOT
+from sync.openrosa import build_instance
+from tests.hostile.corpus import INSTANCE_SLOT, SLOT
 from tests.server.conftest import bearer, device_token
 from tests.server.test_web_data import WEB_SURVEY, answer
 
@@ -44,7 +45,7 @@ class Target:
     method: str
     rule: str
     path: str
-    kind: str  # "json", "form" or "multipart"
+    kind: str  # "json", "form", "multipart" or "instance" (an XForm instance, OpenRosa)
     template: Callable[[], dict[str, Any]]
     headers: dict[str, str] = field(default_factory=dict)
     shown: tuple[str, ...] = ()  # pages that show what it stores
@@ -62,7 +63,9 @@ def police_csv(crime_type: str) -> str:
     return out.getvalue()
 
 
-def write_rules(app: Flask, prefixes: tuple[str, ...] = ("/api/", "/dashboard/")) -> set[tuple]:
+def write_rules(
+    app: Flask, prefixes: tuple[str, ...] = ("/api/", "/dashboard/", "/openrosa/")
+) -> set[tuple]:
     """Return ``(method, rule)`` of every state-changing route under ``prefixes``."""
     return {
         (method, rule.rule)
@@ -236,7 +239,15 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             ],
         }
 
+    def instance() -> dict[str, Any]:
+        """Return the instance ODK Collect sends for a response whose free text is the slot."""
+        with app.app_context():
+            survey = registry_for(db.session).get("web-safety", 1)
+        response = answer("abbey", ["other"], INSTANCE_SLOT)
+        return {"xml": build_instance(survey, response).decode("utf-8")}
+
     i = w["issue"]
+    device_key = w["device"]["Authorization"].split()[1]
     api = [
         Target(
             "POST",
@@ -254,6 +265,14 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             pushed,
             w["device"],
             ("/dashboard/triage/",),
+        ),
+        Target(
+            "POST",
+            "/openrosa/key/<token>/submission",
+            f"/openrosa/key/{device_key}/submission",
+            "instance",
+            instance,
+            shown=("/dashboard/triage/",),
         ),
         Target(
             "POST", "/api/v1/sync/activity", "/api/v1/sync/activity", "json", activity, w["device"]

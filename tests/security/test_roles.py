@@ -28,8 +28,9 @@ from tests.security.routes import requests_of
 from tests.server.conftest import bearer, device_token, user_token
 from tests.server.test_web_data import csrf_of, seed, sign_in
 
-PUBLIC, DEVICE, SCOPED, LISTING, PROVIDER, MANAGERS, ADMIN = (
+PUBLIC, KEY, DEVICE, SCOPED, LISTING, PROVIDER, MANAGERS, ADMIN = (
     "public",
+    "key",
     "device",
     "scoped",
     "listing",
@@ -37,7 +38,8 @@ PUBLIC, DEVICE, SCOPED, LISTING, PROVIDER, MANAGERS, ADMIN = (
     "managers",
     "admin",
 )
-# public: anyone (aggregates only); device: enrolled devices only; scoped: names one group's
+# public: anyone (aggregates only); key: a device's token in the URL (OpenRosa); device:
+# enrolled devices only; scoped: names one group's
 # area, group, issue, item or device; listing: lists what the caller's groups hold; provider:
 # a provider's own issues; managers: any admin or coordinator (global or checked in the form);
 # admin: admins only (what changes every group's figures or accounts).
@@ -51,6 +53,10 @@ POLICY = {
     "web.static": PUBLIC,
     "web.auth.sign_in": PUBLIC,
     "web.auth.sign_out": PUBLIC,
+    "openrosa.form_list_view": KEY,
+    "openrosa.form": KEY,
+    "openrosa.submission_check": KEY,
+    "openrosa.submission": KEY,
     "sync.push": DEVICE,
     "sync.pull": DEVICE,
     "reach.push_activity": DEVICE,
@@ -203,6 +209,9 @@ def world(app: Flask, client: FlaskClient) -> World:
         "device_id": device_id,
         "filename": "dash.css",
         "kid": kid,
+        "token": device,  # OpenRosa's key: the device's own token in the URL
+        "survey_id": "test-safety",
+        "version": "1",
     }
     api = {
         "anonymous": {},
@@ -272,7 +281,7 @@ def assert_nothing_of_group_a(reply: TestResponse, where: str) -> None:
 def routes(app: Flask, world: World) -> Iterator[tuple[str, str, str, str]]:
     """Yield ``(endpoint, kind, method, url)`` for every non-public route."""
     for endpoint, method, url in requests_of(app, world.values):
-        if POLICY[endpoint] != PUBLIC:
+        if POLICY[endpoint] not in (PUBLIC, KEY):  # KEY: test_openrosa_keys_* below
             yield endpoint, POLICY[endpoint], method, url
 
 
@@ -402,3 +411,47 @@ def test_revoked_device_and_revoked_token_are_refused(app: Flask, client: FlaskC
         db.session.commit()
     assert_error_body(client.get("/api/v1/sync/pull", headers=device), {401}, "revoked device")
     assert_error_body(client.get("/api/v1/areas", headers=user), {401}, "revoked API token")
+
+
+def test_openrosa_keys_let_only_a_live_device_in_and_only_to_its_groups_forms(
+    app: Flask, world: World
+) -> None:
+    """Every KEY route: no device, a revoked one or a user's token in the URL gets 403 and
+    changes nothing; another group's device sees none of group A's areas and not its form."""
+    with app.app_context():
+        from server.catalogue.surveys import add_survey
+        from tests.server.conftest import TEST_SURVEY
+
+        own = {**TEST_SURVEY, "id": "north-only", "title": {"en": "Northfield only"}}
+        add_survey(db.session, own, group="northfield")
+        db.session.commit()
+    revoked_id, revoked = device_token(app, group="northfield", label="gone")
+    with app.app_context():
+        db.session.get(Device, revoked_id).revoked_at = app.config["CLOCK"]()
+        db.session.commit()
+    river = device_token(app, group="riverside", label="river")[1]
+    user = world.api["coordinator"]["Authorization"].split()[1]
+    north = world.api["device"]["Authorization"].split()[1]
+    values = {**world.values, "survey_id": "north-only", "version": "1"}
+    client = world.pages["anonymous"]
+    keyed = [r for r in requests_of(app, {**values, "token": north}) if POLICY.get(r[0]) == KEY]
+    assert {r[0] for r in keyed} == {e for e, kind in POLICY.items() if kind == KEY}
+    for token in ("nobody", revoked, user):
+        for endpoint, method, url in requests_of(app, {**values, "token": token}):
+            if POLICY.get(endpoint) != KEY:
+                continue
+            before = snapshot(app)
+            reply = client.open(url, method=method, data={})
+            assert reply.status_code == 403, (token[:6], method, url, reply.status_code)
+            assert reply.headers["X-OpenRosa-Version"] == "1.0"
+            assert snapshot(app) == before
+    for endpoint, method, url in requests_of(app, {**values, "token": river}):
+        if POLICY.get(endpoint) != KEY or method != "GET":
+            continue
+        reply = client.get(url)
+        assert reply.status_code in (200, 204, 404), (url, reply.status_code)
+        assert_nothing_of_group_a(reply, url)
+        assert b"Northfield only" not in reply.data  # its title: the URL itself names the id
+    for _endpoint, method, url in keyed:  # the positive control: group A's own device
+        if method == "GET":
+            assert client.get(url).status_code in (200, 204), url
