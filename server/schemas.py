@@ -108,9 +108,16 @@ class DecisionSchema(Schema):
 
 
 class MeetingSchema(Schema):
-    """A meeting record: its date, apologies, minutes, any other business, next date."""
+    """A meeting record: its date, time, venue, chair, apologies, minutes, any other business,
+    next date."""
 
     date = fields.Date(required=True)
+    time = fields.Str(
+        load_default="",
+        validate=validate.Regexp(r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$", error="a time as HH:MM"),
+    )
+    venue = fields.Str(load_default="", validate=validate.Length(max=200))
+    chair = fields.Str(load_default="", validate=validate.Length(max=100))
     apologies = fields.List(fields.Str(validate=validate.Length(max=200)), load_default=list)
     minutes = fields.Str(load_default="", validate=validate.Length(max=20000))
     aob = fields.List(fields.Str(validate=TEXT), load_default=list)
@@ -156,7 +163,7 @@ class AgendaQuery(Schema):
     """``date`` of the meeting (default today) and ``format`` (json, md, html, csv)."""
 
     date = fields.Date(load_default=None, validate=DAYS)
-    format = fields.Str(load_default="json", validate=validate.OneOf(("json", *FORMATS)))
+    format = fields.Str(load_default="json", validate=validate.OneOf(FORMATS))
 
 
 class SessionSchema(Schema):

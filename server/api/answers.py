@@ -54,6 +54,9 @@ class MeetingRecordSchema(Schema):
     """A stored meeting as the API answers it."""
 
     date = fields.Str(required=True)
+    time = fields.Str(required=True)
+    venue = fields.Str(required=True)
+    chair = fields.Str(required=True)
     apologies = fields.List(fields.Str(), required=True)
     minutes = fields.Str(required=True)
     aob = fields.List(fields.Str(), required=True)

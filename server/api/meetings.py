@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -19,13 +18,14 @@ from server.meetings.accountability import (
     agree,
     meeting_on,
     provider_issues,
+    record_meeting,
     set_public_text,
     set_status,
     tracked,
     visible_issue,
 )
 from server.meetings.agenda import build_agenda
-from server.meetings.agenda_render import render
+from server.meetings.agenda_render import as_dict, render
 from server.models import Issue
 from server.models.meetings import Meeting
 from server.schemas import (
@@ -48,22 +48,14 @@ PROVIDER_STATUSES = ("in_progress", "resolved")
 def _meeting_json(m: Meeting) -> dict[str, Any]:
     return {
         "date": m.date.isoformat(),
+        "time": m.time,
+        "venue": m.venue,
+        "chair": m.chair,
         "apologies": m.apologies,
         "minutes": m.minutes,
         "aob": m.aob,
         "next_date": m.next_date.isoformat() if m.next_date else None,
     }
-
-
-def _iso(value: Any) -> Any:
-    """Return ``value`` with dates as ISO strings (Flask would write HTTP dates)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _iso(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_iso(v) for v in value]
-    return value
 
 
 def _today() -> date:
@@ -96,10 +88,7 @@ def save_meeting(group: str) -> dict[str, Any]:
     """
     g = group_for(current_user(), group)
     data = load_body(MeetingSchema())
-    m = meeting_on(db.session, g, data["date"], create=True)
-    assert m is not None
-    m.apologies, m.minutes, m.aob = data["apologies"], data["minutes"], data["aob"]
-    m.next_date = data["next_date"]
+    m = record_meeting(db.session, g, data)
     db.session.commit()
     return _meeting_json(m)
 
@@ -123,11 +112,12 @@ def group_agenda(group: str) -> Any:
     """
     g = group_for(current_user(), group)
     q = load_query(AgendaQuery(), request.args)
+    today = _today()
     agenda = build_agenda(
-        db.session, g, q["date"] or _today(), weights=weights_from(current_app.config)
+        db.session, g, q["date"] or today, weights=weights_from(current_app.config), today=today
     )
     if q["format"] == "json":
-        return _iso(asdict(agenda))
+        return as_dict(agenda)
     return Response(render(agenda, q["format"]), mimetype=MIMETYPES[q["format"]])
 
 

@@ -86,10 +86,15 @@ def priorities_cmd(
 @click.option("--group", required=True, help="Group (CSG) code.")
 @click.option("--date", "on", help="Meeting day (YYYY-MM-DD); default today.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["md", "html", "csv"]), default="md", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "csv", "json"]),
+    default="md",
+    show_default=True,
 )
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
-def agenda_cmd(group: str, on: str | None, fmt: str, out: str | None) -> None:
+def agenda_cmd(group: str, on: str | None, fmt: str, as_json: bool, out: str | None) -> None:
     """Generate a meeting agenda in the ward-panel order (overdue priorities first)."""
     from server.db import db
     from server.issues.priorities import weights_from
@@ -101,10 +106,15 @@ def agenda_cmd(group: str, on: str | None, fmt: str, out: str | None) -> None:
         g = db.session.scalar(select(Group).where(Group.code == group))
         if g is None:
             raise click.ClickException(f"no group {group!r}")
+        today = _today(app)
         agenda = build_agenda(
-            db.session, g, _day(on) or _today(app), weights=weights_from(app.config)
-        )  # type: ignore[attr-defined]
-        text = render(agenda, fmt)
+            db.session,
+            g,
+            _day(on) or today,
+            weights=weights_from(app.config),  # type: ignore[attr-defined]
+            today=today,
+        )
+        text = render(agenda, "json" if as_json else fmt)
         if out:
             with open(out, "w", encoding="utf-8") as fh:
                 fh.write(text)

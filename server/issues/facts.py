@@ -54,7 +54,7 @@ def _severity(q: Any, value: Any) -> int | None:
     return round(frac * SEVERITY_SCALE)
 
 
-def _equality_questions(survey: Survey) -> set[str]:
+def equality_questions(survey: Survey) -> set[str]:
     """Return the questions marked ``"x-equality": true`` (optional equality monitoring)."""
     raw = survey.definition.get("questions", []) if survey.definition else []
     return {q["id"] for q in raw if isinstance(q, dict) and q.get("x-equality") and "id" in q}
@@ -81,7 +81,7 @@ class _FactsPlan:
 
 @per_survey
 def _facts_plan(survey: Survey) -> _FactsPlan:
-    marked = _equality_questions(survey)
+    marked = equality_questions(survey)
     steps = []
     for q in survey.questions:
         if q.type in ("single_choice", "multiple_choice"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -80,6 +81,19 @@ def meeting_on(session: Session, group: Group, on: date, *, create: bool = False
         m = Meeting(group_id=group.id, date=on, apologies=[], aob=[], minutes="")
         session.add(m)
         session.flush()
+    return m
+
+
+MEETING_FIELDS = ("time", "venue", "chair", "apologies", "minutes", "aob", "next_date")
+
+
+def record_meeting(session: Session, group: Group, data: dict[str, Any]) -> Meeting:
+    """Create or update the group's meeting on ``data["date"]`` from loaded MeetingSchema data."""
+    m = meeting_on(session, group, data["date"], create=True)
+    assert m is not None
+    for name in MEETING_FIELDS:
+        setattr(m, name, data[name])
+    session.flush()
     return m
 
 

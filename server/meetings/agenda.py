@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,11 +18,19 @@ from server.meetings.accountability import (
     meeting_on,
     tracked,
 )
-from server.meetings.agenda_render import Agenda, AreaResults, Candidate, Concern, StatusItem
+from server.meetings.agenda_render import (
+    Agenda,
+    AreaResults,
+    Candidate,
+    Concern,
+    ProviderUpdate,
+    StatusItem,
+)
 from server.models import Area, Group
 from server.models.meetings import IssueNote
 from server.models.merge import EqualityDay
 from server.period import DEFAULT_DAYS, Period, default_period
+from server.reach.groups import EqualityQuestion, equality_catalogue, method_label
 from server.reach.ledger import SUPPRESS_UNDER
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
 
@@ -32,21 +40,41 @@ CONCERNS = 5
 
 
 def _thin(
-    doc: AreaPriorities, equality: dict[str, dict[str, int]], households: int | None
+    doc: AreaPriorities,
+    equality: dict[str, dict[str, int]],
+    households: int | None,
+    asked: dict[str, EqualityQuestion],
 ) -> list[str]:
-    """Say which methods and reached groups are too thin to lean on."""
-    out = []
+    """Say, in words, which methods and groups of people are too thin to lean on."""
+    out: list[str] = []
+    if not doc.respondents:  # the agenda says "no survey responses" once, not per method
+        return out
     by = doc.respondents_by_method
     for m in METHODS:
         if by.get(m, 0) < THIN_METHOD:
-            out.append(f"{m}: {'no' if not by.get(m) else 'fewer than 5'} responses")
+            out.append(f"{method_label(m)}: {'no' if not by.get(m) else 'fewer than 5'} responses")
     if households and doc.respondents and doc.respondents / households < 0.02:
         out.append(f"reached {doc.respondents} of {households} households")
-    for question, values in sorted(equality.items()):
-        few = sorted(v for v, n in values.items() if n < SUPPRESS_UNDER)
+    for qid in sorted(equality):
+        q = asked.get(qid)
+        values = equality[qid]
+        if q is None:  # answers to a question no stored version asks any more
+            few = sorted(v for v, n in values.items() if n < SUPPRESS_UNDER)
+            none: list[str] = []
+        else:
+            few = [t for v, t in q.groups if 0 < values.get(v, 0) < SUPPRESS_UNDER]
+            none = [t for v, t in q.groups if not values.get(v)]
+        name = q.name if q else qid
+        if none:
+            out.append(f"{name}: no one answered {_either(none)}")
         if few:
-            out.append(f"{question}: fewer than 5 from {', '.join(few)}")
+            out.append(f"{name}: fewer than 5 answered {_either(few)}")
     return out
+
+
+def _either(labels: list[str]) -> str:
+    quoted = [f"“{t}”" for t in labels]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def _equality(session: Session, area: str, period: Period) -> dict[str, dict[str, int]]:
@@ -60,6 +88,15 @@ def _equality(session: Session, area: str, period: Period) -> dict[str, dict[str
     return out
 
 
+def provider_updates(previous: tuple[StatusItem, ...]) -> tuple[ProviderUpdate, ...]:
+    """Group the open (agreed or in progress) priorities by owner, owners by name."""
+    by: dict[str, list[StatusItem]] = {}
+    for p in previous:
+        if p.status in ACTIVE and p.owner:
+            by.setdefault(p.owner.strip(), []).append(p)
+    return tuple(ProviderUpdate(o, tuple(by[o])) for o in sorted(by, key=str.lower))
+
+
 def build_agenda(
     session: Session,
     group: Group,
@@ -68,10 +105,15 @@ def build_agenda(
     days: int = DEFAULT_DAYS,
     weights: Weights | None = None,
     taxonomy: Taxonomy | None = None,
+    today: date | None = None,
 ) -> Agenda:
-    """Return the agenda of ``group``'s meeting on ``on``; overdue items carry over themselves."""
+    """Return the agenda of ``group``'s meeting on ``on``; overdue items carry over themselves.
+
+    Survey results run up to and including the meeting day, but never past ``today`` (the
+    afternoon's door-knocking counts for tonight's meeting; a future meeting shows results so far).
+    """
     taxonomy = taxonomy or default_taxonomy()
-    period = default_period(on - timedelta(days=1), days)
+    period = default_period(min(on, today) if today else on, days)
     areas = list(session.scalars(select(Area).where(Area.group_id == group.id).order_by(Area.code)))
     names = {a.code: a.name for a in areas}
     this = meeting_on(session, group, on)
@@ -108,11 +150,12 @@ def build_agenda(
     results: list[AreaResults] = []
     pool: list[Candidate] = []
     concerns: list[Concern] = []
+    asked = equality_catalogue(session)
     for a in areas:
         doc = area_priorities(session, a, period, weights=weights, taxonomy=taxonomy)
         cands = tuple(Candidate(a.name, p) for p in doc.issues[:TOP_CANDIDATES])
         pool += [c for c in cands if c.issue.status not in ACTIVE]
-        thin = _thin(doc, _equality(session, a.code, period), a.households)
+        thin = _thin(doc, _equality(session, a.code, period), a.households, asked)
         crime = compare(session, a, crime_months, taxonomy)
         results.append(
             AreaResults(
@@ -133,6 +176,9 @@ def build_agenda(
         group=group.code,
         group_name=group.name,
         date=on,
+        time=this.time if this else "",
+        venue=this.venue if this else "",
+        chair=this.chair if this else "",
         since=period.since,
         until=period.until,
         apologies=tuple(this.apologies or ()) if this else (),
@@ -140,6 +186,7 @@ def build_agenda(
         last_minutes=last.minutes if last else "",
         last_actions=tuple(last_actions),
         previous=previous,
+        updates=provider_updates(previous),
         areas=tuple(results),
         concerns=tuple(concerns[:CONCERNS]),
         shortlist=tuple(pool[:MAX_SHORTLIST]),

@@ -13,7 +13,8 @@ NOTE_KINDS = ("status", "action", "public")
 
 
 class Meeting(db.Model):
-    """A group's meeting on a day: apologies, minutes, any other business, the next date."""
+    """A group's meeting on a day: where, when and who chairs; apologies, minutes, any other
+    business, the next date."""
 
     __tablename__ = "meetings"
     __table_args__ = (UniqueConstraint("group_id", "date"),)
@@ -21,6 +22,9 @@ class Meeting(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
     date: Mapped[dt.date] = mapped_column(Date)
+    time: Mapped[str] = mapped_column(String(5), default="", server_default="")  # "19:00"
+    venue: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    chair: Mapped[str] = mapped_column(String(100), default="", server_default="")
     apologies: Mapped[list[str]] = mapped_column(JSON, default=list)
     minutes: Mapped[str] = mapped_column(Text, default="")
     aob: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -13,8 +13,9 @@ from server.clock import now
 from server.db import db
 from server.exceptions import DoorstepError, NotFound
 from server.issues.priorities import weights_from
-from server.meetings.accountability import agree, meeting_on
+from server.meetings.accountability import agree, meeting_on, record_meeting
 from server.meetings.agenda import build_agenda
+from server.meetings.agenda_render import render_body
 from server.models import Group
 from server.models.meetings import Meeting
 from server.schemas import AgendaQuery, AgreeSchema, MeetingSchema
@@ -82,6 +83,9 @@ def save(group: str) -> Any:
     f = request.form
     raw = {
         "date": f.get("date", ""),
+        "time": f.get("time", ""),
+        "venue": f.get("venue", ""),
+        "chair": f.get("chair", ""),
         "apologies": _lines(f.get("apologies", "")),
         "minutes": f.get("minutes", ""),
         "aob": _lines(f.get("aob", "")),
@@ -90,17 +94,16 @@ def save(group: str) -> Any:
     data, errors = load_form(MeetingSchema(), raw)
     if errors:
         return _group_page(g, errors, 400)
-    m = meeting_on(db.session, g, data["date"], create=True)
-    assert m is not None
-    m.apologies, m.minutes, m.aob = data["apologies"], data["minutes"], data["aob"]
-    m.next_date = data["next_date"]
+    m = record_meeting(db.session, g, data)
     db.session.commit()
     flash(f"Meeting on {m.date.isoformat()} saved.")
     return redirect(url_for("web.meetings.meeting", group=g.code, day=m.date.isoformat()))
 
 
 def _meeting_page(g: Group, m: Meeting, errors: dict[str, str] | None = None, status: int = 200):
-    agenda = build_agenda(db.session, g, m.date, weights=weights_from(current_app.config))
+    agenda = build_agenda(
+        db.session, g, m.date, weights=weights_from(current_app.config), today=now().date()
+    )
     page = render_template(
         "dash/meeting.html",
         group=g,
@@ -166,6 +169,14 @@ def agenda(group: str) -> Any:
     """Show the generated agenda of the group's meeting on a date, laid out to print on A4."""
     g = group_for(auth.require_role(*MANAGERS), group)
     q, errors = load_form(AgendaQuery(), request.args)
-    on = (q.get("date") if not errors else None) or now().date()
-    built = build_agenda(db.session, g, on, weights=weights_from(current_app.config))
-    return render_template("dash/agenda.html", a=built, group=g, errors=errors)
+    today = now().date()
+    on = (q.get("date") if not errors else None) or today
+    built = build_agenda(db.session, g, on, weights=weights_from(current_app.config), today=today)
+    return render_template(
+        "dash/agenda.html",
+        a=built,
+        body=render_body(built),
+        group=g,
+        meeting=meeting_on(db.session, g, on),
+        errors=errors,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.issues.facts import Facts, FreeText, _equality_questions, _severity, response_facts
+from server.issues.facts import Facts, FreeText, _severity, equality_questions, response_facts
 from server.issues.scrub import scrub
 from survey_schemas import Survey, bundled_registry
 from survey_schemas.relevance import referenced_questions
@@ -27,7 +27,7 @@ def reference(survey: Survey, answers: Mapping[str, Any]) -> Facts:
     mentions: dict[str, int | None] = {}
     texts: list[FreeText] = []
     equality: list[tuple[str, str]] = []
-    marked = _equality_questions(survey)
+    marked = equality_questions(survey)
     for q in survey.questions:
         value = answers.get(q.id)
         if value is None:

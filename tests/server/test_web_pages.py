@@ -197,7 +197,7 @@ def test_meeting_decision_appears_on_the_next_agenda(seeded: FlaskClient):
         as_text=True
     )
     assert "Last meeting: 2025-03-01" in agenda
-    previous = re.search(r'<table class="previous">(.*?)</table>', agenda, re.S)
+    previous = re.search(r'<table class="reflow previous">(.*?)</table>', agenda, re.S)
     assert previous and "Speeding" in previous.group(1) and "Police" in previous.group(1)
     assert "Police to report back by 2025-04-01" in agenda
 
