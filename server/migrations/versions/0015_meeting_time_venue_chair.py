@@ -1,7 +1,7 @@
 """A meeting's time, venue and chair, shown at the head of its agenda
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0010
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0013"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
