@@ -11,7 +11,7 @@ SUPPORT := tests/support
 SUPPORT_STAMP := $(SUPPORT)/node_modules/.installed-$(shell cat $(SUPPORT)/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-support lint format bench clean odk-deps
+.PHONY: help run test test-fast test-support lint format bench clean odk-deps
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ test: $(STAMP) $(SUPPORT_STAMP) ## Lint, then run the whole test suite (PostgreS
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## The edit loop: lint, then every test but the browser and slow ones (SQLite only)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DOORSTEP_TEST_DATABASE_URL= $(VENV)/bin/pytest -m "not browser and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## Lint and check formatting only
 	$(VENV)/bin/ruff check .

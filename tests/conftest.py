@@ -40,6 +40,18 @@ def database_urls() -> list[str]:
     return urls
 
 
+def whole_system_databases() -> list[str]:
+    """Return the one database for suites that drive the whole server over HTTP.
+
+    The fuzz, hostile-input and role-matrix suites test the edges, which are the same on both
+    databases: they run on PostgreSQL (production's) when it is configured, else on SQLite.
+    """
+    return ["postgresql"] if os.environ.get("DOORSTEP_TEST_DATABASE_URL") else ["sqlite"]
+
+
+ON_ONE_DATABASE = pytest.mark.parametrize("database_url", whole_system_databases(), indirect=True)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Yield a headless Debian Chromium driven by Playwright."""

@@ -18,7 +18,14 @@ from flask.testing import FlaskClient
 from collector.app import close_app as close_collector
 from collector.app import create_app as create_collector
 from tests.conftest import LAPTOP, PHONE
-from tests.server.conftest import TEST_SURVEY, app, clock, database_url, live_server  # noqa: F401
+from tests.server.conftest import (  # noqa: F401
+    TEST_SURVEY,
+    app,
+    clock,
+    database_url,
+    live_server,
+    prepared_databases,
+)
 from tests.server.test_web_data import HOSTILE, PASSWORD, seed
 
 pytestmark = pytest.mark.browser

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from tests.conftest import ON_ONE_DATABASE
 from tests.fuzz.runner import documented_operations, fuzz
 from tests.hostile.server_targets import world
 from tests.server.conftest import bearer, device_token, user_token
@@ -37,6 +38,7 @@ def known(app: Flask, url: str) -> dict[str, Any]:
     return {"code": "abbey", "group": "northfield", "issue_id": w["issue"], "item_id": w["triage"]}
 
 
+@ON_ONE_DATABASE
 def test_server_api_has_no_server_errors_and_keeps_to_its_document(
     app: Flask, live_server: str
 ) -> None:

@@ -1,3 +1,9 @@
 """The server fixtures (app on SQLite and PostgreSQL, live server on loopback)."""
 
-from tests.server.conftest import app, clock, database_url, live_server  # noqa: F401
+from tests.server.conftest import (  # noqa: F401
+    app,
+    clock,
+    database_url,
+    live_server,
+    prepared_databases,
+)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import requests
 from flask import Flask
 
+from tests.conftest import ON_ONE_DATABASE
 from tests.hostile.corpus import SMALL, gzip_bomb
 from tests.hostile.run import run, table
 from tests.hostile.server_targets import row_counts, targets, write_rules
 
 
+@ON_ONE_DATABASE
 def test_every_write_endpoint_rejects_hostile_input_or_stores_it_shown_escaped(
     app: Flask, live_server: str
 ) -> None:

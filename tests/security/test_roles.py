@@ -24,6 +24,7 @@ from server.contacts.keys import new_contact_key
 from server.db import db, utcnow
 from server.models import ApiToken, Device
 from server.models.merge import TriageItem
+from tests.conftest import ON_ONE_DATABASE
 from tests.security.routes import requests_of
 from tests.server.conftest import bearer, device_token, user_token
 from tests.server.test_web_data import csrf_of, seed, sign_in
@@ -384,6 +385,7 @@ def check_group_as_coordinator_is_let_through_every_route(app: Flask, world: Wor
             assert any(marker in text for marker in GROUP_A), where
 
 
+@ON_ONE_DATABASE
 def test_every_route_answers_each_role_only_what_it_may_see(app: Flask, world: World) -> None:
     # One world for all roles (building it costs password hashes); the writes that succeed run
     # last, after every refusal was checked against the unchanged rows.

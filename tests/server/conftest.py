@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from server import create_app
 from server.accounts.devices import create_code, enroll
@@ -92,13 +95,12 @@ def _postgres_url(schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=database_urls())
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+def _empty_database(kind: str, tmp_path: Any) -> Iterator[str]:
     """Yield an empty database: a SQLite file, or a private schema on the test PostgreSQL."""
-    if request.param == "sqlite":
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'doorstep.db'}"
         return
-    # A schema per test: other test runs may share the database at the same time.
+    # A private schema: other test runs may share the database at the same time.
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(os.environ["DOORSTEP_TEST_DATABASE_URL"])
     with admin.begin() as conn:  # fails loudly when PostgreSQL is down: no skip
@@ -111,6 +113,124 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
         admin.dispose()
 
 
+def _seed(url: str) -> None:
+    """Create every table and add the test survey and the three areas."""
+    engine = sa.create_engine(url)
+    try:
+        db.metadata.create_all(engine)
+        with Session(engine) as session:
+            add_survey(session, dict(TEST_SURVEY))
+            upsert_areas(session, AREAS)
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+class PreparedDatabases:
+    """Seeded databases made once per test session and handed to each test as new.
+
+    Building the tables for every test cost more than most test bodies. SQLite: a seeded file
+    is copied into the test's folder. PostgreSQL: one seeded schema per session is emptied and
+    seeded again after each test (rows deleted, sequences restarted), or rebuilt when a test
+    left it unusable.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sqlite_template: Path | None = None
+        self.pg_schema: str | None = None
+        self.pg_dirty = False
+
+    def sqlite(self, tmp_path: Path) -> str:
+        if self.sqlite_template is None:
+            template = self.root / "template.db"
+            _seed(f"sqlite:///{template}")
+            self.sqlite_template = template
+        target = tmp_path / "doorstep.db"
+        shutil.copyfile(self.sqlite_template, target)
+        return f"sqlite:///{target}"
+
+    def postgresql(self) -> str:
+        admin = sa.create_engine(os.environ["DOORSTEP_TEST_DATABASE_URL"])
+        try:
+            if self.pg_schema is None:
+                self.pg_schema = f"s_{uuid.uuid4().hex[:12]}"
+                with admin.begin() as conn:  # fails loudly when PostgreSQL is down: no skip
+                    conn.execute(sa.text(f'CREATE SCHEMA "{self.pg_schema}"'))
+                _seed(_postgres_url(self.pg_schema))
+            elif self.pg_dirty and not self._reset():
+                with admin.begin() as conn:
+                    conn.execute(sa.text(f'DROP SCHEMA "{self.pg_schema}" CASCADE'))
+                    conn.execute(sa.text(f'CREATE SCHEMA "{self.pg_schema}"'))
+                _seed(_postgres_url(self.pg_schema))
+        finally:
+            admin.dispose()
+        self.pg_dirty = True
+        return _postgres_url(self.pg_schema)
+
+    def _reset(self) -> bool:
+        """Empty the session's schema and seed it again; False when that failed."""
+        assert self.pg_schema is not None
+        engine = sa.create_engine(_postgres_url(self.pg_schema))
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+                names = set(sa.inspect(conn).get_table_names())
+                if names != {t.name for t in db.metadata.sorted_tables}:
+                    return False  # a test added or dropped tables: rebuild
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                sequences = conn.execute(
+                    sa.text(
+                        "SELECT sequence_name FROM information_schema.sequences"
+                        " WHERE sequence_schema = current_schema()"
+                    )
+                ).scalars()
+                for name in sequences:
+                    conn.execute(sa.text(f'ALTER SEQUENCE "{name}" RESTART'))
+                session = Session(bind=conn)
+                add_survey(session, dict(TEST_SURVEY))
+                upsert_areas(session, AREAS)
+                session.flush()
+            return True
+        except sa.exc.DBAPIError:
+            return False
+        finally:
+            engine.dispose()
+
+    def close(self) -> None:
+        if self.pg_schema is not None:
+            admin = sa.create_engine(os.environ["DOORSTEP_TEST_DATABASE_URL"])
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.pg_schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def prepared_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreparedDatabases]:
+    """Yield the session's seeded databases (see PreparedDatabases)."""
+    prepared = PreparedDatabases(tmp_path_factory.mktemp("prepared"))
+    yield prepared
+    prepared.close()
+
+
+@pytest.fixture(params=database_urls())
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, prepared_databases: PreparedDatabases
+) -> Iterator[str]:
+    """Yield the test's database: seeded when the test uses the app, else empty.
+
+    With ``app`` the database already has every table, the test survey and the three areas.
+    Without it (migrations, ``init``, server processes), it is empty.
+    """
+    if "app" not in request.fixturenames:
+        yield from _empty_database(request.param, tmp_path)
+    elif request.param == "sqlite":
+        yield prepared_databases.sqlite(tmp_path)
+    else:
+        yield prepared_databases.postgresql()
+
+
 @pytest.fixture
 def clock() -> Clock:
     """Return the hand-moved clock the app uses."""
@@ -119,7 +239,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Any, clock: Clock) -> Iterator[Flask]:
-    """Yield the app on a fresh database with the test survey and three areas in two groups."""
+    """Yield the app on a database holding the test survey and three areas in two groups."""
     app = create_app(
         {
             "TESTING": True,
@@ -130,10 +250,8 @@ def app(database_url: str, tmp_path: Any, clock: Clock) -> Iterator[Flask]:
         }
     )
     with app.app_context():
-        db.create_all()
-        add_survey(db.session, dict(TEST_SURVEY))
-        upsert_areas(db.session, AREAS)
-        db.session.commit()
+        if not sa.inspect(db.engine).get_table_names():  # a module's own empty database_url
+            _seed(database_url)
     yield app
     with app.app_context():
         db.session.remove()
