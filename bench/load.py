@@ -228,18 +228,18 @@ def drive(
 
 
 @contextmanager
-def fresh_postgres(url: str) -> Iterator[str]:
-    """Create the load database on ``url``'s server; drop it after (the test DB is untouched)."""
+def fresh_postgres(url: str, name: str = PG_DATABASE) -> Iterator[str]:
+    """Create database ``name`` on ``url``'s server; drop it after (the test DB is untouched)."""
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    target = sa.engine.make_url(url).set(database=PG_DATABASE)
+    target = sa.engine.make_url(url).set(database=name)
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{PG_DATABASE}"'))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         yield target.render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
