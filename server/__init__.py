@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import settings
 from server.issues.priorities import weights_from
+from server.meetings.escalation import thresholds_from
 
 # Self-contained pages (the public notice, the printable agenda) carry their own <style>, so
 # they print offline; the CSP names each block by its hash instead of allowing inline style.
@@ -85,6 +86,7 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         options.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
     # Refuse a NaN, infinite or negative PRIORITY_* weight now, not at the first ranking.
     weights_from(app.config)
+    thresholds_from(app.config)  # and an ESCALATION_* threshold below 1
     if app.config["PROXY_HOPS"] < 0:
         raise ValueError(f"DOORSTEP_PROXY_HOPS: {app.config['PROXY_HOPS']!r} must be 0 or more")
     # Flask checks Content-Length against this before a view runs (413 for honest clients).

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from server.issues.ranking import Weights
+from server.meetings.escalation import DEFAULT as _ESCALATION
 
 # The score's defaults live with the formula; the settings table only names them.
 _SCORE = Weights()
@@ -135,6 +136,24 @@ SETTINGS: tuple[Setting, ...] = (
         _SCORE.trend_threshold,
         float,
         "Smallest change in share shown as a rising or falling trend",
+    ),
+    Setting(
+        "ESCALATION_RESIDENTS",
+        _ESCALATION.residents,
+        int,
+        "Escalate an issue this many residents raised in ESCALATION_DAYS with nothing done",
+    ),
+    Setting(
+        "ESCALATION_DAYS",
+        _ESCALATION.days,
+        int,
+        "Days the escalation clock looks back for residents raising an issue, agreements, actions",
+    ),
+    Setting(
+        "ESCALATION_MISSED_REPORT_BACKS",
+        _ESCALATION.missed_report_backs,
+        int,
+        "Escalate an agreed priority when this many report-back dates passed with no update",
     ),
     Setting("HOST", "127.0.0.1", str, "Address `doorstep server serve` listens on"),
     Setting("PORT", 5000, int, "Port `doorstep server serve` listens on"),

@@ -29,6 +29,18 @@ class LogEntrySchema(Schema):
     text = fields.Str(allow_none=True)
 
 
+class EscalationSchema(Schema):
+    """Why an issue is escalated (docs/meetings.md, "The escalation clock")."""
+
+    area = fields.Str(required=True)
+    category = fields.Str(required=True)
+    kind = fields.Str(required=True, metadata={"enum": ["ignored", "overdue_twice"]})
+    reason = fields.Str(required=True)
+    since = fields.Str(required=True)
+    residents = fields.Int(required=True)
+    missed_report_backs = fields.List(fields.Str(), required=True)
+
+
 class TrackedIssueSchema(Schema):
     """An issue with its plan, overdue flag and log."""
 
@@ -42,12 +54,14 @@ class TrackedIssueSchema(Schema):
     report_back = fields.Str(required=True, allow_none=True)
     overdue = fields.Bool(required=True)
     log = fields.List(fields.Nested(LogEntrySchema), required=True)
+    escalated = fields.Nested(EscalationSchema, allow_none=True)
 
 
 class IssueListSchema(Schema):
-    """``{"issues": [...]}``."""
+    """``{"issues": [...], "escalated": [...]}``: escalated lists issues with no row too."""
 
     issues = fields.List(fields.Nested(TrackedIssueSchema), required=True)
+    escalated = fields.List(fields.Nested(EscalationSchema))
 
 
 class MeetingRecordSchema(Schema):

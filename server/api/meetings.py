@@ -26,6 +26,7 @@ from server.meetings.accountability import (
 )
 from server.meetings.agenda import build_agenda
 from server.meetings.agenda_render import as_dict, render
+from server.meetings.escalation import escalations, thresholds_from
 from server.models import Issue
 from server.models.meetings import Meeting
 from server.schemas import (
@@ -124,7 +125,9 @@ def group_agenda(group: str) -> Any:
 @bp.get("/areas/<code>/issues")
 @roles_required("admin", "coordinator")
 def area_issues(code: str) -> dict[str, Any]:
-    """List an area's issues with status, owner, report-back date, overdue flag and log.
+    """List an area's issues with status, owner, report-back date, overdue flag, log, escalation.
+
+    ``escalated`` also names issues residents keep raising that have no entry yet.
     ---
     get:
       responses:
@@ -132,7 +135,14 @@ def area_issues(code: str) -> dict[str, Any]:
     """
     area = area_for(current_user(), code)
     issues = list(db.session.scalars(select(Issue).where(Issue.area == area.code)))
-    return {"issues": [t.as_dict() for t in tracked(db.session, issues, _today())]}
+    today = _today()
+    found = escalations(db.session, [area.code], today, thresholds_from(current_app.config))
+    escalated = sorted(found.values(), key=lambda e: (e.kind, e.category))
+    listed = []
+    for t in tracked(db.session, issues, today):
+        why = found.get((t.issue.area, t.issue.category))
+        listed.append({**t.as_dict(), "escalated": why.as_dict() if why else None})
+    return {"issues": listed, "escalated": [e.as_dict() for e in escalated]}
 
 
 @bp.post("/areas/<code>/issues")
