@@ -25,6 +25,7 @@ from server.catalogue.deployment import upsert_areas
 from server.catalogue.surveys import add_survey
 from server.db import db
 from tests.conftest import database_urls
+from tests.pgbouncer import PgBouncer
 from tests.waitress_thread import WaitressThread
 
 TEST_SURVEY: dict[str, Any] = {
@@ -95,8 +96,14 @@ def _postgres_url(schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-def _empty_database(kind: str, tmp_path: Any) -> Iterator[str]:
-    """Yield an empty database: a SQLite file, or a private schema on the test PostgreSQL."""
+def _empty_database(
+    kind: str, tmp_path: Any, bouncer: PgBouncer | None = None, seed: bool = False
+) -> Iterator[str]:
+    """Yield an empty database: a SQLite file, or a private schema on the test PostgreSQL.
+
+    With ``bouncer``, the schema's URL goes through that PgBouncer; ``seed`` fills it first
+    (straight to PostgreSQL: the setup is not what is under test).
+    """
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'doorstep.db'}"
         return
@@ -106,8 +113,12 @@ def _empty_database(kind: str, tmp_path: Any) -> Iterator[str]:
     with admin.begin() as conn:  # fails loudly when PostgreSQL is down: no skip
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield _postgres_url(schema)
+        if seed:
+            _seed(_postgres_url(schema))
+        yield bouncer.add(schema) if bouncer is not None else _postgres_url(schema)
     finally:
+        if bouncer is not None:
+            bouncer.remove(schema)
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
@@ -214,7 +225,26 @@ def prepared_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pre
     prepared.close()
 
 
-@pytest.fixture(params=database_urls())
+def _server_databases() -> list[str]:
+    """Return the databases the server tests run on: with ``DOORSTEP_TEST_PGBOUNCER=1`` (and a
+    test PostgreSQL), also that PostgreSQL behind a real PgBouncer in transaction pooling."""
+    urls = database_urls()
+    if "postgresql" in urls and os.environ.get("DOORSTEP_TEST_PGBOUNCER") == "1":
+        urls.append("pgbouncer")
+    return urls
+
+
+@pytest.fixture(scope="session")
+def pgbouncer() -> Iterator[PgBouncer]:
+    """Yield one PgBouncer (transaction pooling) in front of the test PostgreSQL."""
+    bouncer = PgBouncer(os.environ["DOORSTEP_TEST_DATABASE_URL"])
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
+@pytest.fixture(params=_server_databases())
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, prepared_databases: PreparedDatabases
 ) -> Iterator[str]:
@@ -223,7 +253,11 @@ def database_url(
     With ``app`` the database already has every table, the test survey and the three areas.
     Without it (migrations, ``init``, server processes), it is empty.
     """
-    if "app" not in request.fixturenames:
+    if request.param == "pgbouncer":  # a schema of its own, through PgBouncer
+        bouncer = request.getfixturevalue("pgbouncer")
+        seed = "app" in request.fixturenames
+        yield from _empty_database("postgresql", tmp_path, bouncer, seed=seed)
+    elif "app" not in request.fixturenames:
         yield from _empty_database(request.param, tmp_path)
     elif request.param == "sqlite":
         yield prepared_databases.sqlite(tmp_path)
