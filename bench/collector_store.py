@@ -55,11 +55,11 @@ def peak_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 before = peak_mb()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 db = open_database(sys.argv[1])
 docs = len(db.table("responses"))
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "docs": docs, "rss_mb": peak_mb(),
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "docs": docs, "rss_mb": peak_mb(),
                   "base_mb": before, "journal": db.storage.journal_size}))
 """
 
@@ -73,9 +73,9 @@ def peak_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 before = peak_mb()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 store = ResponseStore(sys.argv[1])
-seconds = time.perf_counter() - start
+seconds, open_cpu = time.perf_counter() - start, time.process_time() - cpu
 opened_mb = peak_mb()
 cpu = time.process_time()
 store.save_response(json.loads(sys.argv[3]))
@@ -83,7 +83,8 @@ first = time.process_time() - cpu
 cpu = time.process_time()
 store.save_response(json.loads(sys.argv[4]))
 second = time.process_time() - cpu
-print(json.dumps({"seconds": seconds, "docs": store.status()["stored"], "rss_mb": opened_mb,
+print(json.dumps({"seconds": seconds, "cpu": open_cpu, "docs": store.status()["stored"],
+                  "rss_mb": opened_mb,
                   "base_mb": before, "first_cpu_ms": first * 1e3, "second_cpu_ms": second * 1e3}))
 store.close()
 """
@@ -441,12 +442,14 @@ def main(directory: Path | None, samples: int) -> None:
         f"{growth['compaction'][top][0] * 1e3:.1f} ms; the snapshot was done "
         f"{growth['compaction'][top][1]:.2f} s later, in the background"
     )
-    click.echo("\n| open at 50k | seconds | peak RSS (MB) | RSS before open (MB) | journal |")
-    click.echo("| --- | ---: | ---: | ---: | ---: |")
+    click.echo(
+        "\n| open at 50k | seconds | CPU seconds | peak RSS (MB) | RSS before open (MB) | journal |"
+    )
+    click.echo("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, o in (("as left by the run", opened), ("journal at threshold", worst)):
         click.echo(
-            f"| {name} ({o['docs']:,} docs) | {o['seconds']:.2f} | {o['rss_mb']:.0f} | "
-            f"{o['base_mb']:.0f} | {o['journal'] / 1e6:.1f} MB |"
+            f"| {name} ({o['docs']:,} docs) | {o['seconds']:.2f} | {o['cpu']:.2f} | "
+            f"{o['rss_mb']:.0f} | {o['base_mb']:.0f} | {o['journal'] / 1e6:.1f} MB |"
         )
 
     click.echo(
@@ -461,7 +464,8 @@ def main(directory: Path | None, samples: int) -> None:
     d = domain_open
     click.echo(
         f"\nResponseStore open at {top:,} ({d['docs']:,} responses, one in five with details): "
-        f"{d['seconds']:.2f} s, peak RSS {d['rss_mb']:.0f} MB ({d['base_mb']:.0f} MB before); "
+        f"{d['seconds']:.2f} s ({d['cpu']:.2f} s CPU), peak RSS {d['rss_mb']:.0f} MB "
+        f"({d['base_mb']:.0f} MB before); "
         f"CPU of the first save {d['first_cpu_ms']:.1f} ms, "
         f"of the second {d['second_cpu_ms']:.1f} ms"
     )
@@ -475,7 +479,10 @@ def main(directory: Path | None, samples: int) -> None:
             f"save_response at 50k <= 1.2x raw append+fsync of its bytes: {domain_ratio:.2f}x",
             domain_ratio <= 1.2,
         ),
-        (f"ResponseStore open at 50k < 0.5 s: {d['seconds']:.2f} s", d["seconds"] < 0.5),
+        (
+            f"ResponseStore open at 50k < 0.5 s: {d['seconds']:.2f} s ({d['cpu']:.2f} s CPU)",
+            d["seconds"] < 0.5,
+        ),
         (f"ResponseStore peak RSS at 50k < 80 MB: {d['rss_mb']:.0f} MB", d["rss_mb"] < 80),
         (
             f"first save after open <= 2x the second (CPU): {d['first_cpu_ms']:.1f} ms vs "

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,15 @@ from tinydb.storages import Storage
 
 from collector.storage.journal import (
     CorruptStore,
+    Doc,
     Journal,
+    SnapshotFile,
     StorageError,
     StorageFull,
     StoreLocked,
     fsync_dir,
     read_snapshot,
+    resolver,
     storage_error,
     write_snapshot,
 )
@@ -70,8 +73,11 @@ _MISSING = object()
 def _undo_entry(tables: Tables, op: Op) -> tuple[Any, ...]:
     """Return what restores the in-memory tables to before `op` (for an atomic block)."""
     kind = op[0]
-    if kind in ("put", "del"):
+    if kind == "put":
         return ("doc", op[1], op[2], tables.get(op[1], {}).get(op[2], _MISSING), op[1] in tables)
+    if kind == "del":  # a copy keeps the table's order (blocks rarely delete)
+        table = tables.get(op[1])
+        return ("table", op[1], _MISSING if table is None else dict(table))
     if kind in ("clear", "drop"):
         return ("table", op[1], tables.get(op[1], _MISSING))
     return ("all", dict(tables))
@@ -194,7 +200,13 @@ class DurableStorage(Storage):
         """Read the snapshot, replay the journals after it, and drop a torn tail."""
         for leftover in self.path.glob("*.tmp"):
             leftover.unlink()
-        self._tables, covers, self._snapshot_size = read_snapshot(self.path / SNAPSHOT_FILE)
+        self._tables, covers, self._snapshot_size, self._snapshot = read_snapshot(
+            self.path / SNAPSHOT_FILE
+        )
+        # A finished background snapshot whose references replace in-memory documents at the
+        # next write (under the lock): (the frozen tables it holds, its file, references).
+        self._swap: tuple[Tables, SnapshotFile, list[int | None]] | None = None
+        self._swap_lock = threading.Lock()  # hands _swap from the compaction thread over
         self.dropped_bytes = 0
         self._closed = False
         self._compactor: threading.Thread | None = None
@@ -221,6 +233,10 @@ class DurableStorage(Storage):
                 self._journal.close()  # only the newest journal takes appends
             self._journal = opened[0] if opened else None
             self.dropped_bytes += opened[1] if opened else 0
+        # The next id of each table, found here once rather than by the first insert.
+        self._max_ids: dict[str, int | None] = {
+            name: max(map(int, docs), default=0) for name, docs in self._tables.items()
+        }
         if self._journal is None:
             self._journal = Journal.create(
                 self.path / journal_file(live[-1] if live else covers + 1),
@@ -228,8 +244,19 @@ class DurableStorage(Storage):
             )
 
     def read(self) -> Tables:
-        """Return the live tables of encoded documents (hold the lock; never mutate them)."""
+        """Return the live tables of stored documents (hold the lock; never mutate them).
+
+        A document is its encoded JSON, or a reference into the snapshot: pass it to
+        :meth:`resolver`'s function for its bytes.
+        """
         return self._tables
+
+    def resolver(self) -> Callable[[Doc], bytes]:
+        """Return what turns a stored document into its bytes (take it with the lock held).
+
+        It stays valid after the lock is released, even across a compaction.
+        """
+        return resolver(self._snapshot)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Replace the whole database (only TinyDB's rarely used generic paths come here)."""
@@ -249,11 +276,38 @@ class DurableStorage(Storage):
                     self._undo_log.append(_undo_entry(self._tables, op))
                     apply_ops(self._tables, [op])
                 self._pending.extend(ops)
+                self._track_ids(ops)  # an undone block may leave a max too high: harmless
                 return
+            self._take_swap()
             self._write(ops)
             # Memory holds the very bytes just written, so it equals what a reopen would see.
             apply_ops(self._tables, ops)
+            self._track_ids(ops)
             self._maybe_compact()
+
+    def _track_ids(self, ops: list[Op]) -> None:
+        """Keep each table's largest document id current (None: find it when asked)."""
+        known = self._max_ids
+        for op in ops:
+            if op[0] == "put":
+                top = known.get(op[1], 0)
+                if top is not None:
+                    known[op[1]] = max(top, int(op[2]))
+            elif op[0] == "del":
+                if known.get(op[1]) == int(op[2]):
+                    known[op[1]] = None
+            elif op[0] == "reset":
+                known.clear()
+            else:
+                known.pop(op[1], None)
+
+    def max_id(self, name: str) -> int:
+        """Return the largest document id of a table (0 if empty), without a scan as a rule."""
+        with self.lock:
+            top = self._max_ids.get(name, 0)
+            if top is None:
+                top = self._max_ids[name] = max(map(int, self._tables.get(name, ())), default=0)
+            return top
 
     def _write(self, ops: list[Op]) -> None:
         """Append the operations to the journal as one frame (fsynced when it returns)."""
@@ -284,6 +338,7 @@ class DurableStorage(Storage):
                 yield
                 return
             self._check_open()
+            self._take_swap()  # never inside a block: its undo log may hold references
             self._pending, self._undo_log = [], []
             try:
                 yield
@@ -319,22 +374,49 @@ class DurableStorage(Storage):
         from a frozen copy of the tables (documents are immutable bytes, so a shallow copy).
         """
         assert self._journal is not None
+        self._take_swap()  # every reference frozen below must point into one snapshot file
         covers = self._journal.generation
         journal = Journal.create(self.path / journal_file(covers + 1), covers + 1)
         self._journal.close()
         self._journal = journal
         frozen = {name: dict(docs) for name, docs in self._tables.items()}
+        resolve = self.resolver()
         if not background:
-            self._write_snapshot(frozen, covers)
+            self._write_snapshot(frozen, covers, resolve)
+            self._take_swap()
             return
         self._compactor = threading.Thread(
-            target=self._background_snapshot, args=(frozen, covers), daemon=True
+            target=self._background_snapshot, args=(frozen, covers, resolve), daemon=True
         )
         self._compactor.start()
 
-    def _write_snapshot(self, frozen: Tables, covers: int) -> None:
+    def _take_swap(self) -> None:
+        """Point documents unchanged since a finished snapshot at it (called under the lock).
+
+        Big documents then live in the new file only (those written since the last snapshot
+        leave memory), and the old file closes once no reader holds it.
+        """
+        with self._swap_lock:
+            swap, self._swap = self._swap, None
+        if swap is None:
+            return
+        frozen, snapshot, refs = swap
+        at = iter(refs)
+        for name, docs in frozen.items():
+            live = self._tables.get(name)
+            for key, doc in docs.items():
+                ref = next(at)
+                if ref is not None and live is not None and live.get(key) is doc:
+                    live[key] = ref
+        self._snapshot = snapshot
+
+    def _write_snapshot(self, frozen: Tables, covers: int, resolve: Callable[[Doc], bytes]) -> None:
         """Write the snapshot, then delete the journals it folds in (never takes the lock)."""
-        self._snapshot_size = write_snapshot(self.path / SNAPSHOT_FILE, frozen, covers)
+        self._snapshot_size, snapshot, refs = write_snapshot(
+            self.path / SNAPSHOT_FILE, frozen, covers, resolve
+        )
+        with self._swap_lock:
+            self._swap = (frozen, snapshot, refs)  # taken at the next write, under the lock
         self._compact_backoff = 0
         try:
             for path in self.path.iterdir():
@@ -345,10 +427,12 @@ class DurableStorage(Storage):
         except OSError as exc:  # harmless: open deletes journals the snapshot covers
             log.warning("could not delete journals folded into the snapshot: %s", exc)
 
-    def _background_snapshot(self, frozen: Tables, covers: int) -> None:
+    def _background_snapshot(
+        self, frozen: Tables, covers: int, resolve: Callable[[Doc], bytes]
+    ) -> None:
         """Run _write_snapshot in the compaction thread; a failure waits for the next one."""
         try:
-            self._write_snapshot(frozen, covers)
+            self._write_snapshot(frozen, covers, resolve)
         except StorageError as exc:
             # Every change is still in the journals; the next compaction folds them all in.
             self._compact_backoff += self.compact_min_bytes
@@ -381,6 +465,7 @@ class DurableStorage(Storage):
             if self._journal:
                 self._journal.close()
             self._closed = True
+            self._snapshot, self._swap = None, None  # the file closes with its last reader
             self._writer.release()
 
 

@@ -18,14 +18,18 @@ from typing import Any, BinaryIO
 __all__ = [
     "CorruptStore",
     "Journal",
+    "SnapshotFile",
     "StorageError",
     "StorageFull",
     "StoreLocked",
     "Damage",
+    "Doc",
+    "Tables",
     "decode_payloads",
     "encode_frame",
     "fsync_dir",
     "read_snapshot",
+    "resolver",
     "salvage_frames",
     "storage_error",
     "write_snapshot",
@@ -40,6 +44,16 @@ FRAME_HEAD = 18
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 # Decode this many JSON lines in one json.loads so that repeated keys are shared in memory.
 DECODE_BATCH = 2000
+# Snapshot documents this long or longer stay on disk: memory holds a reference to them, an
+# int `offset << REF_BITS | length` (read back with os.pread). Smaller ones (outbox rows, say)
+# are held as bytes: a reference and a read would cost more than they save.
+ON_DISK_FROM = 256
+REF_BITS = 24
+READ_BLOCK = 1 << 18  # a snapshot is read in blocks of this many bytes
+REF_MASK = (1 << REF_BITS) - 1
+# A stored document: its encoded JSON, or a reference into the snapshot file.
+Doc = bytes | int
+Tables = dict[str, dict[str, Doc]]
 
 
 class StorageError(Exception):
@@ -320,98 +334,167 @@ class Journal:
             self._fd = -1
 
 
-def _snapshot_lines(tables: Mapping[str, Mapping[str, bytes]], covers: int) -> Iterator[bytes]:
-    """Yield the snapshot's header line, then one `["table","id"]<TAB>document` line per doc.
+class SnapshotFile:
+    """An open snapshot file, from which documents left on disk are read (from any thread).
 
-    JSON never holds a raw tab, so the first tab splits a line without decoding the document.
+    The descriptor stays open while anything refers to this object, so a snapshot replaced by
+    compaction can still be read by an iteration that began before (the old file is unlinked
+    but its inode lives until then). CPython closes it as soon as the last reference goes.
     """
-    header = {"doorstep_snapshot": FORMAT_VERSION, "covers": covers, "tables": sorted(tables)}
-    yield json.dumps(header).encode() + b"\n"
-    for name, docs in tables.items():
-        prefix = b'["' + json.dumps(name)[1:-1].encode() + b'","'
-        for doc_id, doc in docs.items():
-            yield prefix + doc_id.encode() + b'"]\t' + doc + b"\n"
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def read(self, ref: int) -> bytes:
+        """Return the document that `ref` (offset << REF_BITS | length) points at."""
+        length = ref & REF_MASK
+        try:
+            data = os.pread(self._fd, length, ref >> REF_BITS)
+        except OSError as exc:
+            raise storage_error(exc, "reading a document from the snapshot") from exc
+        if len(data) != length:
+            raise CorruptStore("the snapshot file shrank under the open store")
+        return data
+
+    def __del__(self) -> None:
+        os.close(self._fd)
 
 
-def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, bytes]], covers: int) -> int:
-    """Write every table atomically (temp file, fsync, rename, directory fsync); return bytes."""
+def resolver(snapshot: SnapshotFile | None) -> Callable[[Doc], bytes]:
+    """Return a function that turns a stored document (bytes or a reference) into its bytes."""
+    if snapshot is None:
+        return _as_is
+    read = snapshot.read
+    return lambda doc: doc if doc.__class__ is bytes else read(doc)  # type: ignore[arg-type]
+
+
+def _as_is(doc: Doc) -> bytes:
+    assert isinstance(doc, bytes)
+    return doc
+
+
+def _ref(offset: int, length: int) -> int | None:
+    """Return a reference to a document of a snapshot, or None if it should stay in memory."""
+    return (offset << REF_BITS | length) if ON_DISK_FROM <= length <= REF_MASK else None
+
+
+def write_snapshot(
+    path: Path,
+    tables: Mapping[str, Mapping[str, Doc]],
+    covers: int,
+    resolve: Callable[[Doc], bytes] = _as_is,
+) -> tuple[int, SnapshotFile, list[int | None]]:
+    """Write every table atomically (temp file, fsync, rename, directory fsync).
+
+    Return the size, the new file opened for reading, and for each document in the order of
+    `tables` a reference to it in that file (None for those small enough to keep in memory).
+    """
     tmp = path.with_name(path.name + ".tmp")
-    crc, size, lines, chunk = 0, 0, 0, []
+    header = {"doorstep_snapshot": FORMAT_VERSION, "covers": covers, "tables": sorted(tables)}
+    head = json.dumps(header).encode() + b"\n"
+    crc, size, count, chunk, refs = 0, 0, 0, [head], []
+    pos = len(head)
+    reader = -1
     try:
         # Owner-only, like the journal: the store holds consented personal data.
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-            for line in _snapshot_lines(tables, covers):
-                lines += 1
-                chunk.append(line)
-                if len(chunk) >= DECODE_BATCH:
-                    data = b"".join(chunk)
-                    out.write(data)
-                    crc, size, chunk = zlib.crc32(data, crc), size + len(data), []
+            for name, docs in tables.items():
+                # JSON never holds a raw tab, so the first tab splits a line undecoded.
+                prefix = b'["' + json.dumps(name)[1:-1].encode() + b'","'
+                for doc_id, stored in docs.items():
+                    doc = resolve(stored)
+                    line = prefix + doc_id.encode() + b'"]\t' + doc + b"\n"
+                    refs.append(_ref(pos + len(line) - len(doc) - 1, len(doc)))
+                    pos += len(line)
+                    count += 1
+                    chunk.append(line)
+                    if len(chunk) >= DECODE_BATCH:
+                        data = b"".join(chunk)
+                        out.write(data)
+                        crc, size, chunk = zlib.crc32(data, crc), size + len(data), []
             data = b"".join(chunk)
             crc, size = zlib.crc32(data, crc), size + len(data)
-            trailer = (
-                json.dumps({"end": True, "documents": lines - 1, "crc32": crc}).encode() + b"\n"
-            )
-            out.write(data + trailer)
+            trailer = json.dumps({"end": True, "documents": count, "crc32": crc}).encode()
+            out.write(data + trailer + b"\n")
             out.flush()
             os.fsync(out.fileno())
+        reader = os.open(tmp, os.O_RDONLY)  # the same inode as the file renamed below
         os.replace(tmp, path)
         fsync_dir(path.parent)
     except OSError as exc:
+        if reader >= 0:
+            os.close(reader)
         tmp.unlink(missing_ok=True)
         raise storage_error(exc, "compacting the store") from exc
-    return size + len(trailer)
+    return size + len(trailer) + 1, SnapshotFile(reader), refs
 
 
-def _apply_lines(tables: dict[str, dict[str, bytes]], lines: list[bytes]) -> int:
-    """Add a batch of document lines to tables, leaving documents encoded; return the count."""
+def _apply_lines(tables: Tables, lines: list[bytes], pos: int) -> int:
+    """Add document lines (without their newlines; the first starts at byte `pos`) to tables:
+    small documents as bytes, big ones as references into the file; return the count."""
     cuts = [line.find(b"\t") for line in lines]
     if -1 in cuts:
-        raise CorruptStore("a snapshot line has no document; restore a backup")
-    for (name, doc_id), line, cut in zip(
-        decode_payloads([line[:cut] for line, cut in zip(lines, cuts, strict=True)]),
-        lines,
-        cuts,
-        strict=True,
-    ):
-        tables.setdefault(name, {})[doc_id] = line[cut + 1 : -1]
+        raise CorruptStore("a snapshot line has no document")
+    heads = decode_payloads([line[:cut] for line, cut in zip(lines, cuts, strict=True)])
+    name, table = None, {}
+    for (head_name, doc_id), line, cut in zip(heads, lines, cuts, strict=True):
+        if head_name != name:  # lines come table by table
+            name, table = head_name, tables.setdefault(head_name, {})
+        length = len(line) - cut - 1
+        if ON_DISK_FROM <= length <= REF_MASK:
+            table[doc_id] = (pos + cut + 1) << REF_BITS | length
+        else:
+            table[doc_id] = line[cut + 1 :]
+        pos += len(line) + 1
     return len(lines)
 
 
-def read_snapshot(path: Path) -> tuple[dict[str, dict[str, bytes]], int, int]:
-    """Load a snapshot: return (tables of encoded documents, generation covered, size)."""
+def read_snapshot(path: Path) -> tuple[Tables, int, int, SnapshotFile | None]:
+    """Load a snapshot: return (tables, generation covered, size, the file for big documents).
+
+    Documents of ON_DISK_FROM bytes or more stay in the file: the tables hold where they are.
+    The file is read in blocks; document lines start with "[", the trailer with "{".
+    """
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
-        return {}, 0, 0
+        return {}, 0, 0, None
     with handle:
         header_line = handle.readline()
         try:
             header = json.loads(header_line)
             covers = int(header["covers"])
-            tables: dict[str, dict[str, bytes]] = {name: {} for name in header["tables"]}
+            tables: Tables = {name: {} for name in header["tables"]}
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptStore(f"{path} has an unreadable header") from exc
-        crc, size, count = zlib.crc32(header_line), len(header_line), 0
-        batch: list[bytes] = []
-        trailer = b""
-        for line in handle:
-            size += len(line)
-            if line.startswith(b"{"):
-                trailer = line
+        crc, pos, count = zlib.crc32(header_line), len(header_line), 0
+        pending, trailer = b"", b""
+        while not trailer:
+            block = handle.read(READ_BLOCK)
+            data = pending + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            whole, pending = data[:cut], data[cut:]
+            if whole.startswith(b"{"):
+                docs, trailer = b"", whole
+            else:
+                at = whole.find(b"\n{") + 1
+                docs, trailer = (whole[:at], whole[at:]) if at else (whole, b"")
+            crc = zlib.crc32(docs, crc)
+            count += _apply_lines(tables, docs.split(b"\n")[:-1], pos) if docs else 0
+            pos += len(docs)
+            if not block:
                 break
-            crc = zlib.crc32(line, crc)
-            batch.append(line)
-            if len(batch) >= DECODE_BATCH:
-                count += _apply_lines(tables, batch)
-                batch = []
-        count += _apply_lines(tables, batch)
-        extra = handle.read(1)
+        size = pos + len(trailer) + len(pending)
+        extra = pending + handle.read(1)
+        snapshot = SnapshotFile(os.dup(handle.fileno()))
     try:
-        end = json.loads(trailer)
-        intact = end["crc32"] == crc and end["documents"] == count and not extra
+        lines = trailer.split(b"\n")
+        end = json.loads(lines[0])
+        intact = (
+            end["crc32"] == crc and end["documents"] == count and not extra and lines[1:] == [b""]
+        )
     except (ValueError, KeyError, TypeError):
         intact = False
     if not intact:
-        raise CorruptStore(f"{path} is damaged (checksum or length mismatch); restore a backup")
-    return tables, covers, size
+        raise CorruptStore(f"{path} is damaged (checksum or length mismatch)")
+    return tables, covers, size, snapshot

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
+from collector.storage.journal import DECODE_BATCH, Doc, Tables, decode_payloads
+
 if TYPE_CHECKING:  # storage.py imports this module to build its database
     from collector.storage.durable import DurableStorage
 
 __all__ = ["DurableDB", "DurableTable", "Op", "Tables", "dumps"]
 
-# In memory: table name -> document id (str, as TinyDB's JSON files have it) -> encoded JSON.
-Tables = dict[str, dict[str, bytes]]
+# In memory (Tables): table name -> document id (str, as TinyDB's JSON files have it) -> the
+# encoded JSON, or for a big document of the snapshot a reference to it there (see journal.py).
 # ("put", table, id, encoded doc) | ("del", table, id) | ("clear", table) | ("drop", table)
 # | ("reset", {table: {id: encoded doc}})
 Op = tuple[Any, ...]
@@ -44,8 +46,9 @@ class _PendingTable(MutableMapping[int, Any]):
     touches the live table: the recorded changes become one journal frame.
     """
 
-    def __init__(self, base: Mapping[str, bytes]) -> None:
+    def __init__(self, base: Mapping[str, Doc], resolve: Callable[[Doc], bytes]) -> None:
         self._base = base
+        self._resolve = resolve
         self._changed: dict[int, Any] = {}
         self._cleared = False
 
@@ -57,7 +60,7 @@ class _PendingTable(MutableMapping[int, Any]):
             return doc
         if self._cleared:
             raise KeyError(doc_id)
-        doc = json.loads(self._base[str(doc_id)])
+        doc = json.loads(self._resolve(self._base[str(doc_id)]))
         self._changed[doc_id] = doc
         return doc
 
@@ -102,7 +105,7 @@ class _PendingTable(MutableMapping[int, Any]):
                     ops.append(("del", name, key))
                 continue
             encoded = dumps(doc)
-            if not existed or self._base[key] != encoded:
+            if not existed or self._resolve(self._base[key]) != encoded:
                 ops.append(("put", name, key, encoded))
         return ops
 
@@ -110,11 +113,12 @@ class _PendingTable(MutableMapping[int, Any]):
 class _DecodedView(Mapping[str, Any]):
     """The live table as TinyDB expects it (id -> document), decoding on each access."""
 
-    def __init__(self, raw: Mapping[str, bytes]) -> None:
+    def __init__(self, raw: Mapping[str, Doc], resolve: Callable[[Doc], bytes]) -> None:
         self._raw = raw
+        self._resolve = resolve
 
     def __getitem__(self, key: str) -> Any:
-        return json.loads(self._raw[key])
+        return json.loads(self._resolve(self._raw[key]))
 
     def __contains__(self, key: object) -> bool:
         return key in self._raw
@@ -127,8 +131,8 @@ class _DecodedView(Mapping[str, Any]):
 
     def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
         """Yield (id, decoded document) pairs without building a list."""
-        loads = json.loads
-        return ((key, loads(doc)) for key, doc in self._raw.items())
+        loads, resolve = json.loads, self._resolve
+        return ((key, loads(resolve(doc))) for key, doc in self._raw.items())
 
 
 def _locked(method: Callable[P, R]) -> Callable[P, R]:
@@ -154,17 +158,17 @@ class DurableTable(Table):
         """Return the durable storage behind this table."""
         return self._storage
 
-    def _raw(self) -> Mapping[str, bytes]:
-        """Return the live table of encoded documents."""
+    def _raw(self) -> Mapping[str, Doc]:
+        """Return the live table of stored documents (call with the lock held)."""
         return self._storage.read().get(self.name, {})
 
     def _read_table(self) -> _DecodedView:  # type: ignore[override]
-        return _DecodedView(self._raw())
+        return _DecodedView(self._raw(), self._storage.resolver())
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         with self._storage.lock:
             tables = self._storage.read()
-            pending = _PendingTable(tables.get(self.name, {}))
+            pending = _PendingTable(tables.get(self.name, {}), self._storage.resolver())
             updater(pending)  # type: ignore[arg-type]  # a dict-like view is all it needs
             ops = pending.ops(self.name)
             if not ops and self.name not in tables:
@@ -172,6 +176,14 @@ class DurableTable(Table):
             if ops:
                 self._storage.commit(ops)
             self.clear_cache()
+
+    def _get_next_id(self) -> int:
+        """Return the id for a new document (the storage knows each table's largest id)."""
+        if self._next_id is None:
+            self._next_id = self._storage.max_id(self.name) + 1
+        next_id: int = self._next_id
+        self._next_id = next_id + 1
+        return next_id
 
     def _matching_ids(self, cond: Any) -> list[int]:
         """Return the ids of live documents matching cond."""
@@ -203,18 +215,32 @@ class DurableTable(Table):
         """Get one document by id or condition, or a list by ids (decoding only those)."""
         if doc_id is None and doc_ids is not None:
             wanted = {str(i) for i in doc_ids}
-            raw = self._raw()
+            raw, resolve = self._raw(), self._storage.resolver()
             found = [key for key in raw if key in wanted] if wanted else []
-            return [self.document_class(json.loads(raw[k]), int(k)) for k in found]
+            return [self.document_class(json.loads(resolve(raw[k])), int(k)) for k in found]
         return super().get(cond, doc_id, doc_ids)
 
     def __iter__(self) -> Iterator[Document]:
         """Iterate over the table as it was when iteration began, decoding as it goes."""
-        # Writers replace encoded documents, never change them: a list of them is a snapshot.
+        for doc_id, doc in self.rows():
+            yield self.document_class(doc, doc_id)
+
+    def rows(self) -> Iterator[tuple[int, Any]]:
+        """Yield (document id, document) pairs like iteration, without Document copies.
+
+        For a pass over a big table (the domain store's index at open). Writers replace
+        stored documents, never change them: the list taken under the lock is a snapshot,
+        and the resolver taken with it keeps the snapshot file they refer to readable.
+        Decoding a batch in one json.loads is faster, and its dicts share their keys.
+        """
         with self._storage.lock:
             items = list(self._raw().items())
-        for key, doc in items:
-            yield self.document_class(json.loads(doc), int(key))
+            resolve = self._storage.resolver()
+        for start in range(0, len(items), DECODE_BATCH):
+            batch = items[start : start + DECODE_BATCH]
+            docs = decode_payloads([resolve(doc) for _, doc in batch])
+            for (key, _), doc in zip(batch, docs, strict=True):
+                yield int(key), doc
 
     def all(self) -> list[Document]:
         """Return every document."""

@@ -17,10 +17,9 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tinydb import Query
 
@@ -53,6 +52,9 @@ __all__ = [
 
 STORE_DIR = "store"
 UNSYNCED, SYNCED, REJECTED, CONFLICT = "unsynced", "synced", "rejected", "conflict"
+_STATE_CODES = (UNSYNCED, SYNCED, REJECTED, CONFLICT)  # the index holds a state's position
+_OUTBOX_SHIFT = 40  # packed entry: outbox id << 40 | row id << 2 | state code
+_ROW_MASK = (1 << (_OUTBOX_SHIFT - 2)) - 1
 _OPTIONAL = ("volunteer", "consent", "language", "street", "replaces")
 
 
@@ -87,14 +89,26 @@ def to_wire(response: Response) -> dict[str, Any]:
     return wire
 
 
-@dataclass
-class _Entry:
-    """One response in the in-memory index: where its rows are, its hash and outbox state."""
+class _Entry(NamedTuple):
+    """One response in the in-memory index: where its rows are and its outbox state.
+
+    The index keeps each as one int (`pack`), so a season's store (tens of thousands of
+    responses) costs a few MB and no objects for the garbage collector to walk; the content
+    hash stays in the outbox row, read only when the same id is saved again.
+    """
 
     doc_id: int  # its row in `responses`
     outbox_id: int  # its row in `outbox`
-    digest: str
-    state: str
+    state: str  # one of _STATE_CODES
+
+    def pack(self) -> int:
+        """Return the entry as one int: outbox id, row id, state code."""
+        return self.outbox_id << _OUTBOX_SHIFT | self.doc_id << 2 | _STATE_CODES.index(self.state)
+
+    @classmethod
+    def unpack(cls, packed: int) -> _Entry:
+        """Return the entry an int from `pack` holds."""
+        return cls(packed >> 2 & _ROW_MASK, packed >> _OUTBOX_SHIFT, _STATE_CODES[packed & 3])
 
 
 class ResponseStore:
@@ -112,15 +126,19 @@ class ResponseStore:
         # Outbox rows are small, so opening a season's store decodes ~100 bytes a response.
         self._outbox = self._db.table("outbox")
         self._meta_table = self._db.table("meta")
-        self._index: dict[str, _Entry] = {}
-        self._states: Counter[str] = Counter()
-        entries = [
-            (doc["id"], _Entry(doc["row"], doc.doc_id, doc["hash"], doc["state"]))
-            for doc in self._outbox
-        ]
-        entries.sort(key=lambda item: item[1].outbox_id)  # the order responses were saved
-        self._index = dict(entries)
-        self._states.update(e.state for _, e in entries)
+        # Response id -> its packed _Entry, in the order responses were saved.
+        self._index: dict[str, int] = {}
+        codes = [0] * len(_STATE_CODES)
+        code_of = {state: code for code, state in enumerate(_STATE_CODES)}
+        in_order, last = True, -1
+        for outbox_id, doc in self._outbox.rows():  # _Entry.pack, inlined: 50k rows at open
+            code = code_of[doc["state"]]
+            self._index[doc["id"]] = outbox_id << _OUTBOX_SHIFT | doc["row"] << 2 | code
+            codes[code] += 1
+            in_order, last = in_order and outbox_id > last, outbox_id
+        if not in_order:
+            self._index = dict(sorted(self._index.items(), key=lambda item: item[1]))
+        self._states: Counter[str] = Counter(dict(zip(_STATE_CODES, codes, strict=True)))
         self._drop_unacknowledged_rows()
         self._personal = PersonalDetails(self._db, self._lock, self._index)
         self._meta = {doc["key"]: doc["value"] for doc in self._meta_table.all()}
@@ -149,7 +167,7 @@ class ResponseStore:
         """
         if len(self._responses) == len(self._index):  # the usual case costs no decoding
             return
-        known = {e.doc_id for e in self._index.values()}
+        known = {_Entry.unpack(p).doc_id for p in self._index.values()}
         orphans = [d.doc_id for d in self._responses.all() if d.doc_id not in known]
         if orphans:
             self._responses.remove(doc_ids=orphans)
@@ -217,9 +235,9 @@ class ResponseStore:
                 raise InvalidResponse(errors)
             wire, personal = to_wire(response), dict(response.personal)
             digest = _digest(wire, personal)
-            existing = self._index.get(response.id)
+            existing = self._entry(response.id)
             if existing is not None:
-                if existing.digest == digest:
+                if self._outbox.get(doc_id=existing.outbox_id)["hash"] == digest:
                     return response.id
                 raise ResponseConflict(response.id)
             row = {"id": response.id, "stored_at": self._now().isoformat(), "response": wire}
@@ -236,17 +254,21 @@ class ResponseStore:
                 if personal:
                     self._personal.unsaved(response.id)
                 raise
-            self._index[response.id] = _Entry(doc_id, outbox_id, digest, UNSYNCED)
+            self._index[response.id] = _Entry(doc_id, outbox_id, UNSYNCED).pack()
             self._states[UNSYNCED] += 1
             return response.id
 
     def get_response(self, response_id: str, *, personal: bool = False) -> dict[str, Any] | None:
         """Return one stored response in wire form, or None."""
         with self._lock:
-            entry = self._index.get(str(response_id))
+            entry = self._entry(str(response_id))
             if entry is None:
                 return None
             return self._wire(response_id, entry, personal)
+
+    def _entry(self, response_id: str) -> _Entry | None:
+        packed = self._index.get(response_id)
+        return None if packed is None else _Entry.unpack(packed)
 
     def _wire(self, response_id: str, entry: _Entry, personal: bool) -> dict[str, Any]:
         wire = dict(self._responses.get(doc_id=entry.doc_id)["response"])
@@ -259,15 +281,16 @@ class ResponseStore:
         """Yield every stored response in wire form, in the order they were saved."""
         with self._lock:
             entries = list(self._index.items())
-        for response_id, entry in entries:
+        for response_id, packed in entries:
             with self._lock:
-                wire = self._wire(response_id, entry, personal)
+                wire = self._wire(response_id, _Entry.unpack(packed), personal)
             yield wire
 
     # -- outbox ----------------------------------------------------------------------------
     def _in_state(self, state: str, limit: int | None = None) -> list[tuple[str, _Entry]]:
-        found = ((i, e) for i, e in self._index.items() if e.state == state)
-        return list(itertools.islice(found, limit))
+        code = _STATE_CODES.index(state)
+        found = ((i, p) for i, p in self._index.items() if p & 3 == code)
+        return [(i, _Entry.unpack(p)) for i, p in itertools.islice(found, limit)]
 
     def unsynced(self, limit: int = 200) -> list[dict[str, Any]]:
         """Return up to ``limit`` unsynced responses, oldest first, with their personal data."""
@@ -276,15 +299,16 @@ class ResponseStore:
 
     def _set_state(self, ids: Iterable[str], state: str, errors: Any = None) -> int:
         with self._lock:
-            entries = [self._index[i] for i in map(str, ids) if i in self._index]
+            index = self._index
+            entries = [(i, _Entry.unpack(index[i])) for i in map(str, ids) if i in index]
             if not entries:
                 return 0
             fields = {"state": state, "errors": errors, "state_at": self._now().isoformat()}
-            self._outbox.update(fields, doc_ids=[e.outbox_id for e in entries])
-            for entry in entries:
+            self._outbox.update(fields, doc_ids=[e.outbox_id for _, e in entries])
+            for response_id, entry in entries:
                 self._states[entry.state] -= 1
                 self._states[state] += 1
-                entry.state = state
+                self._index[response_id] = entry._replace(state=state).pack()
             return len(entries)
 
     def mark_synced(self, ids: Iterable[str], *, fold: bool = True) -> int:
@@ -317,7 +341,7 @@ class ResponseStore:
     def requeue_rejected(self) -> int:
         """Put every rejected response back in the outbox (e.g. after a server fix)."""
         with self._lock:
-            ids = [i for i, e in self._index.items() if e.state == REJECTED]
+            ids = [i for i, _ in self._in_state(REJECTED)]
             return self._set_state(ids, UNSYNCED)
 
     def rejected(self) -> list[dict[str, Any]]:
