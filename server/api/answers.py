@@ -20,13 +20,15 @@ class AreaListSchema(Schema):
 
 
 class LogEntrySchema(Schema):
-    """One dated entry of an issue's action log."""
+    """One dated entry of an issue's log: a status change, an action, a public statement, or
+    (kind ``due``) the report-back date set or moved, ``from`` the old date and ``to`` the new."""
 
     on = fields.Str(required=True)
     kind = fields.Str(required=True)
     from_ = fields.Str(data_key="from", allow_none=True)
     to = fields.Str(allow_none=True)
     text = fields.Str(allow_none=True)
+    by = fields.Str(allow_none=True)  # who wrote it (null: the command line)
 
 
 class EscalationSchema(Schema):

@@ -11,11 +11,13 @@ from sqlalchemy import select
 from server.auth import area_for, current_user, group_for, roles_required
 from server.clock import now
 from server.db import db
-from server.exceptions import Forbidden, InvalidInput
+from server.exceptions import InvalidInput
 from server.issues.priorities import weights_from
 from server.meetings.accountability import (
     add_action,
     agree,
+    check_provider_change,
+    entry_day,
     meeting_on,
     provider_issues,
     record_meeting,
@@ -43,7 +45,6 @@ from survey_schemas import default_taxonomy
 
 bp = Blueprint("meetings", __name__, url_prefix="/api/v1")
 MIMETYPES = {"md": "text/markdown", "html": "text/html", "csv": "text/csv"}
-PROVIDER_STATUSES = ("in_progress", "resolved")
 
 
 def _meeting_json(m: Meeting) -> dict[str, Any]:
@@ -182,7 +183,9 @@ def agree_priority(code: str) -> tuple[dict[str, Any], int]:
 def change_status(issue_id: int) -> dict[str, Any]:
     """Move an issue to a new status with a dated note (providers: in progress or resolved).
 
-    A provider may only mark its issues in_progress or resolved (403).
+    A provider may only mark its issues in_progress or resolved, and neither sets
+    ``report_back`` nor dates its note (403); only the group moves a report-back date, each move
+    kept in the log (kind ``due``: from → to, by whom, why). A ``date`` after today is refused.
     ---
     post:
       requestBody: {content: {application/json: {schema: StatusSchema}}}
@@ -192,13 +195,12 @@ def change_status(issue_id: int) -> dict[str, Any]:
     user = current_user()
     issue = visible_issue(db.session, user, issue_id)
     data = load_body(StatusSchema())
-    if user.role == "provider" and data["status"] not in PROVIDER_STATUSES:
-        raise Forbidden("a provider may mark its issues in progress or resolved")
+    check_provider_change(user.role, data["status"], data["report_back"])
     set_status(
         db.session,
         issue,
         data["status"],
-        on=data["date"] or _today(),
+        on=entry_day(user.role, data["date"], _today()),
         note=data["note"],
         user_id=user.id,
         report_back=data["report_back"],
@@ -211,6 +213,9 @@ def change_status(issue_id: int) -> dict[str, Any]:
 @roles_required("admin", "coordinator", "provider")
 def log_action(issue_id: int) -> tuple[dict[str, Any], int]:
     """Log a dated action on an issue (an update that keeps it from being overdue).
+
+    Dated today unless a coordinator gives an earlier ``date``; a later one is refused, and a
+    provider may not give one (403).
     ---
     post:
       requestBody: {content: {application/json: {schema: ActionSchema}}}
@@ -220,7 +225,8 @@ def log_action(issue_id: int) -> tuple[dict[str, Any], int]:
     user = current_user()
     issue = visible_issue(db.session, user, issue_id)
     data = load_body(ActionSchema())
-    add_action(db.session, issue, on=data["date"] or _today(), text=data["text"], user_id=user.id)
+    on = entry_day(user.role, data["date"], _today())
+    add_action(db.session, issue, on=on, text=data["text"], user_id=user.id)
     db.session.commit()
     return tracked(db.session, [issue], _today())[0].as_dict(), 201
 

@@ -193,7 +193,7 @@ def status_cmd(
 ) -> None:
     """Move an issue to a new status with a dated note."""
     from server.db import db
-    from server.meetings.accountability import set_status
+    from server.meetings.accountability import entry_day, set_status
     from server.models import Issue
 
     with _app() as app:
@@ -204,7 +204,7 @@ def status_cmd(
             db.session,
             issue,
             status,
-            on=_day(on) or _today(app),
+            on=entry_day(None, _day(on), _today(app)),
             note=note,
             report_back=_day(report_back),
         )
@@ -219,14 +219,14 @@ def status_cmd(
 def action_cmd(issue_id: int, text: str, on: str | None) -> None:
     """Log a dated action on an issue."""
     from server.db import db
-    from server.meetings.accountability import add_action
+    from server.meetings.accountability import add_action, entry_day
     from server.models import Issue
 
     with _app() as app:
         issue = db.session.get(Issue, issue_id)
         if issue is None:
             raise click.ClickException(f"no issue {issue_id}")
-        add_action(db.session, issue, on=_day(on) or _today(app), text=text)
+        add_action(db.session, issue, on=entry_day(None, _day(on), _today(app)), text=text)
         db.session.commit()
         click.echo(f"logged on issue {issue_id}")
 

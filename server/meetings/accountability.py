@@ -4,25 +4,28 @@ No Flask here. Every change to an issue's status, owner or public text is logged
 (:func:`server.feed.record_change`) in the same transaction, so collectors learn of it.
 Rules (docs/meetings.md): statuses move open → agreed → in_progress → resolved / closed, each
 change with a dated note; an active priority past its report-back date with no update in the
-:data:`REPORT_WINDOW` before that date, or since, is overdue.
+:data:`REPORT_WINDOW` before that date, or since, is overdue. A provider reports progress (notes
+and actions, dated the day they are written); only the group (a coordinator or an admin) sets or
+moves a report-back date, and each move is a ``due`` entry of the log: who, when, old → new, why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.exceptions import InvalidInput, NotFound
+from server.exceptions import Forbidden, InvalidInput, NotFound
 from server.feed import record_change
 from server.models import Area, Group, Issue, User
 from server.models.meetings import IssueNote, IssuePlan, Meeting
 
 ACTIVE = ("agreed", "in_progress")
+UPDATES = ("status", "action")  # the log entries that report progress
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("agreed", "closed"),
     "agreed": ("in_progress", "resolved", "closed"),
@@ -32,6 +35,36 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 REPORT_WINDOW = timedelta(days=14)
 MAX_SHORTLIST = 3
+PROVIDER_STATUSES = ("in_progress", "resolved")
+
+
+def entry_day(role: str | None, asked: date | None, today: date) -> date:
+    """Return the day a status note or action is dated: ``today`` (the server's) if none asked.
+
+    A day after today is refused for everyone; an earlier one only a manager may give (minutes
+    written up after the meeting), never a provider, whose reports are dated when written.
+    ``role`` None is the command line's operator.
+    """
+    if asked is None or asked == today:
+        return today
+    if asked > today:
+        raise InvalidInput(
+            "a note or action cannot be dated in the future",
+            details={"date": [f"must be on or before {today.isoformat()}"]},
+        )
+    if role == "provider":
+        raise Forbidden("a provider's notes and actions are dated the day they are written")
+    return asked
+
+
+def check_provider_change(role: str | None, status: str, report_back: date | None) -> None:
+    """Refuse what a provider may not do to its own issue: other moves, or its report-back date."""
+    if role != "provider":
+        return
+    if status not in PROVIDER_STATUSES:
+        raise Forbidden("a provider may mark its issues in progress or resolved")
+    if report_back is not None:
+        raise Forbidden("only the group sets or moves a report-back date")
 
 
 def visible_issue(session: Session, user: User, issue_id: int) -> Issue:
@@ -139,10 +172,52 @@ def set_status(
         meeting_id=meeting.id if meeting else None,
     )
     issue.status = status
-    if report_back is not None:
-        _plan(session, issue).report_back = report_back
     session.add(entry)
+    if report_back is not None:
+        move_report_back(
+            session, issue, report_back, on=on, why=note, user_id=user_id, meeting=meeting
+        )
     _changed(session, issue)
+    return entry
+
+
+def move_report_back(
+    session: Session,
+    issue: Issue,
+    new: date,
+    *,
+    on: date,
+    why: str,
+    user_id: int | None = None,
+    meeting: Meeting | None = None,
+) -> IssueNote | None:
+    """Set or move the report-back date, kept in the log as old → new with who and why.
+
+    Callers let only the group do this (:func:`check_provider_change`). Returns the log entry,
+    or None when the date does not change.
+    """
+    plan = _plan(session, issue)
+    old = plan.report_back
+    if new == old:
+        return None
+    if new <= on:
+        raise InvalidInput(
+            "the report-back date must be after the day it is set",
+            details={"report_back": [f"must be after {on.isoformat()}"]},
+        )
+    plan.report_back = new
+    entry = IssueNote(
+        issue_id=issue.id,
+        on=on,
+        kind="due",
+        from_status=old.isoformat() if old else None,
+        to_status=new.isoformat(),
+        text=why.strip(),
+        user_id=user_id,
+        meeting_id=meeting.id if meeting else None,
+    )
+    session.add(entry)
+    session.flush()
     return entry
 
 
@@ -177,7 +252,7 @@ def agree(
     issue = issue_for(session, area.code, category, create=True)
     issue.owner = owner.strip()
     plan = _plan(session, issue)
-    plan.agreed_on, plan.report_back = on, report_back
+    plan.agreed_on = on
     plan.meeting_id = meeting.id if meeting else None
     set_status(
         session,
@@ -187,6 +262,7 @@ def agree(
         user_id=user_id,
         meeting=meeting,
         note=note or f"Agreed as a priority; {issue.owner} to report back by {report_back}",
+        report_back=report_back,
     )
     return issue
 
@@ -259,6 +335,20 @@ class Tracked:
     plan: IssuePlan | None
     log: Sequence[IssueNote]
     overdue: bool
+    authors: Mapping[int, str] = field(default_factory=dict)  # user id → name, for the log
+
+    def by(self, note: IssueNote) -> str | None:
+        """Return the name of who wrote a log entry (None: the command line)."""
+        return self.authors.get(note.user_id) if note.user_id is not None else None
+
+    def moves(self) -> list[str]:
+        """Describe each move of the report-back date after the first: when, who, old → new, why."""
+        return [
+            f"{n.on.isoformat()} {self.by(n) or 'command line'}: {n.from_status} → "
+            f"{n.to_status}" + (f" ({n.text})" if n.text else "")
+            for n in self.log
+            if n.kind == "due" and n.from_status
+        ]
 
     def as_dict(self) -> dict[str, object]:
         """Return the JSON shape of the issues API."""
@@ -280,6 +370,7 @@ class Tracked:
                     "from": n.from_status,
                     "to": n.to_status,
                     "text": n.text,
+                    "by": self.by(n),
                 }
                 for n in self.log
             ],
@@ -293,6 +384,11 @@ def tracked(session: Session, issues: Sequence[Issue], today: date) -> list[Trac
         p.issue_id: p for p in session.scalars(select(IssuePlan).where(IssuePlan.issue_id.in_(ids)))
     }
     logs = notes(session, ids)
+    who = {n.user_id for log in logs.values() for n in log if n.user_id is not None}
+    authors: dict[int, str] = {}
+    if who:
+        q = select(User.id, User.name).where(User.id.in_(sorted(who)))
+        authors = {uid: name for uid, name in session.execute(q)}
     out = []
     for i in issues:
         plan, log = plans.get(i.id), logs.get(i.id, [])
@@ -301,13 +397,11 @@ def tracked(session: Session, issues: Sequence[Issue], today: date) -> list[Trac
         updates = [
             n.on
             for n in log
-            if n.kind in ("status", "action")
-            and n.to_status != "agreed"
-            and (agreed is None or n.on > agreed)
+            if n.kind in UPDATES and n.to_status != "agreed" and (agreed is None or n.on > agreed)
         ]
         last = max(updates) if updates else None
         due = plan.report_back if plan else None
-        out.append(Tracked(i, plan, log, is_overdue(i.status, due, last, today)))
+        out.append(Tracked(i, plan, log, is_overdue(i.status, due, last, today), authors))
     far = date.max
     out.sort(
         key=lambda t: (

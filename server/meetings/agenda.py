@@ -13,6 +13,7 @@ from server.issues.ranking import Weights
 from server.meetings.accountability import (
     ACTIVE,
     MAX_SHORTLIST,
+    UPDATES,
     active_issues,
     last_meeting,
     meeting_on,
@@ -129,7 +130,7 @@ def build_agenda(
             .where(IssueNote.meeting_id == last.id)
             .order_by(IssueNote.on, IssueNote.id)
         )
-        last_actions = [(n.on, n.text) for n in session.scalars(q) if n.kind != "public"]
+        last_actions = [(n.on, n.text) for n in session.scalars(q) if n.kind in UPDATES]
     issues = active_issues(session, names, since=last.date if last else None)
     previous = tuple(
         StatusItem(
@@ -141,7 +142,8 @@ def build_agenda(
             owner=t.issue.owner,
             report_back=t.plan.report_back if t.plan else None,
             overdue=t.overdue,
-            notes=tuple((n.on, n.text) for n in t.log if n.kind != "public")[-3:],
+            notes=tuple((n.on, n.text) for n in t.log if n.kind in UPDATES)[-3:],
+            moves=tuple(t.moves()),
         )
         for t in tracked(session, issues, on)
     )

@@ -29,6 +29,8 @@ class StatusItem:
     report_back: date | None
     overdue: bool
     notes: tuple[tuple[date, str], ...] = ()
+    # each move of the report-back date: "<day> <who>: <old> → <new> (<why>)"
+    moves: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,10 @@ def _due(p: StatusItem) -> str:
     return p.report_back.isoformat() if p.report_back else "–"
 
 
+def _moved(p: StatusItem) -> str:
+    return " (moved " + "; ".join(p.moves) + ")" if p.moves else ""
+
+
 def _latest(p: StatusItem) -> str:
     return f"{p.notes[-1][0].isoformat()}: {p.notes[-1][1]}" if p.notes else "no update"
 
@@ -172,7 +178,8 @@ def render_md(a: Agenda) -> str:
             flag = "**OVERDUE** " if p.overdue else ""
             out.append(
                 f"| {_md_cell(p.area_name)} | {_md_cell(p.label)} | {flag}{p.status} | "
-                f"{_md_cell(p.owner or '–')} | {_due(p)} | {_md_cell(_latest(p))} |"
+                f"{_md_cell(p.owner or '–')} | {_md_cell(_due(p) + _moved(p))} | "
+                f"{_md_cell(_latest(p))} |"
             )
     else:
         out.append("No priorities agreed yet.")
@@ -307,6 +314,7 @@ def render_csv(a: Agenda) -> str:
         note = f"{p.notes[-1][0].isoformat()}: {p.notes[-1][1]}" if p.notes else ""
         status = f"{p.status} (overdue)" if p.overdue else p.status
         rows.append(["previous", p.area, p.category, status, "", "", "", "", p.owner or "", note])
+        rows += [_note("report back moved", p.area, p.category, move) for move in p.moves]
     for u in a.updates:
         rows += [_note("updates", p.area, p.category, u.owner) for p in u.items]
     for ar in a.areas:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import UTCDateTime, db, utcnow
 
-NOTE_KINDS = ("status", "action", "public")
+NOTE_KINDS = ("status", "action", "public", "due")  # due: the report-back date set or moved
 
 
 class Meeting(db.Model):
@@ -54,6 +54,7 @@ class IssueNote(db.Model):
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
     on: Mapped[dt.date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(8))
+    # the old and new status, or for a ``due`` entry the old and new report-back date (ISO)
     from_status: Mapped[str | None] = mapped_column(String(16), default=None)
     to_status: Mapped[str | None] = mapped_column(String(16), default=None)
     text: Mapped[str] = mapped_column(Text, default="")

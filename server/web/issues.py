@@ -12,15 +12,17 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from server.api.meetings import PROVIDER_STATUSES
 from server.auth import area_for
 from server.clock import now
 from server.db import db
-from server.exceptions import DoorstepError, Forbidden, NotFound
+from server.exceptions import DoorstepError, InvalidInput, NotFound
 from server.meetings.accountability import (
+    PROVIDER_STATUSES,
     TRANSITIONS,
     add_action,
     agree,
+    check_provider_change,
+    entry_day,
     meeting_on,
     set_public_text,
     set_status,
@@ -162,14 +164,13 @@ def change_status(code: str, category: str) -> Any:
     data, errors = load_form(StatusSchema(), request.form)
     if errors:
         return _failed(me, area, category, issue, "status", errors)
-    if me.role == "provider" and data["status"] not in PROVIDER_STATUSES:
-        raise Forbidden("A provider may mark its issues in progress or resolved.")
+    check_provider_change(me.role, data["status"], data["report_back"])
     try:
         set_status(
             db.session,
             issue,
             data["status"],
-            on=data["date"] or now().date(),
+            on=entry_day(me.role, data["date"], now().date()),
             note=data["note"],
             user_id=me.id,
             report_back=data["report_back"],
@@ -193,7 +194,11 @@ def log_action(code: str, category: str) -> Any:
     data, errors = load_form(ActionSchema(), request.form)
     if errors:
         return _failed(me, area, category, issue, "action", errors)
-    add_action(db.session, issue, on=data["date"] or now().date(), text=data["text"], user_id=me.id)
+    try:
+        on = entry_day(me.role, data["date"], now().date())
+    except InvalidInput as error:
+        return _failed(me, area, category, issue, "action", flatten(error.details))
+    add_action(db.session, issue, on=on, text=data["text"], user_id=me.id)
     db.session.commit()
     flash("Action logged.")
     return _back(code, category)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from server.accounts.users import create_user
 from server.db import db
 from server.meetings.accountability import is_overdue
-from tests.server.conftest import bearer, user_token
+from tests.server.conftest import Clock, bearer, user_token
 
 
 def provider_token(app: Flask, name: str, provider: str) -> str:
@@ -48,9 +48,10 @@ def test_agreeing_records_owner_date_and_a_dated_note(app: Flask, client: FlaskC
     assert [i["id"] for i in listed] == [issue["id"]]
 
 
-def test_status_moves_follow_the_rules(app: Flask, client: FlaskClient):
+def test_status_moves_follow_the_rules(app: Flask, client: FlaskClient, clock: Clock):
     token = user_token(app, "cora", group="northfield")
     url = f"/api/v1/issues/{agree(client, token)['id']}/status"
+    clock.now = datetime(2025, 3, 31, 9, 0, tzinfo=UTC)  # notes are never dated later than today
     bad = client.post(url, json={"status": "open", "note": "x"}, headers=bearer(token))
     assert bad.status_code == 400
     assert client.post(url, json={"status": "resolved"}, headers=bearer(token)).status_code == 400
@@ -67,6 +68,7 @@ def test_status_moves_follow_the_rules(app: Flask, client: FlaskClient):
     ).get_json()
     assert [(n["from"], n["to"], n["on"]) for n in done["log"]] == [
         ("open", "agreed", "2025-03-01"),
+        (None, "2025-04-01", "2025-03-01"),  # the report-back date set: a "due" entry
         ("agreed", "in_progress", "2025-03-10"),
         ("in_progress", "resolved", "2025-03-30"),
     ]
