@@ -239,6 +239,13 @@ class CodeForm(Schema):
     group = fields.Str(load_default=None, validate=validate.Length(max=64))
 
 
+class CollectForm(Schema):
+    """An ODK Collect phone: its name and the group whose areas and surveys it gets."""
+
+    label = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    group = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+
+
 class UploadForm(Schema):
     """What comes with the file: a purpose statement (for an XLSForm) and whose survey it is."""
 

@@ -157,6 +157,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HOST", "127.0.0.1", str, "Address `doorstep server serve` listens on"),
     Setting("PORT", 5000, int, "Port `doorstep server serve` listens on"),
+    Setting(
+        "PUBLIC_URL",
+        None,
+        str,
+        "The address phones reach this server at, e.g. https://doorstep.example.org (ODK "
+        "Collect QR codes hold it); default: the dashboard's own address, and for "
+        "`enroll-collect` http://HOST:PORT",
+    ),
     Setting("THREADS", 8, int, "Threads of each `doorstep server serve` process"),
     Setting(
         "PROXY_HOPS",

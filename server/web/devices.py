@@ -11,13 +11,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from markupsafe import Markup
 from sqlalchemy import select
 
+from server.accounts.collect import enroll_collect
 from server.accounts.devices import create_code, revoke_device
 from server.auth import visible_group_ids, visible_groups
 from server.clock import now
 from server.db import db
 from server.exceptions import NotFound
 from server.models import Device, User
-from server.schemas import CodeForm
+from server.schemas import CodeForm, CollectForm
 from server.web import auth
 from server.web.forms import load_form
 
@@ -98,6 +99,30 @@ def new_code() -> Any:
         expires=expires,
         command=command,
         qr=qr_svg(command, f"QR code for enrollment code {code}"),
+    )
+
+
+@bp.post("/collect")
+def new_collect() -> Any:
+    """Make a device for an ODK Collect phone and show its settings QR code, once."""
+    me = auth.require_role(*MANAGERS)
+    f = request.form
+    raw = {"label": f.get("label", "").strip(), "group": f.get("group", "")}
+    data, errors = load_form(CollectForm(), raw)
+    if not errors and data["group"] not in {g.code for g in visible_groups(me)}:
+        errors = {"group": "Choose one of your groups"}
+    if errors:  # named for this form's fields, not the enrollment code form's
+        return _page(me, {f"collect-{k}": v for k, v in errors.items()}, status=400)
+    server_url = current_app.config["PUBLIC_URL"] or request.url_root
+    phone = enroll_collect(
+        db.session, label=data["label"], group=data["group"], server_url=server_url, now=now()
+    )
+    db.session.commit()
+    return _page(
+        me,
+        collect=phone,
+        collect_label=data["label"],
+        collect_qr=qr_svg(phone["settings"], f"ODK Collect settings QR code for {data['label']}"),
     )
 
 

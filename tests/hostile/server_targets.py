@@ -382,6 +382,14 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
         ),
         Target(
             "POST",
+            "/dashboard/devices/collect",
+            "/dashboard/devices/collect",
+            "form",
+            form(label=SLOT, group="northfield"),
+            shown=("/dashboard/devices/",),
+        ),
+        Target(
+            "POST",
             "/dashboard/devices/<device_id>/revoke",
             f"/dashboard/devices/{w['spare_device']}/revoke",
             "form",

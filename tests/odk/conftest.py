@@ -20,3 +20,13 @@ def odk_engine() -> Iterator[OdkEngine]:
     engine = OdkEngine()
     yield engine
     engine.close()
+
+
+# The server on loopback, for ODK's engine to fill the forms it serves and submit to it.
+from tests.server.conftest import (  # noqa: E402, F401
+    app,
+    clock,
+    database_url,
+    live_server,
+    prepared_databases,
+)

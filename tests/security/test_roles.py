@@ -97,6 +97,7 @@ POLICY = {
     "web.contacts.retire": SCOPED,
     "meetings.my_issues": PROVIDER,
     "web.devices.new_code": MANAGERS,
+    "web.devices.new_collect": MANAGERS,
     "web.surveys.index": MANAGERS,
     "web.surveys.upload": MANAGERS,
     "crime.area_crime_counts": SCOPED,
@@ -131,6 +132,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "web.triage.decide_item": {"action": "dismiss"},
     "web.devices.new_code": {"group": "northfield", "label": "intruder"},
+    "web.devices.new_collect": {"group": "northfield", "label": "intruder"},
     "web.crime.map_lsoa": {"lsoa": "E01000001"},
     "web.contacts.new_key": {
         "group": "northfield",
