@@ -116,7 +116,12 @@ def rank(
     previous_respondents: Tally,
     weights: Weights | None = None,
 ) -> list[Priority]:
-    """Rank categories by score, highest first; ties go to the smaller category code."""
+    """Rank categories by the people who raised them, most first; then by score; then by code.
+
+    People can check a count, so the order never contradicts it (97 people never sit above
+    103); the score (share, severity, trend, damped for small numbers) orders issues raised
+    by the same number of people (docs/priorities.md).
+    """
     weights = weights or Weights()
     out = []
     for code, tally in current.items():
@@ -145,7 +150,7 @@ def rank(
                 respondents_by_method={m: respondents.by_method.get(m, 0) for m in METHODS},
             )
         )
-    out.sort(key=lambda p: (-p.score, p.category))
+    out.sort(key=lambda p: (-p.mentions, -p.score, p.category))
     return out
 
 

@@ -173,7 +173,7 @@ def build_agenda(
         for p in doc.issues:
             concerns += [Concern(a.name, q.text, q.people) for q in p.quotes[:1]]
     concerns.sort(key=lambda c: (-c.people, c.area, c.text))
-    pool.sort(key=lambda c: (-c.issue.score, c.area, c.issue.category))
+    pool.sort(key=lambda c: (-c.issue.mentions, -c.issue.score, c.area, c.issue.category))
     return Agenda(
         group=group.code,
         group_name=group.name,

@@ -10,12 +10,14 @@ from server.crime.compare import compare, latest_month, month_of, months_to
 from server.crime.records import lsoas_of
 from server.db import db
 from server.issues.priorities import area_priorities, weights_from
+from server.reach.groups import method_label
 from server.web import auth, charts
 from server.web.forms import period_filter
-from server.web.series import mentions_over_time, summary
+from server.web.series import mentions_over_time, step_name, summary
 from survey_schemas import METHODS
 
 bp = Blueprint("areas", __name__, url_prefix="/areas")
+TOP = 5  # issues shown first; the rest are one tap away
 
 
 @bp.get("/<code>")
@@ -29,8 +31,9 @@ def show(code: str) -> str:
     sparks = {}
     for p in doc.issues:
         counts = series.get(p.category, [0] * len(parts))
-        sparks[p.category] = charts.spark(counts, summary(p.label, parts, counts))
-    top_method = max([1, *(n for p in doc.issues for n in p.by_method.values())])
+        sparks[p.category] = charts.timeline(
+            counts, period.since, period.until, step_name(parts), summary(p.label, parts, counts)
+        )
     last = latest_month(db.session) or month_of(now().date())
     comparison = compare(db.session, area, months_to(last))
     return render_template(
@@ -44,9 +47,13 @@ def show(code: str) -> str:
         method_options=[(m, m) for m in METHODS],
         errors=errors,
         args=request.args,
-        top_method=top_method,
+        top=TOP,
         bar=charts.bar,
         legend=charts.legend,
+        share_axis=charts.share_axis,
+        method_label=method_label,
+        method_names=[method_label(m) for m in METHODS],
+        weights=weights,
         cmp=comparison,
         lsoas=lsoas_of(db.session, [area])[area.code],
     )

@@ -7,6 +7,7 @@ always also printed as text beside a chart, so the charts are ``aria-hidden`` or
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from markupsafe import Markup, escape
 
@@ -66,3 +67,44 @@ def legend(names: Sequence[str]) -> Markup:
         for i, name in enumerate(names)
     ]
     return Markup('<ul class="legend">{}</ul>').format(Markup("".join(items)))
+
+
+def _day(d: date, year: bool = True) -> str:
+    return f"{d.day} {d:%b %Y}" if year else f"{d.day} {d:%b}"
+
+
+def timeline(
+    values: Sequence[int | float],
+    first: date,
+    last: date,
+    step: str,
+    summary: str,
+    css: str = "spark",
+) -> Markup:
+    """Return a column chart with its axes in words: the dates it runs between and its top.
+
+    ``step`` names one column ("week", "3-day period"); the y axis runs from 0 to the largest
+    column, printed as "most in a week: 12".
+    """
+    top = max([0, *values])
+    return Markup(
+        '<figure class="{fig}">{chart}<figcaption class="axis" aria-hidden="true">'
+        '<span class="axis-y">most in a {step}: {top}</span>'
+        '<span class="axis-x"><span>{first}</span><span>{last}</span></span>'
+        "</figcaption></figure>"
+    ).format(
+        fig="timeline timeline-large" if "spark-large" in css else "timeline",
+        chart=spark(values, summary, css),
+        step=step,
+        top=int(top) if float(top).is_integer() else top,
+        first=_day(first, first.year != last.year),
+        last=_day(last),
+    )
+
+
+def share_axis() -> Markup:
+    """Return the labelled 0–100% axis drawn above share bars."""
+    return Markup(
+        '<span class="axis axis-x share-axis" aria-hidden="true">'
+        "<span>0%</span><span>50%</span><span>100%</span></span>"
+    )

@@ -34,7 +34,7 @@ from server.period import Period
 from server.schemas import ActionSchema, AgreeSchema, PublicSchema, StatusSchema
 from server.web import auth, charts
 from server.web.forms import category_label, flatten, load_form
-from server.web.series import mentions_over_time, summary
+from server.web.series import mentions_over_time, step_name, summary
 from survey_schemas import default_taxonomy
 
 bp = Blueprint("issues", __name__, url_prefix="/areas/<code>/issues")
@@ -85,7 +85,14 @@ def _page(
         status_options=[(s, s.replace("_", " ")) for s in statuses],
         statuses=statuses,
         history=list(zip(parts, counts, strict=True)),
-        spark=charts.spark(counts, summary(label, parts, counts), "spark spark-large"),
+        spark=charts.timeline(
+            counts,
+            period.since,
+            period.until,
+            step_name(parts),
+            summary(label, parts, counts),
+            "spark spark-large",
+        ),
         provider=cat.provider if cat else "",
         remit=tax.remits.get(cat.remit, cat.remit) if cat else "",
         errors=extra.pop("errors", {}),

@@ -52,12 +52,18 @@ def mentions_over_time(
     return parts, out
 
 
+def step_name(parts: list[Period]) -> str:
+    """Return what one bucket is called: "week", "day" or "N-day period"."""
+    days = parts[0].days if parts else 1
+    return {1: "day", 7: "week"}.get(days, f"{days}-day period")
+
+
 def summary(label: str, parts: list[Period], counts: list[int]) -> str:
     """Describe a series in words for screen readers."""
     if not parts:
         return f"{label}: no data"
     total = sum(counts)
-    size = "week" if parts[0].days == 7 else f"{parts[0].days}-day period"
+    size = step_name(parts)
     return (
         f"{label}: {total} mentions from {parts[0].since.isoformat()} to "
         f"{parts[-1].until.isoformat()}, by {size}: " + ", ".join(str(c) for c in counts)
