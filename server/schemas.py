@@ -7,7 +7,6 @@ A failed load is :class:`~server.exceptions.InvalidInput`, which becomes the one
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from marshmallow import (
@@ -24,12 +23,14 @@ from server.exceptions import InvalidInput
 from server.meetings.agenda_render import FORMATS
 from server.reach.ledger import MAX_ITEMS, OUTCOMES
 from survey_schemas import METHODS
+from survey_schemas.dates import check_day, check_moment_text, check_month_text
 
 MAX_LIMIT = 1000
 
 
-# A period and the one before it (the trend's baseline) must both be calendar dates.
-DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
+# Every date and time that comes in is in the one range (survey_schemas.dates): a date
+# near the ends of the calendar once overflowed on every page that showed it.
+DAYS = check_day
 
 
 TEXT = validate.Length(max=2000)
@@ -67,7 +68,9 @@ class PeriodQuery(Schema):
             raise ValidationError("since must not be after until", "since")
 
 
-MONTH = validate.Regexp(r"\d{4}-(0[1-9]|1[0-2])\Z", error="a month as YYYY-MM")
+MONTH = validate.And(
+    validate.Regexp(r"\d{4}-(0[1-9]|1[0-2])\Z", error="a month as YYYY-MM"), check_month_text
+)
 
 
 class CrimeQuery(Schema):
@@ -85,7 +88,7 @@ class CrimeQuery(Schema):
 class ResponsesQuery(Schema):
     """``since`` (received on/after; ISO date or date-time), ``area``, ``cursor``, ``limit``."""
 
-    since = fields.Str(load_default=None)
+    since = fields.Str(load_default=None, validate=check_moment_text)
     area = fields.Str(load_default=None, validate=validate.Length(max=64))
     cursor = fields.Str(load_default=None, validate=validate.Length(max=200))
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
@@ -111,7 +114,7 @@ class MeetingSchema(Schema):
     """A meeting record: its date, time, venue, chair, apologies, minutes, any other business,
     next date."""
 
-    date = fields.Date(required=True)
+    date = fields.Date(required=True, validate=DAYS)
     time = fields.Str(
         load_default="",
         validate=validate.Regexp(r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$", error="a time as HH:MM"),
@@ -121,7 +124,7 @@ class MeetingSchema(Schema):
     apologies = fields.List(fields.Str(validate=validate.Length(max=200)), load_default=list)
     minutes = fields.Str(load_default="", validate=validate.Length(max=20000))
     aob = fields.List(fields.Str(validate=TEXT), load_default=list)
-    next_date = fields.Date(load_default=None, allow_none=True)
+    next_date = fields.Date(load_default=None, allow_none=True, validate=DAYS)
 
 
 class AgreeSchema(Schema):
@@ -129,8 +132,8 @@ class AgreeSchema(Schema):
 
     category = fields.Str(required=True, validate=validate.Length(max=64))
     owner = fields.Str(required=True, validate=validate.Length(min=1, max=100))
-    report_back = fields.Date(required=True)
-    date = fields.Date(load_default=None)
+    report_back = fields.Date(required=True, validate=DAYS)
+    date = fields.Date(load_default=None, validate=DAYS)
     note = fields.Str(load_default="", validate=TEXT)
 
 
@@ -142,15 +145,15 @@ class StatusSchema(Schema):
         validate=validate.OneOf(("open", "agreed", "in_progress", "resolved", "closed")),
     )
     note = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
-    date = fields.Date(load_default=None)
-    report_back = fields.Date(load_default=None)
+    date = fields.Date(load_default=None, validate=DAYS)
+    report_back = fields.Date(load_default=None, validate=DAYS)
 
 
 class ActionSchema(Schema):
     """A dated action taken on an issue."""
 
     text = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
-    date = fields.Date(load_default=None)
+    date = fields.Date(load_default=None, validate=DAYS)
 
 
 class PublicSchema(Schema):
@@ -175,8 +178,8 @@ class SessionSchema(Schema):
     id = fields.UUID(required=True)
     area = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     mode = fields.Str(load_default="doorstep", validate=validate.OneOf(METHODS))
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    started_at = fields.AwareDateTime(required=True, validate=DAYS)
+    ended_at = fields.AwareDateTime(load_default=None, allow_none=True, validate=DAYS)
 
 
 class DoorSchema(Schema):
@@ -189,7 +192,7 @@ class DoorSchema(Schema):
     session_id = fields.UUID(load_default=None, allow_none=True)
     area = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     outcome = fields.Str(required=True, validate=validate.OneOf(OUTCOMES))
-    at = fields.AwareDateTime(required=True)
+    at = fields.AwareDateTime(required=True, validate=DAYS)
 
 
 class ActivitySchema(Schema):

@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .answers import FieldErrors, validate_answers
+from .dates import check_day, day_in_range
 from .model import METHODS, Survey
 
 AREA = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error="must be an area code")
@@ -27,7 +28,7 @@ class ResponseSchema(Schema):
     survey_version = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
     area = fields.Str(required=True, validate=AREA)
     method = fields.Str(required=True, validate=validate.OneOf(METHODS))
-    collected_at = fields.AwareDateTime(required=True, format="iso")
+    collected_at = fields.AwareDateTime(required=True, format="iso", validate=check_day)
     # No key field: deserialising every answer key through fields.Str doubled the cost of
     # an envelope (bench/validate.py); a key that is not a question id (a string) gets a
     # field error from check_response all the same.
@@ -111,6 +112,8 @@ def _fast_load(data: Any) -> dict[str, Any] | None:
     except ValueError:
         return None
     if collected.tzinfo is None or collected.tzinfo.utcoffset(collected) is None:
+        return None
+    if not day_in_range(collected):
         return None
     out: dict[str, Any] = {
         "id": parsed_id,

@@ -26,6 +26,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from survey_schemas import Question, Survey
+from survey_schemas.dates import OUT_OF_RANGE, day_in_range
 from survey_schemas.xform import (
     AREA_FIELD,
     META_FIELDS,
@@ -252,6 +253,9 @@ class _Reader:
                 return None
             if when.utcoffset() is None:
                 self.problem(f"meta/{name}", f"{_short(text)} has no UTC offset")
+                return None
+            if not day_in_range(when):
+                self.problem(f"meta/{name}", f"{_short(text)} {OUT_OF_RANGE}")
                 return None
             return when.isoformat()
         self.problem("meta/timeEnd", "missing: doorstep needs when the form was filled")

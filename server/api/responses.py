@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -24,6 +24,7 @@ from server.issues.scrub import scrub
 from server.models import Response as Stored
 from server.schemas import ResponsesQuery, load_query
 from survey_schemas import Survey, SurveyRegistry
+from survey_schemas.dates import parse_moment
 
 bp = Blueprint("responses", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 1000
@@ -45,14 +46,11 @@ FIELDS = (
 
 def _since(value: str) -> datetime:
     try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), UTC)
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parse_moment(value)
+    except ValueError as error:
         raise InvalidInput(
-            "invalid since", details={"since": ["an ISO date or date-time"]}
+            "invalid since", details={"since": [f"an ISO date or date-time; {error}"]}
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def encode_cursor(received_at: datetime, rid: str) -> str:
@@ -62,10 +60,16 @@ def encode_cursor(received_at: datetime, rid: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Return the (received_at, id) a cursor points after; a bad cursor is :class:`InvalidInput`."""
+    """Return the (received_at, id) a cursor points after; a bad cursor is :class:`InvalidInput`.
+
+    Only what :func:`encode_cursor` writes is taken: a pair of a time in the accepted range
+    (with its offset) and a string id.
+    """
     try:
         at, rid = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(rid)
+        if not isinstance(at, str) or not isinstance(rid, str) or not at.endswith("+00:00"):
+            raise ValueError("not a cursor we gave")
+        return parse_moment(at), rid
     except (ValueError, TypeError):
         raise InvalidInput("invalid cursor", details={"cursor": ["not a cursor we gave"]}) from None
 

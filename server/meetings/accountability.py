@@ -324,7 +324,8 @@ def is_overdue(
     """Return True when an active priority is past its report-back date with no recent update."""
     if status not in ACTIVE or report_back is None or today <= report_back:
         return False
-    return last_update is None or last_update < report_back - REPORT_WINDOW
+    # a difference of two dates never overflows; report_back - REPORT_WINDOW did near year 1
+    return last_update is None or report_back - last_update > REPORT_WINDOW
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from server.period import DEFAULT_DAYS, Period, default_period
 from server.reach.groups import EqualityQuestion, equality_catalogue, method_label
 from server.reach.ledger import SUPPRESS_UNDER
 from survey_schemas import METHODS, Taxonomy, default_taxonomy
+from survey_schemas.dates import clamp
 
 TOP_CANDIDATES = 5
 THIN_METHOD = 5
@@ -114,7 +115,9 @@ def build_agenda(
     afternoon's door-knocking counts for tonight's meeting; a future meeting shows results so far).
     """
     taxonomy = taxonomy or default_taxonomy()
-    period = default_period(min(on, today) if today else on, days)
+    # A meeting stored on a day outside the range (before the edge checked) still gets an
+    # agenda: its figures are those of the nearest day in the range, never an overflow.
+    period = default_period(clamp(min(on, today) if today else on), days)
     areas = list(session.scalars(select(Area).where(Area.group_id == group.id).order_by(Area.code)))
     names = {a.code: a.name for a in areas}
     this = meeting_on(session, group, on)

@@ -8,7 +8,7 @@ answer fits its question's rules. Every drawn response passes ``check_response``
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from hypothesis import assume
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from survey_schemas import Question, Survey, check_response, is_relevant
 from survey_schemas.answers import MAX_TEXT, compile_pattern
+from survey_schemas.dates import EARLIEST, LATEST
 
 # Characters XML 1.0 can carry: a text answer with any other cannot travel in an XForm at all
 # (build_instance refuses it; see test_openrosa). CR, tab and markup characters are included.
@@ -93,6 +94,10 @@ def _xml_safe(text: str) -> bool:
     )
 
 
+FIRST_MOMENT = datetime.combine(EARLIEST, time()) + timedelta(days=1)
+LAST_MOMENT = datetime.combine(LATEST, time()) - timedelta(days=1)
+
+
 @st.composite
 def responses(
     draw: st.DrawFn, survey: Survey, areas: list[str], odk: bool = False
@@ -108,7 +113,8 @@ def responses(
         if q.required or draw(st.booleans()):
             given[q.id] = draw(answer(q, odk))
     personal_ids = {q.id for q in survey.questions if q.personal}
-    when = draw(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=OFFSETS))
+    # anywhere in the accepted range (survey_schemas.dates), in UTC whatever the offset
+    when = draw(st.datetimes(FIRST_MOMENT, LAST_MOMENT, timezones=OFFSETS))
     data: dict[str, Any] = {
         "id": str(draw(st.uuids())),
         "survey_id": survey.id,
