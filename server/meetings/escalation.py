@@ -150,7 +150,8 @@ def missed_report_backs(
     return tuple(
         d
         for d in sorted(dates)
-        if d < today and (agreed is None or d > agreed) and (last is None or last < d - window)
+        # d - last, a difference of two dates, never overflows; d - window did near year 1
+        if d < today and (agreed is None or d > agreed) and (last is None or d - last > window)
     )
 
 
