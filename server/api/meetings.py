@@ -116,7 +116,12 @@ def group_agenda(group: str) -> Any:
     q = load_query(AgendaQuery(), request.args)
     today = _today()
     agenda = build_agenda(
-        db.session, g, q["date"] or today, weights=weights_from(current_app.config), today=today
+        db.session,
+        g,
+        q["date"] or today,
+        weights=weights_from(current_app.config),
+        today=today,
+        thresholds=thresholds_from(current_app.config),
     )
     if q["format"] == "json":
         return as_dict(agenda)

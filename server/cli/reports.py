@@ -100,6 +100,7 @@ def agenda_cmd(group: str, on: str | None, fmt: str, as_json: bool, out: str | N
     from server.issues.priorities import weights_from
     from server.meetings.agenda import build_agenda
     from server.meetings.agenda_render import render
+    from server.meetings.escalation import thresholds_from
     from server.models import Group
 
     with _app() as app:
@@ -113,6 +114,7 @@ def agenda_cmd(group: str, on: str | None, fmt: str, as_json: bool, out: str | N
             _day(on) or today,
             weights=weights_from(app.config),  # type: ignore[attr-defined]
             today=today,
+            thresholds=thresholds_from(app.config),  # type: ignore[attr-defined]
         )
         text = render(agenda, "json" if as_json else fmt)
         if out:

@@ -24,9 +24,11 @@ from server.meetings.agenda_render import (
     AreaResults,
     Candidate,
     Concern,
+    EscalatedItem,
     ProviderUpdate,
     StatusItem,
 )
+from server.meetings.escalation import DEFAULT, OVERDUE_TWICE, Thresholds, escalations
 from server.models import Area, Group
 from server.models.meetings import IssueNote
 from server.models.merge import EqualityDay
@@ -108,6 +110,7 @@ def build_agenda(
     weights: Weights | None = None,
     taxonomy: Taxonomy | None = None,
     today: date | None = None,
+    thresholds: Thresholds = DEFAULT,
 ) -> Agenda:
     """Return the agenda of ``group``'s meeting on ``on``; overdue items carry over themselves.
 
@@ -177,7 +180,17 @@ def build_agenda(
             concerns += [Concern(a.name, q.text, q.people) for q in p.quotes[:1]]
     concerns.sort(key=lambda c: (-c.people, c.area, c.text))
     pool.sort(key=lambda c: (-c.issue.mentions, -c.issue.score, c.area, c.issue.category))
+    found = escalations(session, names, min(on, today) if today else on, thresholds)
+    escalated = tuple(
+        EscalatedItem(
+            e.area, names[e.area], e.category, label(e.category), e.kind, e.reason, e.since
+        )  # fmt: skip
+        for e in sorted(
+            found.values(), key=lambda e: (e.kind != OVERDUE_TWICE, -e.residents, e.area)
+        )
+    )
     return Agenda(
+        escalated=escalated,
         group=group.code,
         group_name=group.name,
         date=on,

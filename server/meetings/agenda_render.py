@@ -17,6 +17,19 @@ FORMATS = ("md", "html", "csv", "json")
 
 
 @dataclass(frozen=True)
+class EscalatedItem:
+    """An escalated issue: first on the agenda, with the reason in words."""
+
+    area: str
+    area_name: str
+    category: str
+    label: str
+    kind: str
+    reason: str
+    since: date
+
+
+@dataclass(frozen=True)
 class StatusItem:
     """A previous priority: its status, owner, report-back date and latest notes."""
 
@@ -94,6 +107,7 @@ class Agenda:
     shortlist: tuple[Candidate, ...] = ()
     aob: tuple[str, ...] = ()
     next_date: date | None = None
+    escalated: tuple[EscalatedItem, ...] = ()
     sections: tuple[str, ...] = field(
         default=(
             "Apologies",
@@ -160,6 +174,12 @@ def render_md(a: Agenda) -> str:
     out = [f"# {_md_cell(a.group_name)}: meeting agenda", ""]
     out += [f"- {k}: {_md_cell(v)}" for k, v in heading(a)] + [""]
     out += [f"Survey results cover {a.since.isoformat()} to {a.until.isoformat()}.", ""]
+    if a.escalated:
+        out += ["## Escalated: residents keep raising these and nothing has happened", ""]
+        out += [
+            f"- **{_md_cell(e.label)}** in {_md_cell(e.area_name)}: {_md_cell(e.reason)}."
+            for e in a.escalated
+        ] + [""]
     out += [f"## 1. {s[0]}", ""]
     out += [f"- {_md_cell(x)}" for x in a.apologies] or ["- (none recorded)"]
     out += ["", f"## 2. {s[1]}", ""]
@@ -308,6 +328,7 @@ def _note(section: str, area: str, item: Any, note: Any = "", mentions: Any = ""
 def render_csv(a: Agenda) -> str:
     """Return the agenda as CSV rows: section, area, item, figures, note."""
     rows = [_note("meeting", "", k.lower(), v) for k, v in heading(a)]
+    rows += [_note("escalated", e.area, e.category, e.reason) for e in a.escalated]
     rows += [_note("apologies", "", x) for x in a.apologies]
     rows += [_note("actions", "", t, d.isoformat()) for d, t in a.last_actions]
     for p in a.previous:

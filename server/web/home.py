@@ -11,6 +11,7 @@ from server.clock import now
 from server.db import db
 from server.issues.priorities import area_priorities, weights_from
 from server.meetings.accountability import active_issues, provider_issues, tracked
+from server.meetings.escalation import escalations, thresholds_from
 from server.models import Area
 from server.period import default_period
 from server.web import auth
@@ -57,13 +58,23 @@ def index() -> str:
         )
     areas = visible_areas(me)
     cards = _area_cards(areas)
+    found = escalations(
+        db.session, [a.code for a in areas], today, thresholds_from(current_app.config)
+    )
+    names = {a.code: a.name for a in areas}
     groups: dict[int, dict[str, Any]] = {}
     for card in cards:
         group = card["area"].group
-        groups.setdefault(group.id, {"group": group, "cards": []})["cards"].append(card)
+        entry = groups.setdefault(group.id, {"group": group, "cards": [], "escalated": []})
+        entry["cards"].append(card)
+        entry["escalated"] += sorted(
+            (e for e in found.values() if e.area == card["area"].code),
+            key=lambda e: (e.kind != "overdue_twice", -e.residents, e.category),
+        )
     return render_template(
         "dash/home.html",
         groups=list(groups.values()),
         period=default_period(today),
         label=category_label,
+        area_name=names,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from server.auth import area_for
@@ -29,6 +29,7 @@ from server.meetings.accountability import (
     tracked,
     visible_issue,
 )
+from server.meetings.escalation import escalations, thresholds_from
 from server.models import Area, Issue, User
 from server.period import Period
 from server.schemas import ActionSchema, AgreeSchema, PublicSchema, StatusSchema
@@ -100,6 +101,9 @@ def _page(
         preview=extra.pop("preview", None),
         which=extra.pop("which", ""),
         today=today,
+        escalated=escalations(
+            db.session, [area.code], today, thresholds_from(current_app.config)
+        ).get((area.code, category)),
         **extra,
     )
     return html, status

@@ -16,6 +16,7 @@ from server.issues.priorities import weights_from
 from server.meetings.accountability import agree, meeting_on, record_meeting
 from server.meetings.agenda import build_agenda
 from server.meetings.agenda_render import render_body
+from server.meetings.escalation import thresholds_from
 from server.models import Group
 from server.models.meetings import Meeting
 from server.schemas import AgendaQuery, AgreeSchema, MeetingSchema
@@ -102,7 +103,12 @@ def save(group: str) -> Any:
 
 def _meeting_page(g: Group, m: Meeting, errors: dict[str, str] | None = None, status: int = 200):
     agenda = build_agenda(
-        db.session, g, m.date, weights=weights_from(current_app.config), today=now().date()
+        db.session,
+        g,
+        m.date,
+        weights=weights_from(current_app.config),
+        today=now().date(),
+        thresholds=thresholds_from(current_app.config),
     )
     page = render_template(
         "dash/meeting.html",
@@ -171,7 +177,14 @@ def agenda(group: str) -> Any:
     q, errors = load_form(AgendaQuery(), request.args)
     today = now().date()
     on = (q.get("date") if not errors else None) or today
-    built = build_agenda(db.session, g, on, weights=weights_from(current_app.config), today=today)
+    built = build_agenda(
+        db.session,
+        g,
+        on,
+        weights=weights_from(current_app.config),
+        today=today,
+        thresholds=thresholds_from(current_app.config),
+    )
     return render_template(
         "dash/agenda.html",
         a=built,

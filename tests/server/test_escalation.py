@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server import create_app
+from server.accounts.users import create_user
 from server.db import db
 from server.meetings.accountability import add_action, agree, issue_for
 from server.meetings.escalation import (
@@ -24,6 +25,7 @@ from server.models import Area
 from server.models.meetings import IssueNote
 
 from .conftest import bearer, device_token, make_response, user_token
+from .test_web_data import PASSWORD, sign_in
 
 TODAY = date(2025, 3, 1)  # the test clock's day
 
@@ -170,3 +172,35 @@ def test_a_threshold_below_one_stops_the_server_starting(database_url: str, tmp_
         create_app(
             {"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path), "ESCALATION_DAYS": 0}
         )
+
+
+def test_escalated_issues_come_first_on_home_issue_page_and_every_agenda_format(
+    app: Flask, client: FlaskClient
+) -> None:
+    _, token = device_token(app)
+    raise_it(client, token, [f"2025-02-1{d}" for d in range(6)], category="litter")
+    raise_it(client, token, ["2025-02-20"])  # speeding: one resident, not escalated
+    with app.app_context():
+        create_user(db.session, "cora", "coordinator", groups=["northfield"], password=PASSWORD)
+        db.session.commit()
+    browser = app.test_client()
+    assert sign_in(browser, "cora").status_code == 302
+    why = "6 residents raised it since 31 August 2024"
+    home = browser.get("/dashboard/").get_data(as_text=True)
+    assert home.index("tag-escalated") < home.index('id="area-abbey"')  # before the cards
+    assert f'issues/litter">Littering and drug paraphernalia in Abbey</a>: {why}' in home
+    assert "issues/speeding" not in home[: home.index('id="area-abbey"')]
+    page = browser.get("/dashboard/areas/abbey/issues/litter").get_data(as_text=True)
+    assert "tag-escalated" in page and why in page
+    calm = browser.get("/dashboard/areas/abbey/issues/speeding").get_data(as_text=True)
+    assert "tag-escalated" not in calm
+    cora = bearer(user_token(app, "cora-api", group="northfield"))
+    url = "/api/v1/groups/northfield/agenda?date=2025-03-01&format="
+    md = client.get(url + "md", headers=cora).get_data(as_text=True)
+    assert md.index("## Escalated") < md.index("## 1. Apologies") and why in md
+    html = client.get(url + "html", headers=cora).get_data(as_text=True)
+    assert html.index("Escalated:") < html.index("1. Apologies") and why in html
+    rows = client.get(url + "csv", headers=cora).get_data(as_text=True).splitlines()
+    assert any(r.startswith("escalated,abbey,litter,") and why in r for r in rows)
+    doc = client.get(url + "json", headers=cora).get_json()
+    assert [(e["category"], e["kind"]) for e in doc["escalated"]] == [("litter", IGNORED)]
