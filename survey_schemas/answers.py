@@ -111,12 +111,15 @@ def _steps(survey: Survey) -> tuple[_Step, ...]:
     return tuple(steps)
 
 
-def validate_answers(survey: Survey, answers: Any) -> FieldErrors:
+def validate_answers(
+    survey: Survey, answers: Any, *, opaque: frozenset[str] = frozenset()
+) -> FieldErrors:
     """Return field errors for ``answers`` (question id -> value); empty means valid.
 
     Questions are checked in order: an irrelevant question must be unanswered, a
     relevant required one must be answered, and each answer must fit its type.
-    Never raises for any JSON-like input.
+    ``opaque`` answers (sealed contact details, which only the group can open) are checked
+    for relevance only. Never raises for any JSON-like input.
     """
     if not isinstance(answers, Mapping):
         return {"answers": ["must be an object of question id to answer"]}
@@ -143,6 +146,9 @@ def validate_answers(survey: Survey, answers: Any) -> FieldErrors:
         if not answered:
             if required:
                 errors[qid] = ["an answer is required"]
+            continue
+        if qid in opaque:
+            given[qid] = value
             continue
         if quick is None or not quick(value):
             problem = check_value(q, value)

@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from .answers import FieldErrors, validate_answers
 from .dates import check_day, day_in_range
 from .model import METHODS, Survey
+from .sealed import sealed_problem
 
 AREA = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error="must be an area code")
 
@@ -201,13 +202,19 @@ def check_response(
         q = by_id.get(qid)
         if q is not None and q.personal:
             errors[f"answers.{qid}"] = ["personal data goes in 'personal', apart from the answers"]
-    for qid in personal:
+    sealed: set[str] = set()
+    for qid, value in personal.items():
         q = by_id.get(qid)
         if q is None or not q.personal:
             errors[f"personal.{qid}"] = ["not a personal-data question in this survey"]
+        elif type(value) is dict:  # sealed on the device: only its shape can be checked here
+            sealed.add(qid)
+            if problem := sealed_problem(value):
+                errors[f"personal.{qid}"] = [problem]
     if not errors:
         merged = {**answers, **personal} if personal else answers
-        for qid, msgs in validate_answers(survey, merged).items():
+        found = validate_answers(survey, merged, opaque=frozenset(sealed))
+        for qid, msgs in found.items():
             prefix = "personal" if qid in personal else "answers"
             errors[f"{prefix}.{qid}"] = msgs
     if errors:

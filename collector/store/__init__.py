@@ -67,7 +67,7 @@ def _local_now() -> datetime:
     return datetime.now().astimezone()
 
 
-def _digest(wire: Mapping[str, Any], personal: Mapping[str, Any]) -> str:
+def _digest(wire: Mapping[str, Any], personal: Any) -> str:
     canonical = json.dumps([wire, personal], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -186,6 +186,10 @@ class ResponseStore:
         """Return the areas pulled from the server, or the demo set before any pull."""
         return self._pulled.areas()
 
+    def contact_key(self, area: str) -> Any:
+        """Return the contact key of the area's group (a ``ContactKey``), or None: no key yet."""
+        return self._pulled.contact_key(area)
+
     def area_issues(self, area: str) -> list[dict[str, Any]]:
         """Return the issues and "you said, we did" text last pulled for an area."""
         return self._pulled.area_issues(area)
@@ -234,12 +238,16 @@ class ResponseStore:
             if response is None:
                 raise InvalidResponse(errors)
             wire, personal = to_wire(response), dict(response.personal)
-            digest = _digest(wire, personal)
+            # Which details were given, not what they say: a hash of a phone number on disk
+            # could be searched for, and the details are sealed (random) before they are kept.
+            digest = _digest(wire, sorted(personal))
             existing = self._entry(response.id)
             if existing is not None:
                 if self._outbox.get(doc_id=existing.outbox_id)["hash"] == digest:
                     return response.id
                 raise ResponseConflict(response.id)
+            key = self._pulled.contact_key(response.area)
+            personal = self._personal.seal(response.id, key, personal)
             row = {"id": response.id, "stored_at": self._now().isoformat(), "response": wire}
             outbox = {"id": response.id, "hash": digest, "state": UNSYNCED, "errors": None}
             try:
@@ -385,6 +393,14 @@ class ResponseStore:
 
         A draft keeps the survey version it was started on, whatever later saves say.
         """
+        data = dict(data)
+        personal = data.get("personal")
+        if isinstance(personal, Mapping) and personal:
+            # A draft's contact details are sealed too, bound to the draft id, which becomes
+            # the response id on submit.
+            draft_id = draft_id or str(uuid.uuid4())
+            key = self._pulled.contact_key(str(data.get("area")))
+            data["personal"] = self._personal.seal(draft_id, key, personal)
         return self._drafts.save(data, draft_id)
 
     def get_draft(self, draft_id: str) -> dict[str, Any] | None:

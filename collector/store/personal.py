@@ -1,4 +1,9 @@
-"""Consented contact details: kept apart from the answers, and gone once the server has them."""
+"""Consented contact details: sealed, kept apart from the answers, gone once the server has them.
+
+Each detail is sealed to the area's group contact key (``collector.sealing``) before it is
+written: the device never keeps a resident's contact details in the clear, and cannot open
+them again. A device with no key for the group keeps none (:data:`NO_KEY`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,14 @@ from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 from tinydb import TinyDB
+
+from collector.sealing import ContactKey, is_sealed, seal_personal
+from collector.store.errors import InvalidResponse
+
+NO_KEY = (
+    "this device has no contact key for the area's group yet, so it cannot keep contact "
+    "details: sync once the group's coordinator has made one"
+)
 
 
 class PersonalDetails:
@@ -27,6 +40,20 @@ class PersonalDetails:
                 self._ids[doc["id"]] = doc.doc_id
         if orphans:
             self._table.remove(doc_ids=orphans)
+
+    @staticmethod
+    def seal(
+        response_id: str, key: ContactKey | None, details: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Return the details sealed for ``key`` (empty answers left out; sealed ones kept).
+
+        Raises :class:`InvalidResponse` when a detail is in the clear and there is no key.
+        """
+        given = {f: v for f, v in details.items() if v is not None and v != ""}
+        clear = [f for f, v in given.items() if not is_sealed(v)]
+        if clear and key is None:
+            raise InvalidResponse({f"personal.{f}": [NO_KEY] for f in clear})
+        return seal_personal(given, key, response_id) if key is not None else given
 
     def add(self, response_id: str, details: Mapping[str, Any]) -> None:
         """Store one response's details durably."""

@@ -129,7 +129,12 @@ def door() -> Any:
     found = visit.find_survey(vol.get("survey"))
     form = None
     if found is not None:
-        form = survey_form(found, common.lang(), suggestions=_area().get("streets", []))
+        form = survey_form(
+            found,
+            common.lang(),
+            suggestions=_area().get("streets", []),
+            contact=_takes_contact_details(),
+        )
     return render_template(
         "door.html",
         street=session["street"],
@@ -185,6 +190,7 @@ def survey() -> Any:
         errors=errors,
         suggestions=_area().get("streets", []),
         start=wanted_step(form.get("step")),
+        contact=_takes_contact_details(),
     )
     return render_template(
         "survey.html",
@@ -194,6 +200,12 @@ def survey() -> Any:
         form=context,
         lang_form="survey-form",
     ), (422 if errors else 200)
+
+
+def _takes_contact_details() -> bool:
+    """Say whether this device holds a contact key for the volunteer's area's group."""
+    area = (common.volunteer() or {}).get("area")
+    return area is not None and common.store().contact_key(area) is not None
 
 
 def _save(found: Survey, parsed: forms.Parsed, response_id: str, house: str) -> Any:

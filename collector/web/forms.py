@@ -14,6 +14,7 @@ from typing import Any
 
 from collector.web.i18n import pick, translate
 from survey_schemas import Question, Survey, is_answered, is_relevant, validate_answers
+from survey_schemas.sealed import is_sealed
 
 YES, NO = "yes", "no"
 # The rule breaks a survey's own constraint message explains better than we can.
@@ -73,6 +74,22 @@ class Parsed:
     def merged(self) -> dict[str, Any]:
         """Return answers and personal data together, as the survey rules see them."""
         return {**self.answers, **self.personal}
+
+
+def contact_questions(survey: Survey) -> frozenset[str]:
+    """Return the questions that ask for contact details: the personal ones, and an optional
+    consent question ("may we contact you?") that only they depend on.
+
+    A device with no contact key for its group leaves these out (see docs/contact-details.md).
+    """
+    personal = {q.id for q in survey.questions if q.personal}
+    gates = set()
+    for q in survey.questions:
+        if q.type == "consent" and not q.required and not q.personal:
+            dependents = {o.id for o in survey.questions if q.id in (o.depends_on or ())}
+            if dependents and dependents <= personal:
+                gates.add(q.id)
+    return frozenset(personal | gates)
 
 
 def field_id(qid: str) -> str:
@@ -261,7 +278,8 @@ def _typed(q: Question, raw: Any, lang: str) -> tuple[Any, str | None]:
 def check(survey: Survey, parsed: Parsed, lang: str, *, only: Iterable[str] | None = None) -> None:
     """Add the survey's own rule breaks to ``parsed.errors`` (for ``only`` questions if given)."""
     wanted = set(only) if only is not None else None
-    for qid, messages in validate_answers(survey, parsed.merged).items():
+    sealed = frozenset(k for k, v in parsed.merged.items() if is_sealed(v))  # a kiosk draft's
+    for qid, messages in validate_answers(survey, parsed.merged, opaque=sealed).items():
         if qid in parsed.errors or (wanted is not None and qid not in wanted):
             continue
         q = survey.question(qid)

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
+from collector.sealing import is_sealed
 from collector.store import InvalidResponse, UnknownDraft
 from collector.web import common, forms, throttle
 from collector.web.common import t
@@ -64,11 +65,22 @@ def _state() -> dict[str, Any] | None:
     return state
 
 
-def _relevant_ids(survey: Survey, answers: dict[str, Any]) -> list[str]:
+def _left_out(survey: Survey, area: Any) -> frozenset[str]:
+    """Return the contact questions when this device has no contact key for the area's group."""
+    if common.store().contact_key(str(area)) is not None:
+        return frozenset()
+    return forms.contact_questions(survey)
+
+
+def _relevant_ids(
+    survey: Survey, answers: dict[str, Any], left_out: frozenset[str] = frozenset()
+) -> list[str]:
     """Return the questions that apply given the answers so far, in order."""
     given: dict[str, Any] = {}
     out = []
     for q in survey.questions:
+        if q.id in left_out:
+            continue
         if is_relevant(q.relevant, given):
             out.append(q.id)
             if q.id in answers:
@@ -76,13 +88,17 @@ def _relevant_ids(survey: Survey, answers: dict[str, Any]) -> list[str]:
     return out
 
 
-def _likely_total(survey: Survey, answers: dict[str, Any]) -> int:
+def _likely_total(
+    survey: Survey, answers: dict[str, Any], left_out: frozenset[str] = frozenset()
+) -> int:
     """Count the questions that apply, or may still apply, for "Question n of total"."""
-    order = _relevant_ids(survey, answers)
+    order = _relevant_ids(survey, answers, left_out)
     maybe = [
         q.id
         for q in survey.questions
-        if q.id not in order and q.depends_on - set(answers)  # hangs on an answer not given yet
+        if q.id not in order
+        and q.id not in left_out
+        and q.depends_on - set(answers)  # hangs on an answer not given yet
     ]
     return len(order) + len(maybe)
 
@@ -116,7 +132,7 @@ def begin() -> Any:
         "personal": {},
     }
     draft_id = common.store().save_draft(draft)
-    first = _relevant_ids(survey, {})[0]
+    first = _relevant_ids(survey, {}, _left_out(survey, code))[0]
     session[STATE] = {"draft": draft_id, "step": first, "last": clock()}
     return redirect(url_for("kiosk.question"))
 
@@ -136,10 +152,12 @@ def question() -> Any:
     lang = common.lang()
     qid = state["step"]
     answers = {**draft.get("answers", {}), **draft.get("personal", {})}
-    order = _relevant_ids(survey, answers)
+    left_out = _left_out(survey, draft.get("area"))
+    order = _relevant_ids(survey, answers, left_out)
     if qid not in order:  # an earlier answer changed: go to the first open question
         qid = order[0]
-    values, errors = {qid: answers.get(qid)}, {}
+    # A contact detail in the draft is sealed: it cannot be shown again, only answered again.
+    values, errors = {qid: None if is_sealed(answers.get(qid)) else answers.get(qid)}, {}
     if request.method == "POST" and common.switch_language(request.form):
         values = forms.parse_form(survey, request.form, common.lang(), only=[qid]).raw
     elif request.method == "POST":
@@ -156,7 +174,7 @@ def question() -> Any:
         values, errors = parsed.raw, merged.errors
         if not errors:
             answers = forms.prune(survey, merged.answers)
-            order = _relevant_ids(survey, answers)
+            order = _relevant_ids(survey, answers, left_out)
             later = order[order.index(qid) + 1 :]
             _save(survey, state["draft"], draft, answers)
             if later:
@@ -170,7 +188,7 @@ def question() -> Any:
         survey=survey,
         field=field,
         number=order.index(qid) + 1,
-        total=_likely_total(survey, answers),
+        total=_likely_total(survey, answers, left_out),
         first=order.index(qid) == 0,
         last=order.index(qid) == len(order) - 1,
         lang_form="kiosk-form",

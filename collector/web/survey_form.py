@@ -42,15 +42,24 @@ def survey_form(
     errors: Mapping[str, str] | None = None,
     suggestions: Iterable[str] = (),
     start: int = 0,
+    contact: bool = True,
 ) -> dict[str, Any]:
-    """Return what ``_survey_form.html`` needs: the steps, every field, where to start."""
+    """Return what ``_survey_form.html`` needs: the steps, every field, where to start.
+
+    Without ``contact`` (no contact key for the area's group) the contact questions are left
+    out and ``no_contact`` says so, for the page to tell why.
+    """
+    left_out = forms.contact_questions(survey) if not contact else frozenset()
     fields = forms.field_views(survey, lang, values=values, errors=errors, suggestions=suggestions)
+    fields = [f for f in fields if f.qid not in left_out]
     by_id = {f.qid: f for f in fields}
-    steps = [Step(n, tuple(by_id[qid] for qid in ids)) for n, ids in enumerate(plan_steps(survey))]
+    planned = [[q for q in ids if q in by_id] for ids in plan_steps(survey)]
+    steps = [Step(n, tuple(by_id[q] for q in ids)) for n, ids in enumerate(i for i in planned if i)]
     first_error = next((s.number for s in steps if s.has_error), None)
     return {
         "survey": survey,
         "fields": fields,
         "steps": steps,
         "start_step": first_error if first_error is not None else min(start, len(steps) - 1),
+        "no_contact": bool(left_out),
     }

@@ -6,7 +6,9 @@ for that one run and never stored, printed or logged.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -115,6 +117,68 @@ def retire_command(config: Config, kid: str, as_json: bool) -> None:
     )
 
 
+@click.command("follow-up")
+@click.option("--group", "group_code", required=True, help="The group's code.")
+@passphrase_option
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only news from this day on (YYYY-MM-DD), e.g. since the last meeting.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@pass_config
+def follow_up_command(
+    config: Config, group_code: str, passphrase_file: str | None, since: Any, fmt: str
+) -> None:
+    """List consented residents whose area has news since they were surveyed, to tell them.
+
+    Their contact details are opened with the group's passphrase for this run only and printed
+    to standard output, nowhere else. A wrong passphrase is refused and shows nothing.
+    """
+    from server.accounts.users import get_group
+    from server.contacts.follow_up import follow_up_list
+    from server.db import db, utcnow
+
+    passphrase = read_passphrase(passphrase_file, confirm=False)
+    with config.context(), domain_errors():
+        group = get_group(db.session, group_code)
+        day = since.date() if since else None
+        residents = follow_up_list(db.session, group, passphrase, now=utcnow(), since=day)
+    if fmt == "json":
+        rows = [r.to_json() for r in residents]
+        click.echo(json.dumps({"group": group_code, "residents": rows}, sort_keys=True))
+        return
+    from server.issues.formats import csv_text
+
+    click.echo(csv_text(CSV_COLUMNS, (csv_row(r) for r in residents)), nl=False)
+
+
+CSV_COLUMNS = (
+    "response_id", "area", "surveyed_on", "name", "phone", "email", "channel",
+    "raised", "you_said_we_did", "contacted",
+)  # fmt: skip
+
+
+def csv_row(r: Any) -> list[str]:
+    """Return one resident as a CSV row (``csv_text`` defuses cells that look like formulas)."""
+
+    def pick(part: str) -> str:
+        return next((v for k, v in r.details.items() if part in k), "")
+
+    news = "; ".join(
+        f"{n.category}: {n.status}" + (f" - {n.we_did}" if n.we_did else "") for n in r.news
+    )
+    contacted = "; ".join(f"{m['at'][:10]} {m['by']} ({m['channel']})" for m in r.contacted)
+    cells = [
+        r.response_id, r.area, r.surveyed_on.isoformat(), pick("name"), pick("phone"),
+        pick("email"), r.channel or "", " ".join(r.raised), news, contacted,
+    ]  # fmt: skip
+    return cells
+
+
 def register(group: click.Group) -> None:
-    """Add the contact-key commands to ``doorstep server``."""
+    """Add the contact-key and follow-up commands to ``doorstep server``."""
     group.add_command(contact_key)
+    group.add_command(follow_up_command)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from collector.error_codes import ErrorCode
 from collector.json_text import text_problem
 from server.catalogue.surveys import Find, finder_for
+from server.contacts.intake import keep_sealed
 from server.db.bulk import among, insert_new, write_rows
 from server.issues.aggregates import apply_responses
 from server.models import Area, Device, PersonalDetail, Response, ResponseConflict
@@ -348,10 +349,12 @@ def ingest_batch(
                 .values(conflict=True)
             )
         expires = now + personal_retention if personal_retention else None
+        # sealed to the area's group's key, or not kept (server/contacts/intake.py)
+        new_details = {rid: data for rid, data in personal.items() if rid in inserted}
+        areas = {row["id"]: row["area"] for row in accepted_rows}
         personal_rows = [
             {"response_id": rid, "data": data, "consent": True, "expires_at": expires}
-            for rid, data in personal.items()
-            if rid in inserted
+            for rid, data in keep_sealed(session, new_details, areas).items()
         ]
         write_rows(session, PersonalDetail.__table__, personal_rows)
         if accepted_rows:

@@ -12,12 +12,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from server.clock import now
+from server.contacts.follow_up import CHANNELS, follow_up_list, mark_contacted
 from server.contacts.keys import group_keys, new_contact_key, retire_contact_key
 from server.db import db
-from server.exceptions import NotFound
-from server.models import Group, User
+from server.exceptions import NotFound, WrongPassphrase
+from server.models import Area, Group, Response, User
 from server.models.contacts import ContactKey
-from server.schemas import ContactKeyForm
+from server.schemas import ContactedForm, ContactKeyForm, FollowUpForm
 from server.web import auth
 from server.web.forms import load_form
 
@@ -80,3 +81,68 @@ def retire(kid: str) -> Any:
     db.session.commit()
     flash(f"Contact key {kid} retired; {gone} residents' sealed details deleted for good.")
     return redirect(url_for("web.contacts.keys"))
+
+
+def _follow_up_page(
+    me: User, errors: dict[str, str] | None = None, status: int = 200, **extra: Any
+) -> Any:
+    groups = sorted(me.groups, key=lambda g: g.code)
+    page = render_template(
+        "dash/follow_up.html",
+        groups=[(g.code, g.name) for g in groups],
+        channels=CHANNELS,
+        errors=errors or {},
+        **extra,
+    )
+    return page, status
+
+
+@bp.get("/follow-up")
+def follow_up() -> Any:
+    """Ask for the group and its contact passphrase, to open the follow-up list."""
+    return _follow_up_page(auth.require_role(COORDINATOR))
+
+
+@bp.post("/follow-up")
+def open_follow_up() -> Any:
+    """Show the follow-up list, opened with the passphrase typed (for this answer only)."""
+    me = auth.require_role(COORDINATOR)
+    f = request.form
+    raw = {k: f.get(k, "") for k in ("group", "passphrase")}
+    if f.get("since"):
+        raw["since"] = f["since"]
+    data, errors = load_form(FollowUpForm(), raw)
+    group = my_group(me, data.get("group")) if not errors else None
+    if not errors and group is None:
+        errors = {"group": "Choose one of your groups"}
+    if errors or group is None:
+        return _follow_up_page(me, errors, status=400)
+    try:
+        residents = follow_up_list(
+            db.session, group, data["passphrase"], now=now(), since=data["since"]
+        )
+    except WrongPassphrase as error:
+        return _follow_up_page(me, {"passphrase": error.message}, status=403)
+    except NotFound as error:
+        return _follow_up_page(me, {"group": error.message}, status=400)
+    return _follow_up_page(me, residents=residents, group=group, since=data["since"])
+
+
+@bp.post("/follow-up/<response_id>/contacted")
+def contacted(response_id: str) -> Any:
+    """Log that the user contacted a resident of one of their groups, and by which channel."""
+    me = auth.require_role(COORDINATOR)
+    area = db.session.scalar(
+        select(Area).join(Response, Response.area == Area.code).where(Response.id == response_id)
+    )
+    group = my_group(me, area.group.code) if area is not None else None
+    if group is None:
+        raise NotFound(f"no resident {response_id!r} on your follow-up list")
+    data, errors = load_form(ContactedForm(), {"channel": request.form.get("channel", "")})
+    if errors:
+        flash(f"Not marked: {errors['channel']}.")
+        return redirect(url_for("web.contacts.follow_up"))
+    mark_contacted(db.session, group, response_id, by=me.name, channel=data["channel"], now=now())
+    db.session.commit()
+    flash("Marked as contacted. Open the list again with the passphrase to see it.")
+    return redirect(url_for("web.contacts.follow_up"))

@@ -15,6 +15,7 @@ from collector.storage.durable import StorageError, StorageFull, journal_file, o
 from collector.store import ResponseStore
 from tests.collector.test_storage_full import _leave_free, disk  # noqa: F401 (fixture)
 from tests.collector.test_store import SURVEY, response
+from tests.sealing_keys import give_key, opened
 
 CONTACT = {"answers": {"concerns": ["speeding"], "contact_ok": True}, "personal": {"phone": "07"}}
 
@@ -37,6 +38,7 @@ def test_a_save_with_contact_details_is_one_frame_fsynced_once(
 ) -> None:
     with ResponseStore(tmp_path) as store:
         store.set_pulled(surveys=[SURVEY])
+        give_key(store)
         before = _journal(tmp_path).read_bytes()
         fsyncs: list[int] = []
         real_fsync = __import__("os").fsync
@@ -54,6 +56,7 @@ def test_a_save_cut_at_any_byte_is_all_there_or_not_at_all(tmp_path: Path) -> No
     data = tmp_path / "data"
     with ResponseStore(data) as store:
         store.set_pulled(surveys=[SURVEY])
+        give_key(store)
         kept = store.save_response(response(**CONTACT))
         journal = _journal(data)
         start = journal.stat().st_size
@@ -74,13 +77,15 @@ def test_a_save_cut_at_any_byte_is_all_there_or_not_at_all(tmp_path: Path) -> No
         with ResponseStore(copy) as store:
             ids = [r["id"] for r in store.iter_responses()]
             assert ids == ([kept, cut_one] if cut == len(full) else [kept]), cut
-            assert store.get_response(kept, personal=True)["personal"] == {"phone": "07"}
+            personal = store.get_response(kept, personal=True)["personal"]
+            assert opened(personal, kept) == {"phone": "07"}
 
 
 def test_a_full_disk_mid_save_leaves_no_contact_details_behind(disk: Path) -> None:  # noqa: F811
     data = disk / "data"
     store = ResponseStore(data)
     store.set_pulled(surveys=[SURVEY])
+    give_key(store)
     saved = []
     filler = _leave_free(disk, 24 * 1024)
     big = {**CONTACT, "personal": {"phone": "07" + "0" * 900}}
@@ -94,7 +99,8 @@ def test_a_full_disk_mid_save_leaves_no_contact_details_behind(disk: Path) -> No
     filler.unlink()
     with ResponseStore(data) as store:
         assert [r["id"] for r in store.iter_responses()] == saved
-        assert all(r["personal"]["phone"].startswith("07") for r in store.unsynced(limit=1000))
+        outbox = store.unsynced(limit=1000)
+        assert all(opened(r["personal"], r["id"])["phone"].startswith("07") for r in outbox)
 
 
 def test_an_atomic_block_that_raises_changes_nothing(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from collector.store import (
     UnknownDraft,
     UnknownSession,
 )
+from tests.sealing_keys import give_key, opened
 
 SURVEY: dict[str, Any] = {
     "id": "test-safety",
@@ -173,17 +174,54 @@ def test_same_id_other_content_conflicts_and_keeps_the_first(store: ResponseStor
     assert store.get_response(body["id"])["answers"] == {"concerns": ["speeding"]}
 
 
-def test_personal_data_is_kept_apart(store: ResponseStore, tmp_path: Path) -> None:
+def test_personal_data_is_kept_apart_and_sealed(store: ResponseStore, tmp_path: Path) -> None:
+    give_key(store)
     rid = store.save_response(
         response(answers={"concerns": ["speeding"], "contact_ok": True}, personal={"phone": "0700"})
     )
     assert "personal" not in store.get_response(rid)
-    assert store.get_response(rid, personal=True)["personal"] == {"phone": "0700"}
-    assert store.unsynced()[0]["personal"] == {"phone": "0700"}
+    sealed = store.get_response(rid, personal=True)["personal"]
+    assert sealed["phone"]["kid"] == "ck-test-northfield"
+    assert opened(sealed, rid) == {"phone": "0700"}
+    assert store.unsynced()[0]["personal"] == sealed
     store.close()
     with open_database(tmp_path / "store") as db:
         assert "0700" not in json.dumps(db.table("responses").all())
-        assert "0700" in json.dumps(db.table("personal").all())
+        assert "0700" not in json.dumps(db.table("personal").all())
+        assert "0700" not in json.dumps(db.table("outbox").all())
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and b"0700" in p.read_bytes()]
+
+
+def test_a_device_with_no_contact_key_keeps_no_contact_details(store: ResponseStore) -> None:
+    contact = {"answers": {"concerns": ["speeding"], "contact_ok": True}}
+    with pytest.raises(InvalidResponse) as exc:
+        store.save_response(response(**contact, personal={"phone": "0700"}))
+    assert "no contact key" in exc.value.errors["personal.phone"][0]
+    assert store.status()["stored"] == 0
+    assert store.save_response(response(**contact))  # without details: saved as ever
+    give_key(store, ("riverside",))  # another group's key does not do
+    with pytest.raises(InvalidResponse):
+        store.save_response(response(**contact, personal={"phone": "0700"}))
+
+
+def test_a_retried_save_with_contact_details_is_the_same_response(store: ResponseStore) -> None:
+    give_key(store)
+    body = response(
+        id="9f2a4a36-1c4e-4bd5-9d7e-2b1f5b1b2c3d",
+        answers={"concerns": ["speeding"], "contact_ok": True},
+        personal={"phone": "0700"},
+    )
+    assert store.save_response(body) == store.save_response(body)
+    assert store.status()["stored"] == 1
+
+
+def test_a_pull_without_the_key_takes_it_away(store: ResponseStore) -> None:
+    give_key(store)
+    assert store.contact_key("abbey") is not None
+    store.set_pulled(contact_keys=[])
+    assert store.contact_key("abbey") is None
+    store.set_pulled(areas=[])  # a pull that carries no contact_keys leaves them as they are
+    assert store.contact_key("abbey") is None
 
 
 def test_personal_answer_in_answers_is_refused(store: ResponseStore) -> None:

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from collector.app import close_app, create_app
 from collector.web import forms
 from survey_schemas import Survey, bundled_registry
+from tests.sealing_keys import give_key, opened
 
 REGISTRY = bundled_registry()
 # The released v1, never edited: it has a question of every kind these tests parse.
@@ -149,6 +150,7 @@ def test_doorstep_post_saves_with_personal_data_apart_and_counts_the_door(
     app: Flask, client: FlaskClient
 ) -> None:
     csrf = signed_in(client)
+    give_key(app.extensions["doorstep_store"])
     posted = {
         "csrf_token": csrf,
         "house": "12",
@@ -163,9 +165,8 @@ def test_doorstep_post_saves_with_personal_data_apart_and_counts_the_door(
     (saved,) = store.iter_responses(personal=False)
     assert "contact_name" not in saved["answers"] and "personal" not in saved
     assert saved["volunteer"].startswith("v-") and "Ann" not in str(saved)
-    assert store.get_response(saved["id"], personal=True)["personal"] == {
-        "contact_name": "Jo Bloggs"
-    }
+    sealed = store.get_response(saved["id"], personal=True)["personal"]
+    assert opened(sealed, saved["id"]) == {"contact_name": "Jo Bloggs"}
     page = client.get("/doorstep/door").get_data(as_text=True)
     assert "Saved. Door 12 recorded as surveyed." in page
 
@@ -229,3 +230,28 @@ def test_volunteer_pin_is_asked_when_set(tmp_path: Path) -> None:
     right = {"csrf_token": csrf, "name": "Ann", "area": "abbey", "pin": "4321"}
     assert client.post("/signin", data=right).location == "/doorstep/street"
     close_app(app)
+
+
+def test_without_a_contact_key_the_survey_does_not_ask_for_contact_details(
+    app: Flask, client: FlaskClient
+) -> None:
+    signed_in(client)
+    page = client.get("/doorstep/survey?house=3").get_data(as_text=True)
+    assert 'name="contact_phone"' not in page and 'name="recontact"' not in page
+    assert 'id="no-contact-note"' in page and "no contact key" in page
+    assert 'name="concerns"' in page  # everything else is asked as before
+    give_key(app.extensions["doorstep_store"])
+    page = client.get("/doorstep/survey?house=3").get_data(as_text=True)
+    assert 'name="contact_phone"' in page and 'name="recontact"' in page
+    assert 'id="no-contact-note"' not in page
+
+
+def test_contact_details_posted_without_a_key_are_refused_and_nothing_is_saved(
+    app: Flask, client: FlaskClient
+) -> None:
+    csrf = signed_in(client)
+    posted = {"csrf_token": csrf, "house": "12", "consent": "yes", "concerns": "speeding"}
+    extra = {"recontact": "yes", "contact_phone": "07700 900123"}
+    reply = client.post("/doorstep/survey", data={**posted, **extra})
+    assert reply.status_code == 422
+    assert app.extensions["doorstep_store"].status()["stored"] == 0

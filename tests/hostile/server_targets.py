@@ -27,6 +27,7 @@ from server.contacts.keys import new_contact_key
 from server.crime.police_csv import HEADER
 from server.db import db
 from server.meetings.accountability import TRANSITIONS
+from server.models import PersonalDetail, Response
 from sync.openrosa import build_instance
 from tests.hostile.corpus import INSTANCE_SLOT, SLOT
 from tests.server.conftest import bearer, device_token
@@ -137,6 +138,10 @@ def world(app: Flask, url: str) -> dict[str, Any]:
         timeout=TIMEOUT,
     ).raise_for_status()
     spare = device_token(app, label="spare")[0]
+    with app.app_context():  # the pushed resident left contact details (sealed: any will do)
+        resident = db.session.scalars(select(Response.id)).first()
+        db.session.add(PersonalDetail(response_id=resident, data={}, consent=True))
+        db.session.commit()
     return {
         "admin": admin_h,
         "device": device,
@@ -144,6 +149,7 @@ def world(app: Flask, url: str) -> dict[str, Any]:
         "triage": triage["items"][0]["id"],
         "spare_device": spare,
         "spare_key": spare_key,
+        "resident": resident,
     }
 
 
@@ -409,6 +415,22 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             "/dashboard/contacts/keys",
             "form",
             coordinator_form(group="northfield", passphrase=SLOT, confirm=SLOT),
+            session=coordinator,
+        ),
+        Target(
+            "POST",
+            "/dashboard/contacts/follow-up",
+            "/dashboard/contacts/follow-up",
+            "form",
+            coordinator_form(group="northfield", passphrase=SLOT),
+            session=coordinator,
+        ),
+        Target(
+            "POST",
+            "/dashboard/contacts/follow-up/<response_id>/contacted",
+            f"/dashboard/contacts/follow-up/{w['resident']}/contacted",
+            "form",
+            coordinator_form(channel=SLOT),
             session=coordinator,
         ),
         Target(

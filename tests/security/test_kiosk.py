@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from collector.app import close_app
 from tests.collector.test_api import KEY, make_app
 from tests.collector.test_store import response
+from tests.sealing_keys import give_key
 from tests.security.routes import requests_of
 
 EARLIER_ANSWER = "Needles behind the KIOSK-9931 garages"
@@ -34,6 +35,7 @@ def kiosk(tmp_path: Path) -> Iterator[Flask]:
     """Yield a kiosk collector whose store already holds earlier respondents' answers."""
     app = make_app(tmp_path, kiosk="test-safety")
     store = app.extensions["doorstep_store"]
+    give_key(store)
     store.save_response(
         response(
             method="kiosk",

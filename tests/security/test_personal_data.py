@@ -3,6 +3,9 @@
 One full flow on real parts: a response with a name, phone and email saved through the
 collector's API, synced to the server on loopback by the sync client, merged, then read back
 every way a coordinator or the public can — while every log record of both apps is captured.
+The details are sealed on the device (docs/contact-details.md): no file of the collector's data
+folder, no bundle and no byte of the server's database (SQLite files, or a pg_dump) holds them
+in the clear at any point.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import subprocess
 import traceback
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ from survey_schemas import bundled_registry
 from sync.client import SyncClient
 from sync.engine import sync_store
 from tests.collector.test_api import KEY
+from tests.sealing_keys import add_server_key, opened, wire_keys
 from tests.server.conftest import bearer, user_token
 from tests.server.test_web_data import PASSWORD, sign_in
 
@@ -94,10 +99,14 @@ def flow(
     with app.app_context():
         add_survey(db.session, survey())
         db.session.commit()
+    add_server_key(app)
     data = tmp_path / "pi"
     collector = collector_with_contact(data)
     store = collector.extensions["doorstep_store"]
-    assert on_disk(data, PHONE), "the collector keeps the details until the server has them"
+    # Sealed before they were saved: the device never holds them in the clear.
+    assert not [piece for piece in PERSONAL if on_disk(data, piece)]
+    (queued,) = store.unsynced()
+    assert opened(queued["personal"], queued["id"])["contact_phone"] == PHONE
     code = runner_json(app, ["server", "enroll-code", "--json"])["code"]
     with SyncClient(live_server) as sync:
         enrolled = sync.enroll(code, "pi")
@@ -109,13 +118,31 @@ def flow(
     close_app(collector)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PersonalDetail)) == 1
+    assert not leaks(database_text(app)), "the server's database holds them only sealed"
     return {"token": user_token(app, "cora-api", group="northfield")}
+
+
+def database_text(app: Flask) -> str:
+    """Return every byte the server's database keeps: the SQLite files, or a pg_dump."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        main_file = Path(url.removeprefix("sqlite:///"))
+        files = [p for p in main_file.parent.glob(main_file.name + "*") if p.is_file()]
+        return b"".join(p.read_bytes() for p in files).decode("latin-1")
+    base, _, options = url.partition("?")
+    schema = options.rsplit("search_path%3D", 1)[1]
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", f"--schema={schema}", base.replace("+psycopg", "")],
+        capture_output=True,
+        check=True,
+    )
+    return dump.stdout.decode("utf-8")
 
 
 def collector_with_contact(data: Path) -> Flask:
     """Return a collector app that has saved one response with contact details, by its API."""
     collector = create_collector({"data": data, "local_key": KEY, "TESTING": True})
-    collector.extensions["doorstep_store"].set_pulled(surveys=[survey()])
+    collector.extensions["doorstep_store"].set_pulled(surveys=[survey()], contact_keys=wire_keys())
     saved = collector.test_client().post("/api/v1/responses", json=with_contact())
     assert saved.status_code == 201, saved.get_json()
     return collector
@@ -194,12 +221,15 @@ def test_the_offline_bundle_carries_contact_details_only_in_their_own_block(
     with app.app_context():
         add_survey(db.session, survey())
         db.session.commit()
+    add_server_key(app)
     collector = collector_with_contact(tmp_path / "pi")
     bundle = collector.test_client().get("/api/v1/export", headers={"X-Doorstep-Key": KEY})
     close_app(collector)
-    lines = [json.loads(line) for line in gzip.decompress(bundle.data).splitlines()]
+    text = gzip.decompress(bundle.data).decode("utf-8")
+    assert not leaks(text) and not leaks(bundle.data.decode("latin-1"))  # sealed on the stick
+    lines = [json.loads(line) for line in text.splitlines()]
     (item,) = [line for line in lines if "answers" in line]
-    assert item["personal"]["contact_phone"] == PHONE
+    assert opened(item["personal"], item["id"])["contact_phone"] == PHONE
     assert not leaks(json.dumps({k: v for k, v in item.items() if k != "personal"}))
     path = tmp_path / "bundle.jsonl.gz"
     path.write_bytes(bundle.data)
@@ -207,6 +237,7 @@ def test_the_offline_bundle_carries_contact_details_only_in_their_own_block(
     assert not leaks(json.dumps(imported))
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PersonalDetail)) == 1
+    assert not leaks(database_text(app))
     assert caplog.records
     for record in caplog.records:
         assert not leaks(record_text(record)), (record.name, record.getMessage())

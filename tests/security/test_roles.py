@@ -22,7 +22,7 @@ from server.accounts.users import create_user, get_group
 from server.catalogue.deployment import upsert_areas
 from server.contacts.keys import new_contact_key
 from server.db import db, utcnow
-from server.models import ApiToken, Device
+from server.models import ApiToken, Device, PersonalDetail, Response
 from server.models.merge import TriageItem
 from tests.conftest import ON_ONE_DATABASE
 from tests.security.routes import requests_of
@@ -70,6 +70,7 @@ POLICY = {
     "web.reach.index": LISTING,
     "web.triage.queue_page": LISTING,
     "web.contacts.keys": LISTING,
+    "web.contacts.follow_up": LISTING,
     "priorities.area_priorities": SCOPED,
     "reach.area_reach": SCOPED,
     "meetings.area_issues": SCOPED,
@@ -95,6 +96,7 @@ POLICY = {
     "web.triage.decide_item": SCOPED,
     "web.devices.revoke": SCOPED,
     "web.contacts.retire": SCOPED,
+    "web.contacts.contacted": SCOPED,
     "meetings.my_issues": PROVIDER,
     "web.devices.new_code": MANAGERS,
     "web.devices.new_collect": MANAGERS,
@@ -105,6 +107,7 @@ POLICY = {
     "web.crime.map_lsoa": SCOPED,
     "web.crime.upload": ADMIN,
     "web.contacts.new_key": MANAGERS,  # coordinators only; the group is checked in the form
+    "web.contacts.open_follow_up": MANAGERS,  # the same
 }
 CONTACT_PASSPHRASE = "north contact passphrase"
 # Valid bodies, so a refusal is the role check and not the validation (API: JSON; pages: forms).
@@ -139,6 +142,8 @@ BODIES: dict[str, dict[str, Any]] = {
         "passphrase": CONTACT_PASSPHRASE,
         "confirm": CONTACT_PASSPHRASE,
     },
+    "web.contacts.open_follow_up": {"group": "northfield", "passphrase": CONTACT_PASSPHRASE},
+    "web.contacts.contacted": {"channel": "phone"},
 }
 # What group A holds; none of it may reach another group's coordinator or the provider.
 NORTH_MINUTES = "NORTH-MINUTES-7731"
@@ -198,6 +203,11 @@ def world(app: Flask, client: FlaskClient) -> World:
     with app.app_context():
         group = get_group(db.session, "northfield")
         kid = new_contact_key(db.session, group, CONTACT_PASSPHRASE, now=utcnow()).kid
+        # a resident of Abbey who left contact details (sealed: their content does not matter)
+        resident = db.session.scalars(
+            sa.select(Response.id).where(Response.area == "abbey")
+        ).first()
+        db.session.add(PersonalDetail(response_id=resident, data={}, consent=True))
         db.session.commit()
         item = db.session.scalars(
             sa.select(TriageItem.id).where(TriageItem.area == "abbey")
@@ -215,6 +225,7 @@ def world(app: Flask, client: FlaskClient) -> World:
         "token": device,  # OpenRosa's key: the device's own token in the URL
         "survey_id": "test-safety",
         "version": "1",
+        "response_id": str(resident),
     }
     api = {
         "anonymous": {},

@@ -15,6 +15,7 @@ from server.catalogue.surveys import add_survey
 from server.cli import main
 from server.db import db
 from server.models import PersonalDetail, Response
+from tests.sealing_keys import add_server_key, opened
 
 from .conftest import TEST_SURVEY, Clock, bearer, make_response
 
@@ -41,6 +42,7 @@ def personal(app: Flask) -> None:
     with app.app_context():
         add_survey(db.session, PERSONAL_SURVEY)
         db.session.commit()
+    add_server_key(app)
 
 
 def push_with_contact(client: FlaskClient, device: str, phone: str) -> str:
@@ -80,8 +82,8 @@ def purge(runner: CliRunner, days: int) -> dict[str, int]:
 
 def kept_phones(app: Flask) -> list[str]:
     with app.app_context():
-        rows = db.session.scalars(select(PersonalDetail.data)).all()
-    return sorted(row["contact"] for row in rows)
+        rows = db.session.scalars(select(PersonalDetail)).all()
+        return sorted(opened(row.data, row.response_id)["contact"] for row in rows)
 
 
 def test_details_go_when_the_retention_setting_says(

@@ -10,9 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from collector.sealing import ContactKey as DeviceKey
+from collector.sealing import seal_field
 from server.accounts.devices import revoke_device
 from server.db import db
 from server.models import Device, PersonalDetail, Response, ResponseConflict
+from tests.sealing_keys import add_server_key, opened, wire_keys
 
 from .conftest import bearer, device_token, make_response
 
@@ -241,6 +244,7 @@ def test_personal_details_are_kept_apart_and_need_consent(
     app: Flask, client: FlaskClient, device: str
 ) -> None:
     _add_consent_survey(app)
+    add_server_key(app)
     answers = {"concerns": ["speeding"], "ok": True}
     ok = make_response(survey_version=2, answers=answers, personal={"contact": "0700 000000"})
     refused = make_response(
@@ -252,14 +256,44 @@ def test_personal_details_are_kept_apart_and_need_consent(
         stored = db.session.get(Response, ok["id"])
         assert "contact" not in json.dumps(stored.answers)
         detail = db.session.scalar(select(PersonalDetail))
-        assert detail.response_id == ok["id"] and detail.data == {"contact": "0700 000000"}
+        # sent in the clear (an older device): sealed before it was stored
+        assert "0700" not in json.dumps(detail.data)
+        assert detail.response_id == ok["id"]
+        assert opened(detail.data, ok["id"]) == {"contact": "0700 000000"}
         assert (detail.expires_at - app.config["CLOCK"]()).days == 365
+
+
+def test_sealed_details_are_kept_only_under_an_active_key_of_the_areas_group(
+    app: Flask, client: FlaskClient, device: str
+) -> None:
+    _add_consent_survey(app)
+    answers = {"concerns": ["speeding"], "ok": True}
+    clear = make_response(survey_version=2, answers=answers, personal={"contact": "0700 1"})
+    push(client, device, [clear])  # no key for the group yet: nothing personal is kept
+    kid = add_server_key(app)
+    rid = "0e8f1c9a-3b7d-4e21-9f0a-5c6d7e8f9a0b"
+    good = seal_field("0700 2", DeviceKey.from_wire(wire_keys()[0]), rid, "contact")
+    sealed = make_response(id=rid, survey_version=2, answers=answers, personal={"contact": good})
+    stray = make_response(
+        survey_version=2, answers=answers, personal={"contact": {**good, "kid": "ck-unknown"}}
+    )
+    broken = make_response(
+        survey_version=2, answers=answers, personal={"contact": {**good, "ct": "no"}}
+    )
+    results = push(client, device, [sealed, stray, broken]).json["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted", "rejected"]
+    assert "personal.contact" in results[2]["errors"]
+    with app.app_context():
+        kept = db.session.scalars(select(PersonalDetail)).all()
+        assert [(d.response_id, d.data) for d in kept] == [(rid, {"contact": good})]
+        assert good["kid"] == kid
 
 
 def test_contact_details_are_not_part_of_a_responses_content(
     app: Flask, client: FlaskClient, device: str
 ) -> None:
     _add_consent_survey(app)
+    add_server_key(app)
     answers = {"concerns": ["speeding"], "ok": True}
     sent = make_response(survey_version=2, answers=answers, personal={"contact": "0700 000000"})
     assert push(client, device, [sent]).json["results"][0]["status"] == "accepted"

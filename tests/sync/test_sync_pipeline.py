@@ -13,6 +13,7 @@ from server.db import db
 from sync.client import RetryPolicy, SyncClient
 from sync.engine import sync_store
 from sync.errors import DeviceRevoked
+from tests.sealing_keys import add_server_key, give_key
 
 from .conftest import (
     TEST_SURVEY,
@@ -115,7 +116,9 @@ def test_contact_details_leave_the_disk_once_after_the_whole_push(
     with app.app_context():
         add_survey(db.session, CONTACT_SURVEY)
         db.session.commit()
+    add_server_key(app)
     store.set_pulled(surveys=[CONTACT_SURVEY])
+    give_key(store)
     for _ in range(25):
         store.save_response(
             make_response(
@@ -124,6 +127,9 @@ def test_contact_details_leave_the_disk_once_after_the_whole_push(
                 personal={"phone": PHONE},
             )
         )
+    files = [p for p in (tmp_path / "collector").rglob("*") if p.is_file()]
+    assert not any(PHONE.encode() in p.read_bytes() for p in files)  # sealed before saved
+    sealed = [r["personal"]["phone"]["ct"].encode() for r in store.unsynced(limit=100)]
     folds: list[int] = []
     compact = store._db.compact
     store._db.compact = lambda: folds.append(1) or compact()  # count the folds, still do them
@@ -133,5 +139,6 @@ def test_contact_details_leave_the_disk_once_after_the_whole_push(
     assert folds == [1]  # five batches, one fold
     files = [p for p in (tmp_path / "collector").rglob("*") if p.is_file()]
     assert not any(PHONE.encode() in p.read_bytes() for p in files)
+    assert not any(ct in p.read_bytes() for p in files for ct in sealed)  # gone once sent
     assert not [r for r in store.iter_responses(personal=True) if "personal" in r]
     assert store.status()["stored"] == 25  # the answers stay
