@@ -8,7 +8,7 @@ marshmallow's registry finds them by name.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from sync import wire
 
@@ -191,6 +191,15 @@ class StoredResponseSchema(Schema):
     street = fields.Str(required=True, allow_none=True)
     replaces = fields.Str(required=True, allow_none=True)
     conflict = fields.Bool(required=True)
+    clock_flag = fields.Str(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(("ahead", "early")),
+        metadata={
+            "description": "ahead: collected after it was received; early: long before "
+            "its survey version was added (the device's clock was off)"
+        },
+    )
     answers = fields.Dict(required=True)
 
 

@@ -40,6 +40,7 @@ FIELDS = (
     "street",
     "replaces",
     "conflict",
+    "clock_flag",
     "answers",
 )
 

@@ -27,6 +27,7 @@ from collector.json_text import text_problem
 from server.catalogue.surveys import Find, finder_for
 from server.contacts.intake import keep_sealed
 from server.db.bulk import among, insert_new, write_rows
+from server.intake.clocks import flag_rows
 from server.issues.aggregates import apply_responses
 from server.models import Area, Device, PersonalDetail, Response, ResponseConflict
 from survey_schemas import check_response
@@ -302,6 +303,8 @@ def ingest_batch(
             )
             if response.personal:
                 personal[response.id] = dict(response.personal)
+        # implausible times are kept and counted, with a flag (server.intake.clocks)
+        flag_rows(session, rows)
         turns.writing()
         # a Core insert of the table: the ORM's bulk path costs a third more per row
         inserted: set[str] = insert_new(session, Response.__table__, rows)

@@ -39,6 +39,9 @@ class Response(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "ahead": collected after it was received; "early": long before its survey version
+    # existed (server.intake.clocks). Kept and counted; the devices page shows the device.
+    clock_flag: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class ResponseConflict(db.Model):

@@ -17,6 +17,7 @@ from server.auth import visible_group_ids, visible_groups
 from server.clock import now
 from server.db import db
 from server.exceptions import NotFound
+from server.intake.clocks import clocks_off
 from server.models import Device, User
 from server.schemas import CodeForm, CollectForm
 from server.web import auth
@@ -53,9 +54,11 @@ def qr_svg(text: str, label: str) -> Markup:
 
 def _page(me: User, errors: dict[str, str] | None = None, **extra: Any) -> Any:
     status = extra.pop("status", 200)
+    devices = _devices(me)
     page = render_template(
         "dash/devices.html",
-        devices=_devices(me),
+        devices=devices,
+        clocks=clocks_off(db.session, [d.id for d in devices]),
         groups=[(g.code, g.name) for g in visible_groups(me)],
         admin=me.role == "admin",
         errors=errors or {},
