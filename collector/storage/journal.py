@@ -356,8 +356,12 @@ class SnapshotFile:
             raise CorruptStore("the snapshot file shrank under the open store")
         return data
 
-    def __del__(self) -> None:
-        os.close(self._fd)
+    def __del__(self, _close: Callable[[int], None] = os.close) -> None:
+        # os.close bound at definition: at interpreter exit the module's globals may be gone.
+        try:
+            _close(self._fd)
+        except OSError:
+            pass
 
 
 def resolver(snapshot: SnapshotFile | None) -> Callable[[Doc], bytes]:

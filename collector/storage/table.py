@@ -35,8 +35,11 @@ R = TypeVar("R")
 def dumps(value: Any) -> bytes:
     """Encode compactly as UTF-8 JSON (never with raw newlines or tabs, so lines stay lines)."""
     # surrogatepass: hostile input may hold a lone surrogate; json.loads(bytes) reverses it.
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8", "surrogatepass")
+    return _ENCODER.encode(value).encode("utf-8", "surrogatepass")
+
+
+# One encoder for every write: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class _PendingTable(MutableMapping[int, Any]):

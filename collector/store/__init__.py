@@ -67,8 +67,12 @@ def _local_now() -> datetime:
     return datetime.now().astimezone()
 
 
+# json.dumps(value, sort_keys=True, separators=(",", ":")), without a new encoder per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def _digest(wire: Mapping[str, Any], personal: Any) -> str:
-    canonical = json.dumps([wire, personal], sort_keys=True, separators=(",", ":"))
+    canonical = _CANONICAL.encode([wire, personal])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
