@@ -24,38 +24,21 @@ from server.accounts.users import create_user
 from server.catalogue.deployment import upsert_areas
 from server.catalogue.surveys import add_survey
 from server.db import db
+from tests import factories
 from tests.conftest import database_urls
 from tests.pgbouncer import PgBouncer
 from tests.waitress_thread import WaitressThread
 
 TEST_SURVEY: dict[str, Any] = {
-    "id": "test-safety",
-    "version": 1,
+    **factories.survey(
+        "test-safety",
+        factories.concerns(
+            {"speeding": "speeding", "litter": "litter", "other": None}, required=True
+        ),
+        factories.severity(),
+    ),
     "title": {"en": "Test survey"},
     "purpose": {"en": "To test the server."},
-    "languages": ["en"],
-    "methods": ["doorstep", "event", "kiosk", "meeting"],
-    "questions": [
-        {
-            "id": "concerns",
-            "type": "multiple_choice",
-            "required": True,
-            "label": {"en": "Problems?"},
-            "choices": [
-                {"value": "speeding", "label": {"en": "Speeding"}, "category": "speeding"},
-                {"value": "litter", "label": {"en": "Litter"}, "category": "litter"},
-                {"value": "other", "label": {"en": "Other"}},
-            ],
-        },
-        {
-            "id": "severity",
-            "type": "scale",
-            "min": 1,
-            "max": 5,
-            "severity_for": "concerns",
-            "label": {"en": "How bad?"},
-        },
-    ],
 }
 AREAS = [
     {"code": "abbey", "name": "Abbey", "group": "northfield", "group_name": "Northfield CSG"},
@@ -74,19 +57,7 @@ class Clock:
         return self.now
 
 
-def make_response(**overrides: Any) -> dict[str, Any]:
-    """Return a valid wire response for TEST_SURVEY (a fresh id unless one is given)."""
-    item: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "survey_id": "test-safety",
-        "survey_version": 1,
-        "area": "abbey",
-        "method": "doorstep",
-        "collected_at": "2025-03-01T10:00:00+00:00",
-        "answers": {"concerns": ["speeding"], "severity": 3},
-    }
-    item.update(overrides)
-    return item
+make_response = factories.wire_response
 
 
 def _postgres_url(schema: str) -> str:

@@ -11,61 +11,16 @@ from server.issues.ranking import Row, Weights, rank_rows
 from server.issues.scrub import normalise, scrub
 from server.period import Period
 from survey_schemas import load_survey
+from tests import factories as f
 
-SURVEY = {
-    "id": "merge-test",
-    "version": 1,
-    "title": {"en": "T"},
-    "purpose": {"en": "P"},
-    "languages": ["en"],
-    "methods": ["doorstep", "event", "kiosk", "meeting"],
-    "questions": [
-        {
-            "id": "worries",
-            "type": "multiple_choice",
-            "label": {"en": "Worries?"},
-            "choices": [
-                {"value": "fast", "label": {"en": "Fast cars"}, "category": "speeding"},
-                {"value": "bins", "label": {"en": "Rubbish"}, "category": "fly-tipping"},
-                {"value": "other", "label": {"en": "Other"}},
-            ],
-        },
-        {
-            "id": "how_bad",
-            "type": "scale",
-            "min": 1,
-            "max": 5,
-            "severity_for": "worries",
-            "label": {"en": "How bad?"},
-        },
-        {
-            "id": "main",
-            "type": "single_choice",
-            "label": {"en": "Worst?"},
-            "choices": [
-                {"value": "cars", "label": {"en": "Cars"}, "category": "speeding"},
-                {"value": "dogs", "label": {"en": "Dogs"}, "category": "dog-fouling"},
-            ],
-        },
-        {
-            "id": "else",
-            "type": "text",
-            "issue_text": True,
-            "label": {"en": "What else?"},
-            "relevant": {"question": "worries", "includes": "other"},
-        },
-        {
-            "id": "age",
-            "type": "single_choice",
-            "label": {"en": "Age band"},
-            "x-equality": True,
-            "choices": [
-                {"value": "18-34", "label": {"en": "18-34"}},
-                {"value": "35+", "label": {"en": "35+"}},
-            ],
-        },
-    ],
-}
+SURVEY = f.survey(
+    "merge-test",
+    f.concerns({"fast": "speeding", "bins": "fly-tipping", "other": None}, "worries"),
+    f.severity("worries", "how_bad"),
+    f.single("main", {"cars": "speeding", "dogs": "dog-fouling"}),
+    f.free_text("else", when=("worries", "other")),
+    f.single("age", {"18-34": None, "35+": None}, equality=True),
+)
 
 
 @pytest.fixture

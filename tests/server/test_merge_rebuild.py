@@ -27,56 +27,16 @@ from server.models.merge import (
     TriageItem,
     TriageRule,
 )
+from tests import factories as f
 
-SURVEY: dict[str, Any] = {
-    "id": "prop-survey",
-    "version": 1,
-    "title": {"en": "P"},
-    "purpose": {"en": "P"},
-    "languages": ["en"],
-    "methods": ["doorstep", "event", "kiosk", "meeting"],
-    "questions": [
-        {
-            "id": "concerns",
-            "type": "multiple_choice",
-            "label": {"en": "?"},
-            "choices": [
-                {"value": "speeding", "label": {"en": "S"}, "category": "speeding"},
-                {"value": "litter", "label": {"en": "L"}, "category": "litter"},
-                {"value": "noise", "label": {"en": "N"}, "category": "noise"},
-                {"value": "other", "label": {"en": "O"}},
-            ],
-        },
-        {
-            "id": "severity",
-            "type": "scale",
-            "min": 1,
-            "max": 5,
-            "severity_for": "concerns",
-            "label": {"en": "?"},
-        },
-        {
-            "id": "worst",
-            "type": "single_choice",
-            "label": {"en": "?"},
-            "choices": [
-                {"value": "litter", "label": {"en": "L"}, "category": "litter"},
-                {"value": "dogs", "label": {"en": "D"}, "category": "dog-fouling"},
-            ],
-        },
-        {"id": "other_text", "type": "text", "issue_text": True, "label": {"en": "?"}},
-        {
-            "id": "age",
-            "type": "single_choice",
-            "x-equality": True,
-            "label": {"en": "?"},
-            "choices": [
-                {"value": "young", "label": {"en": "Y"}},
-                {"value": "old", "label": {"en": "O"}},
-            ],
-        },
-    ],
-}
+SURVEY: dict[str, Any] = f.survey(
+    "prop-survey",
+    f.concerns({"speeding": "speeding", "litter": "litter", "noise": "noise", "other": None}),
+    f.severity(),
+    f.single("worst", {"litter": "litter", "dogs": "dog-fouling"}),
+    f.free_text(),
+    f.single("age", {"young": None, "old": None}, equality=True),
+)
 TEXTS = ["Drug dealing in the park", "drug dealing in the park!", "Bins never emptied", "Potholes"]
 BASE = datetime(2025, 1, 1, 9, tzinfo=UTC)
 

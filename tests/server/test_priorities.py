@@ -14,15 +14,10 @@ from server.issues.facts import day_of, response_facts
 from server.issues.ranking import Row, rank_rows
 from server.period import Period
 from survey_schemas import load_survey
+from tests.factories import push_accepted
 from tests.server.conftest import TEST_SURVEY, bearer, make_response, user_token
 
 URL = "/api/v1/areas/abbey/priorities"
-
-
-def push(client: FlaskClient, device: str, items: list[dict[str, Any]]) -> None:
-    resp = client.post("/api/v1/sync/push", json={"responses": items}, headers=bearer(device))
-    assert resp.status_code == 200, resp.get_json()
-    assert {r["status"] for r in resp.get_json()["results"]} == {"accepted"}
 
 
 def resp(day: str, concerns: list[str], severity: int | None = None, **kw: Any) -> dict:
@@ -47,7 +42,7 @@ FIXTURE = [
 
 
 def test_priorities_match_hand_computed_figures(app: Flask, client: FlaskClient, device: str):
-    push(client, device, FIXTURE)
+    push_accepted(client, device, FIXTURE)
     token = user_token(app, "cora", group="northfield")
     got = client.get(
         URL, query_string={"since": "2025-02-15", "until": "2025-02-28"}, headers=bearer(token)
@@ -72,7 +67,7 @@ def test_priorities_match_hand_computed_figures(app: Flask, client: FlaskClient,
 
 
 def test_method_filter_shows_one_method_side(app: Flask, client: FlaskClient, device: str):
-    push(client, device, FIXTURE)
+    push_accepted(client, device, FIXTURE)
     token = user_token(app, "cora", group="northfield")
     q = {"since": "2025-02-15", "until": "2025-02-28", "method": "meeting"}
     got = client.get(URL, query_string=q, headers=bearer(token)).get_json()
@@ -95,7 +90,7 @@ def test_bad_query_gets_the_error_body(app: Flask, client: FlaskClient):
 
 
 def test_cli_prints_the_same_figures(app: Flask, client: FlaskClient, device: str, runner):
-    push(client, device, FIXTURE)
+    push_accepted(client, device, FIXTURE)
     args = [
         "server",
         "priorities",
@@ -124,7 +119,7 @@ def test_cli_prints_the_same_figures(app: Flask, client: FlaskClient, device: st
 
 
 def test_month_rollups_give_the_same_figures_as_the_rows(app, client, device) -> None:
-    push(client, device, FIXTURE)
+    push_accepted(client, device, FIXTURE)
     token = user_token(app, "cora", group="northfield")
     survey = load_survey(TEST_SURVEY)
     rows = [

@@ -15,6 +15,7 @@ from server.catalogue.surveys import add_survey
 from server.cli import main
 from server.db import db
 from server.models import PersonalDetail, Response
+from tests import factories as f
 from tests.sealing_keys import add_server_key, opened
 
 from .conftest import TEST_SURVEY, Clock, bearer, make_response
@@ -22,17 +23,7 @@ from .conftest import TEST_SURVEY, Clock, bearer, make_response
 PERSONAL_SURVEY = {
     **TEST_SURVEY,
     "version": 2,
-    "questions": [
-        *TEST_SURVEY["questions"],
-        {"id": "ok", "type": "consent", "label": {"en": "May we call you back?"}},
-        {
-            "id": "contact",
-            "type": "text",
-            "personal": True,
-            "relevant": {"question": "ok", "equals": True},
-            "label": {"en": "Phone?"},
-        },
-    ],
+    "questions": [*TEST_SURVEY["questions"], *f.contact()],
 }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,15 +14,10 @@ from collector.sealing import seal_field
 from server.accounts.devices import revoke_device
 from server.db import db
 from server.models import Device, PersonalDetail, Response, ResponseConflict
+from tests.factories import push
 from tests.sealing_keys import add_server_key, opened, wire_keys
 
 from .conftest import bearer, device_token, make_response
-
-
-def push(client: FlaskClient, token: str, items: list[Any], **kwargs: Any) -> Any:
-    return client.post(
-        "/api/v1/sync/push", json={"responses": items}, headers=bearer(token), **kwargs
-    )
 
 
 def count(app: Flask, model: type) -> int:

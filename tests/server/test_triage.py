@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from server.catalogue.surveys import add_survey
 from server.db import db
 from server.issues.aggregates import rebuild
+from tests.factories import push_accepted
 from tests.server.conftest import bearer, user_token
 
 FULL_SURVEY: dict[str, Any] = {
@@ -91,11 +92,6 @@ def full(text: str | None = None, area: str = "abbey", day: str = "2025-02-20", 
     }
 
 
-def push(client: FlaskClient, device: str, items: list[dict[str, Any]]) -> None:
-    r = client.post("/api/v1/sync/push", json={"responses": items}, headers=bearer(device))
-    assert [x["status"] for x in r.get_json()["results"]] == ["accepted"] * len(items), r.json
-
-
 def mentions(client: FlaskClient, token: str, category: str, area: str = "abbey") -> int:
     q = {"since": "2025-02-01", "until": "2025-02-28"}
     doc = client.get(f"/api/v1/areas/{area}/priorities", query_string=q, headers=bearer(token))
@@ -106,7 +102,7 @@ def mentions(client: FlaskClient, token: str, category: str, area: str = "abbey"
 
 def test_identical_text_waits_once_scrubbed(app: Flask, client: FlaskClient, device: str):
     add_full_survey(app)
-    push(
+    push_accepted(
         client,
         device,
         [
@@ -125,7 +121,9 @@ def test_identical_text_waits_once_scrubbed(app: Flask, client: FlaskClient, dev
 
 def test_mapping_counts_and_is_reused_for_identical_text(app, client, device):
     add_full_survey(app)
-    push(client, device, [full("Drug dealing by the shop"), full("DRUG dealing by the shop.")])
+    push_accepted(
+        client, device, [full("Drug dealing by the shop"), full("DRUG dealing by the shop.")]
+    )
     token = user_token(app, "cora", group="northfield")
     item = client.get("/api/v1/triage", headers=bearer(token)).get_json()["items"][0]
     r = client.post(
@@ -133,7 +131,7 @@ def test_mapping_counts_and_is_reused_for_identical_text(app, client, device):
     )
     assert r.status_code == 200 and r.get_json()["settled"] == 2
     assert mentions(client, token, "drugs") == 2
-    push(client, device, [full("drug dealing  by the shop")])
+    push_accepted(client, device, [full("drug dealing  by the shop")])
     assert mentions(client, token, "drugs") == 3
     assert client.get("/api/v1/triage", headers=bearer(token)).get_json()["pending"] == 0
     q = {"since": "2025-02-01", "until": "2025-02-28"}
@@ -145,12 +143,12 @@ def test_mapping_counts_and_is_reused_for_identical_text(app, client, device):
 
 def test_dismissed_text_never_counts_and_later_copies_are_dismissed(app, client, device):
     add_full_survey(app)
-    push(client, device, [full("Nothing really")])
+    push_accepted(client, device, [full("Nothing really")])
     token = user_token(app, "cora", group="northfield")
     item = client.get("/api/v1/triage", headers=bearer(token)).get_json()["items"][0]
     r = client.post(f"/api/v1/triage/{item['id']}", json={"category": None}, headers=bearer(token))
     assert r.status_code == 200
-    push(client, device, [full("nothing, really")])
+    push_accepted(client, device, [full("nothing, really")])
     assert client.get("/api/v1/triage", headers=bearer(token)).get_json()["pending"] == 0
     dismissed = client.get(
         "/api/v1/triage", query_string={"status": "dismissed"}, headers=bearer(token)
@@ -160,7 +158,7 @@ def test_dismissed_text_never_counts_and_later_copies_are_dismissed(app, client,
 
 def test_bad_decisions_are_refused(app: Flask, client: FlaskClient, device: str):
     add_full_survey(app)
-    push(client, device, [full("Broken swings")])
+    push_accepted(client, device, [full("Broken swings")])
     token = user_token(app, "cora", group="northfield")
     item = client.get("/api/v1/triage", headers=bearer(token)).get_json()["items"][0]
     url = f"/api/v1/triage/{item['id']}"
@@ -174,7 +172,7 @@ def test_bad_decisions_are_refused(app: Flask, client: FlaskClient, device: str)
 
 def test_a_decision_is_its_groups_and_never_settles_another_groups_text(app, client, device):
     add_full_survey(app)
-    push(
+    push_accepted(
         client,
         device,
         [full("Drug dealing by the shop"), full("Drug dealing by the shop", "elm-park")],
@@ -186,7 +184,7 @@ def test_a_decision_is_its_groups_and_never_settles_another_groups_text(app, cli
         f"/api/v1/triage/{item['id']}", json={"category": "drugs"}, headers=bearer(cora)
     )
     assert r.get_json()["settled"] == 1  # Northfield's text only
-    push(client, device, [full("drug dealing by the shop", "elm-park")])
+    push_accepted(client, device, [full("drug dealing by the shop", "elm-park")])
     # Riverside's texts still wait for Riverside, and count nowhere until it decides
     waiting = client.get("/api/v1/triage", headers=bearer(rita)).get_json()
     assert waiting["pending"] == 2 and waiting["items"][0]["count"] == 2
@@ -199,7 +197,7 @@ def test_a_decision_is_its_groups_and_never_settles_another_groups_text(app, cli
         db.session.commit()
     assert mentions(client, cora, "drugs") == 1
     assert mentions(client, rita, "drugs", "elm-park") == 0
-    push(
+    push_accepted(
         client,
         device,
         [full("Drug dealing by the shop."), full("Drug dealing by the shop.", "elm-park")],
