@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from server import clock
 from server.accounts.devices import device_for_token
-from server.accounts.users import session_epoch, user_for_token
+from server.accounts.sessions import live_user
+from server.accounts.users import user_for_token
 from server.db import db
 from server.exceptions import Forbidden, InvalidToken, NotFound
 from server.models import Area, Device, Group, User
@@ -44,13 +45,18 @@ def current_user() -> User:
             # The last-used time is bookkeeping; keep it even if the view only reads.
             db.session.commit()
         elif session.get("user_id") is not None:
-            user = db.session.get(User, session["user_id"])
-            if user is None or session.get("epoch") != session_epoch(db.session, user.id):
+            user = session_user()
+            if user is None:
                 raise InvalidToken("the session has ended; sign in again")
             g.user = user
         else:
             raise InvalidToken("sign in, or send an API token as 'Authorization: Bearer <token>'")
     return g.user
+
+
+def session_user() -> User | None:
+    """Return the user of the browser session if it still counts (see accounts.sessions)."""
+    return live_user(db.session, session.get("user_id"), session.get("epoch"), session.get("sid"))
 
 
 def device_required(view: Callable[P, R]) -> Callable[P, R]:

@@ -18,6 +18,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from server.accounts.offboarding import MAX_PASSWORD, MIN_PASSWORD
 from server.api.body import json_body
 from server.exceptions import InvalidInput
 from server.meetings.agenda_render import FORMATS
@@ -247,6 +248,38 @@ class CollectForm(Schema):
 
     label = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     group = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ConfirmForm(Schema):
+    """A confirmation step: ``confirm=yes`` once the person has seen what will happen."""
+
+    confirm = fields.Str(load_default="", validate=validate.Length(max=10))
+
+
+class GroupLeaveForm(ConfirmForm):
+    """Which group to take a user out of."""
+
+    group = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+
+
+class PasswordForm(Schema):
+    """A new dashboard password, typed twice."""
+
+    password = fields.Str(
+        required=True,
+        validate=validate.Length(
+            min=MIN_PASSWORD,
+            max=MAX_PASSWORD,
+            error=f"Use between {MIN_PASSWORD} and {MAX_PASSWORD} characters",
+        ),
+        error_messages={"required": "Enter the new password"},
+    )
+    again = fields.Str(required=True, error_messages={"required": "Enter the password again"})
+
+    @validates_schema
+    def _same_twice(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("password") != data.get("again"):
+            raise ValidationError("The two passwords are not the same", "again")
 
 
 class UploadForm(Schema):

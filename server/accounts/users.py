@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server.accounts.passwords import hash_password, password_matches
 from server.accounts.tokens import hash_secret, matches, new_token
 from server.exceptions import AlreadyExists, InvalidInput, InvalidToken, NotFound
-from server.models import ApiToken, Group, SessionEpoch, User
+from server.models import ApiToken, Group, User
 from server.models.core import ROLES
 
 
@@ -61,6 +61,8 @@ def user_for_token(session: Session, token: str, now: datetime) -> User:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))
     if row is None or row.revoked_at is not None or not matches(row.token_hash, token):
         raise InvalidToken("the API token is unknown or revoked")
+    if row.user.disabled_at is not None:
+        raise InvalidToken("the API token's user is disabled")
     row.last_used_at = now
     return row.user
 
@@ -72,27 +74,12 @@ def _dummy_hash() -> str:
 
 
 def check_password(session: Session, name: str, password: str) -> User | None:
-    """Return the user if the password is theirs, else None."""
+    """Return the user if the password is theirs and they are not disabled, else None."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None or not user.password_hash:
         # Hash anyway, so the answer takes as long as for a real user and so does not tell
         # which usernames exist.
         password_matches(_dummy_hash(), password)
         return None
-    return user if password_matches(user.password_hash, password) else None
-
-
-def session_epoch(session: Session, user_id: int) -> int:
-    """Return the epoch a user's dashboard sessions must carry to count."""
-    row = session.get(SessionEpoch, user_id)
-    return row.epoch if row is not None else 0
-
-
-def end_sessions(session: Session, user_id: int) -> None:
-    """End every dashboard session of a user, in every browser (the signed cookies stay void)."""
-    row = session.get(SessionEpoch, user_id)
-    if row is None:
-        session.add(SessionEpoch(user_id=user_id, epoch=1))
-    else:
-        row.epoch += 1
-    session.flush()
+    right = password_matches(user.password_hash, password)
+    return user if right and user.disabled_at is None else None

@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 
 from collector.cli import collector
-from server.cli import collect, contacts, crime, reports
+from server.cli import accounts, collect, contacts, crime, reports
 from server.cli.common import Config, domain_errors, emit, json_option, pass_config
 from survey_schemas.cli import survey
 from sync.cli import register_collector_commands
@@ -261,12 +261,8 @@ def main() -> None:
 
 
 register_collector_commands(collector)
-for commands in (
-    reports,
-    crime,
-    contacts,
-    collect,
-):  # the server's commands kept in modules of their own
+# The server's commands kept in modules of their own.
+for commands in (reports, crime, contacts, collect, accounts):
     commands.register(server)
 main.add_command(survey)
 main.add_command(collector)

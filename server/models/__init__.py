@@ -13,7 +13,7 @@ from server.models.core import ApiToken, Area, Group, SurveyVersion, User, user_
 from server.models.devices import Device, EnrollmentCode
 from server.models.feed import ChangeLog, Issue, ServerState
 from server.models.responses import PersonalDetail, Response, ResponseConflict
-from server.models.sessions import SessionEpoch
+from server.models.sessions import EndedSession, SessionEpoch
 from server.models.throttle import FailedAttempt
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ContactKey",
     "ContactMark",
     "Device",
+    "EndedSession",
     "EnrollmentCode",
     "FailedAttempt",
     "Group",

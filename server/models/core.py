@@ -69,6 +69,8 @@ class User(db.Model):
     provider: Mapped[str | None] = mapped_column(String(100), default=None)
     password_hash: Mapped[str | None] = mapped_column(String(256), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the user is offboarded: no sign-in, session or API token of theirs works.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     groups: Mapped[list[Group]] = relationship(secondary=user_groups, order_by="Group.code")
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

@@ -93,6 +93,7 @@ from server.web import (  # noqa: E402
     reach,
     surveys,
     triage,
+    users,
 )
 
 auth.init(bp)
@@ -108,5 +109,6 @@ for _module in (
     crime,
     reach,
     contacts,
+    users,
 ):
     bp.register_blueprint(_module.bp)

@@ -22,7 +22,9 @@ from marshmallow import ValidationError
 from collector.redirects import safe_next
 from server import clock
 from server.accounts import throttle
-from server.accounts.users import check_password, end_sessions, session_epoch
+from server.accounts.sessions import end_session, new_session_id, session_epoch
+from server.accounts.users import check_password
+from server.auth import session_user
 from server.db import db
 from server.exceptions import Forbidden, TooManyAttempts
 from server.models import User
@@ -38,19 +40,10 @@ MAX_NEW_CLIENT_FAILURES = 50
 FAILURE_WINDOW = 15 * 60
 
 
-def session_user() -> User | None:
-    """Return the user of the browser session if it is still live (not signed out anywhere)."""
-    uid = session.get("user_id")
-    user = db.session.get(User, uid) if isinstance(uid, int) else None
-    if user is not None and session.get("epoch") != session_epoch(db.session, user.id):
-        return None
-    return user
-
-
 def web_user() -> User | None:
     """Return the user signed in through the browser session, if any."""
     if "web_user" not in g:
-        user = session_user()
+        user = session_user()  # server.auth's: the API takes the session by the same rule
         g.web_user = user
         if user is not None:
             g.user = user  # server.auth.current_user() then agrees with the dashboard
@@ -155,6 +148,7 @@ def sign_in() -> Any:
                         session.permanent = True
                         session["user_id"] = found.id
                         session["epoch"] = session_epoch(db.session, found.id)
+                        session["sid"] = new_session_id()
                         signed_in = True
             except TooManyAttempts as error:
                 errors, status = {"username": _too_many(error)}, 429
@@ -169,11 +163,12 @@ def sign_in() -> Any:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    """Sign out everywhere: end every session of this user, then forget this one."""
+    """Sign out of this browser: end this session (and any copy of its cookie), no other."""
     found = web_user()
     if found is not None:
-        # A signed cookie copied elsewhere would outlive session.clear(); the epoch ends it.
-        end_sessions(db.session, found.id)
+        # A signed cookie copied elsewhere would outlive session.clear(); the ended id stops it.
+        lifetime = current_app.permanent_session_lifetime
+        end_session(db.session, session["sid"], found.id, now=clock.now(), lifetime=lifetime)
         db.session.commit()
     session.clear()
     return redirect(url_for("web.auth.sign_in", signed_out=1))

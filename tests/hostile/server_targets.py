@@ -113,9 +113,11 @@ def world(app: Flask, url: str) -> dict[str, Any]:
         _, admin = create_user(db.session, "ada", "admin", password=PASSWORD)
         # contact keys and the follow-up list are for the group's coordinators only
         create_user(db.session, "cora", "coordinator", groups=["northfield"], password=PASSWORD)
+        leaver, _ = create_user(db.session, "leaver", "coordinator", groups=["northfield"])
         north = get_group(db.session, "northfield")
         spare_key = new_contact_key(db.session, north, PASSWORD, now=app.config["CLOCK"]()).kid
         db.session.commit()
+        leaver_id = leaver.id
     device = bearer(device_token(app)[1])
     admin_h = bearer(admin)
     issue = requests.post(
@@ -150,6 +152,7 @@ def world(app: Flask, url: str) -> dict[str, Any]:
         "spare_device": spare,
         "spare_key": spare_key,
         "resident": resident,
+        "leaver": leaver_id,
     }
 
 
@@ -400,6 +403,22 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             f"/dashboard/devices/{w['spare_device']}/revoke",
             "form",
             form(note=SLOT),
+        ),
+        *(
+            Target(
+                "POST",
+                f"/dashboard/users/<int:user_id>/{action}",
+                f"/dashboard/users/{w['leaver']}/{action}",
+                "form",
+                template,
+            )  # fmt: skip
+            for action, template in (
+                ("disable", form(confirm=SLOT)),
+                ("revoke-token", form(confirm=SLOT)),
+                ("password", form(password=SLOT, again=SLOT)),
+                ("remove-group", form(group=SLOT, confirm="yes")),
+                ("remove-group", form(group="northfield", confirm=SLOT)),
+            )
         ),
         Target(
             "POST",

@@ -22,7 +22,7 @@ from server.accounts.users import create_user, get_group
 from server.catalogue.deployment import upsert_areas
 from server.contacts.keys import new_contact_key
 from server.db import db, utcnow
-from server.models import ApiToken, Device, PersonalDetail, Response
+from server.models import ApiToken, Device, PersonalDetail, Response, User
 from server.models.merge import TriageItem
 from tests.conftest import ON_ONE_DATABASE
 from tests.security.routes import requests_of
@@ -108,6 +108,11 @@ POLICY = {
     "web.crime.upload": ADMIN,
     "web.contacts.new_key": MANAGERS,  # coordinators only; the group is checked in the form
     "web.contacts.open_follow_up": MANAGERS,  # the same
+    "web.users.index": ADMIN,
+    "web.users.disable": ADMIN,
+    "web.users.revoke_token": ADMIN,
+    "web.users.set_password": ADMIN,
+    "web.users.remove_group": ADMIN,
 }
 CONTACT_PASSPHRASE = "north contact passphrase"
 # Valid bodies, so a refusal is the role check and not the validation (API: JSON; pages: forms).
@@ -137,6 +142,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "web.devices.new_code": {"group": "northfield", "label": "intruder"},
     "web.devices.new_collect": {"group": "northfield", "label": "intruder"},
     "web.crime.map_lsoa": {"lsoa": "E01000001"},
+    # The users pages act on a spare coordinator of group A ("leaver"), confirmed.
+    "web.users.disable": {"confirm": "yes"},
+    "web.users.revoke_token": {"confirm": "yes"},
+    "web.users.set_password": {"password": "a new long password", "again": "a new long password"},
+    "web.users.remove_group": {"group": "northfield", "confirm": "yes"},
     "web.contacts.new_key": {
         "group": "northfield",
         "passphrase": CONTACT_PASSPHRASE,
@@ -180,8 +190,10 @@ def world(app: Flask, client: FlaskClient) -> World:
             "coordinator": _api_user("cora-api", "coordinator", groups=["northfield"]),
             "other": _api_user("rita-api", "coordinator", groups=["riverside"]),
             "provider": _api_user("pc-api", "provider", provider="Police"),
+            "leaver": _api_user("leaver", "coordinator", groups=["northfield"]),
         }
         db.session.commit()
+        leaver_id = db.session.scalars(sa.select(User.id).where(User.name == "leaver")).one()
     device_id, device = device_token(app, group="northfield", label="north-pi")
     cora, rita = bearer(tokens["coordinator"]), bearer(tokens["other"])
     north = client.post(
@@ -226,6 +238,7 @@ def world(app: Flask, client: FlaskClient) -> World:
         "survey_id": "test-safety",
         "version": "1",
         "response_id": str(resident),
+        "user_id": str(leaver_id),
     }
     api = {
         "anonymous": {},
