@@ -25,6 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from collector.json_text import parse
+
 __all__ = ["FORMAT", "VERSION", "BundleError", "read_bundle", "write_bundle"]
 
 FORMAT = "doorstep-bundle"
@@ -89,17 +91,28 @@ def write_bundle(
     return manifest
 
 
-def read_bundle(path: Path | str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Read and check a bundle; return ``(manifest, responses)`` or raise :class:`BundleError`."""
+#: The most a bundle may hold once unzipped, and the longest line (one response) in it: a
+#: gzip bomb (a few hundred KB that inflate to gigabytes) stops here, read a line at a time.
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+MAX_LINE_BYTES = 1024 * 1024
+
+
+def read_bundle(
+    path: Path | str, *, max_bytes: int = MAX_BUNDLE_BYTES, max_line: int = MAX_LINE_BYTES
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Read and check a bundle; return ``(manifest, responses)`` or raise :class:`BundleError`.
+
+    The file is unzipped as a stream, one line at a time: more than ``max_bytes`` in all, a
+    line longer than ``max_line``, or JSON nested too deeply is refused, never read into
+    memory whole.
+    """
     try:
         with gzip.open(path, "rb") as gz:
-            lines = gz.read().split(b"\n")
+            lines = _lines(gz, max_bytes, max_line)
     except FileNotFoundError:
         raise BundleError(f"no such file: {path}") from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise BundleError(f"{path} is not a complete doorstep bundle ({exc})") from None
-    if lines and lines[-1] == b"":
-        lines.pop()
     manifest = _manifest(lines[0] if lines else b"")
     body = lines[1:]
     digest = hashlib.sha256()
@@ -115,18 +128,32 @@ def read_bundle(path: Path | str) -> tuple[dict[str, Any], list[dict[str, Any]]]
     responses = []
     for number, line in enumerate(body, start=2):
         try:
-            item = json.loads(line)
-        except ValueError:
-            raise BundleError(f"line {number} is not JSON") from None
+            item, _ = parse(line)  # a NUL in a string is ingest's to refuse, per response
+        except ValueError as error:
+            raise BundleError(f"line {number} is not JSON: {error}") from None
         if not isinstance(item, dict):
             raise BundleError(f"line {number} is not a response object")
         responses.append(item)
     return manifest, responses
 
 
+def _lines(gz: gzip.GzipFile, max_bytes: int, max_line: int) -> list[bytes]:
+    """Return the unzipped lines (without their newlines), holding to the two limits."""
+    lines: list[bytes] = []
+    total = 0
+    while line := gz.readline(max_line + 1):
+        total += len(line)
+        if total > max_bytes:
+            raise BundleError(f"the bundle holds more than {max_bytes} bytes unzipped")
+        if len(line) > max_line and not line.endswith(b"\n"):
+            raise BundleError(f"line {len(lines) + 1} is longer than {max_line} bytes")
+        lines.append(line[:-1] if line.endswith(b"\n") else line)
+    return lines
+
+
 def _manifest(line: bytes) -> dict[str, Any]:
     try:
-        manifest = json.loads(line)
+        manifest, _ = parse(line)
     except ValueError:
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:

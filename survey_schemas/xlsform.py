@@ -63,6 +63,7 @@ def convert_xlsform(
     receives what was dropped or copied on the way. Raises :class:`XLSFormError` otherwise.
     """
     path = Path(path)
+    check_workbook_size(path)
     try:
         sheets = get_xlsform(str(path))
         form = parse_file_to_json(str(path), warnings=[])
@@ -81,6 +82,74 @@ def convert_xlsform(
     except SurveyError as exc:
         raise XLSFormError([f"{path.name}: {p}" for p in exc.problems]) from None
     return definition
+
+
+#: What an XLSForm may hold before pyxform reads it: its time grows with its rows (a 92 KB
+#: workbook of a few thousand rows once held a request for 55 s), and an .xlsx is a zip that
+#: may inflate far beyond its size. A doorstep survey has tens of questions, not thousands.
+MAX_WORKBOOK_BYTES = 4 * 1024 * 1024  # unzipped, all parts
+MAX_SHEET_ROWS = 1000  # rows holding a value, in any one sheet
+MAX_CELLS = 20000  # cells holding a value, in all sheets
+MAX_CELL_CHARS = 4000
+
+
+def check_workbook_size(path: Path) -> None:
+    """Refuse (:class:`XLSFormError`) a workbook beyond the limits above, reading it as a stream
+    and stopping at the first limit passed, so the check itself takes bounded time."""
+    name = path.name
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                if sum(i.file_size for i in z.infolist()) > MAX_WORKBOOK_BYTES:
+                    raise XLSFormError([f"{name}: the workbook unzips to more than "
+                                        f"{MAX_WORKBOOK_BYTES // 1024 // 1024} MB"])  # fmt: skip
+            sheets = _xlsx_rows(path)
+        else:
+            sheets = _xls_rows(path)
+        cells = 0
+        for sheet, rows in sheets:
+            count = 0
+            for row in rows:
+                values = [v for v in row if v is not None and v != ""]
+                if not values:
+                    continue
+                count, cells = count + 1, cells + len(values)
+                if count > MAX_SHEET_ROWS:
+                    raise XLSFormError([f"{name}: sheet {sheet!r} has more than "
+                                        f"{MAX_SHEET_ROWS} rows"])  # fmt: skip
+                if cells > MAX_CELLS:
+                    raise XLSFormError([f"{name}: the workbook has more than {MAX_CELLS} cells"])
+                if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in values):
+                    raise XLSFormError([f"{name}: sheet {sheet!r} row {count} has a cell "
+                                        f"longer than {MAX_CELL_CHARS} characters"])  # fmt: skip
+    except XLSFormError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure: not a readable workbook
+        raise XLSFormError([f"{name}: cannot read the workbook: {exc}"]) from None
+
+
+def _xlsx_rows(path: Path) -> Iterable[tuple[str, Iterable[tuple[Any, ...]]]]:
+    import openpyxl  # pyxform's own reader of .xlsx
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()  # a stated size of a million rows is not read as such
+            yield sheet.title, sheet.iter_rows(values_only=True)
+    finally:
+        book.close()
+
+
+def _xls_rows(path: Path) -> Iterable[tuple[str, Iterable[tuple[Any, ...]]]]:
+    import xlrd  # pyxform's own reader of .xls
+
+    book = xlrd.open_workbook(str(path), on_demand=True)
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            yield sheet.name, (tuple(sheet.row_values(r)) for r in range(sheet.nrows))
+    finally:
+        book.release_resources()
 
 
 class _Converter:

@@ -55,6 +55,7 @@ def import_bundle(
                 find=find,
                 personal_retention=personal_retention,
                 commit=False,
+                check_text=True,  # a NUL or lone surrogate: that response is rejected
             )
         session.commit()
     except BaseException:
