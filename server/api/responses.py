@@ -25,6 +25,7 @@ from server.models import Response as Stored
 from server.schemas import ResponsesQuery, load_query
 from survey_schemas import Survey, SurveyRegistry
 from survey_schemas.dates import parse_moment
+from survey_schemas.model import TEXT_TYPES
 
 bp = Blueprint("responses", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 1000
@@ -76,12 +77,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def _scrubbed(answers: dict[str, Any], survey: Survey | None) -> dict[str, Any]:
-    """Return the answers with every free-text answer scrubbed of contact details."""
+    """Return the answers with every free-text and street answer scrubbed of contact details."""
     if survey is None:
         return answers
     return {
         qid: scrub(value)
-        if isinstance(value, str) and (q := survey.by_id.get(qid)) and q.type == "text"
+        if isinstance(value, str) and (q := survey.by_id.get(qid)) and q.type in TEXT_TYPES
         else value
         for qid, value in answers.items()
     }
@@ -90,6 +91,7 @@ def _scrubbed(answers: dict[str, Any], survey: Survey | None) -> dict[str, Any]:
 def _row(r: Stored, registry: SurveyRegistry) -> dict[str, Any]:
     out = {name: getattr(r, name) for name in FIELDS}
     out["answers"] = _scrubbed(r.answers, registry.find(r.survey_id, r.survey_version))
+    out["street"] = scrub(r.street) if r.street else r.street  # "12 Acacia Road": a house
     out["collected_at"] = r.collected_at.isoformat()
     out["received_at"] = r.received_at.isoformat()
     return out

@@ -3,8 +3,9 @@
 A small, documented scrubber, not a guarantee: it replaces
 
 * email addresses with ``[email]``;
-* UK-style phone numbers (07…, 01…/02…, +44…, with spaces, dots or dashes) and any other run of
-  eight or more digits with ``[phone]``;
+* UK-style phone numbers (07…, 01…/02…, +44…, an area code in brackets, with spaces, dots or
+  dashes anywhere between the digits) and any other run of eight or more digits with
+  ``[phone]``;
 * a house number followed by a street name ending in a street word (``12 Acacia Road``,
   ``3a High St``, ``Flat 4, 22 Mill Lane``) with ``[address]``;
 * a house given by its number (``at number 12``, ``from no. 3a``) with ``[address]``;
@@ -32,7 +33,11 @@ _STREET_WORDS = (
     "gardens|gdns|grove|gr|terrace|terr|walk|hill|row|square|sq|mews|parade|rise|view|green|park"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
-_PHONE = re.compile(r"(?<![\w])(\+44\s?\(?0?\)?|0)\d(?:[\s.-]?\d){8,10}(?![\w])")
+# +44 (with or without "(0)"), "(0116)" or 0, then the digits with up to three separators
+# (spaces, dots, dashes, a bracket) between any two: "(0116) 496 0123", "07 700 90 01 23".
+_PHONE = re.compile(
+    r"(?<![\w(])(?:\+\s*44\s*(?:\(\s*0\s*\)\s*)?\(?|\(\s*0|0)\d(?:[\s.()-]{0,3}\d){8,10}(?![\w])"
+)
 _LONG_DIGITS = re.compile(r"\d(?:[\s.-]?\d){7,}")
 _FLAT = re.compile(r"\b(flat|apartment|apt|unit)\s*\d+[a-z]?\s*,?\s*", re.IGNORECASE)
 _ADDRESS = re.compile(
