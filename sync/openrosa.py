@@ -39,6 +39,8 @@ from survey_schemas.xform import (
 
 __all__ = [
     "INSTANCE_ERROR_CODES",
+    "MAX_ELEMENTS",
+    "MAX_INSTANCE_BYTES",
     "FormListItem",
     "InstanceError",
     "build_instance",
@@ -56,6 +58,7 @@ FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
 ORX_NS = "http://openrosa.org/xforms"
 ENCRYPTED_NS = "http://www.opendatakit.org/xforms/encrypted"
 INSTANCE_ERROR_CODES = (
+    "too_large",  # more bytes or elements than any doorstep instance has (413)
     "malformed_xml",  # not well-formed XML
     "forbidden_xml",  # a DTD or entity declaration (XML bombs, external entities)
     "encrypted_submission",  # an encrypted envelope: doorstep forms are never encrypted
@@ -74,6 +77,10 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SPACE = " \t\n\r"  # XML whitespace, all that is stripped from a value that is not free text
+# No doorstep instance comes near these (a question is one element; a text answer at most
+# 5,000 characters); an XML parse of more costs seconds of a server thread, so it is refused.
+MAX_INSTANCE_BYTES = 2_000_000
+MAX_ELEMENTS = 10_000
 _MAX_ERROR_FIELDS = 50  # fields named in an error; the rest are summed up in one line
 _SHOWN_ERRORS = 5  # problems spelled out in an error's message (``errors`` holds them all)
 
@@ -405,7 +412,18 @@ def read_collect_settings(text: str) -> dict[str, Any]:
 
 
 def _parse_xml(data: bytes | str) -> Element:
-    """Parse untrusted XML: no DTD, so no entities, external or expanding, ever."""
+    """Parse untrusted XML: no DTD, so no entities, external or expanding, ever.
+
+    Bounded first: more than :data:`MAX_INSTANCE_BYTES` or a tag count over
+    :data:`MAX_ELEMENTS` elements' worth is ``too_large`` before any parsing.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if len(raw) > MAX_INSTANCE_BYTES or raw.count(b"<") > 2 * MAX_ELEMENTS:
+        raise InstanceError(
+            "too_large",
+            f"The form is larger than any doorstep form can be (at most {MAX_INSTANCE_BYTES:,} "
+            f"bytes and {MAX_ELEMENTS:,} elements).",
+        )
     try:
         return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:

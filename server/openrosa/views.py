@@ -101,5 +101,7 @@ def submission(token: str) -> Response:
 def status_of(result: Submission) -> int:
     """Return the status Collect acts on: only 201 (and 202) count as sent."""
     if result.status == "refused":
+        if result.code == "too_large":
+            return 413
         return 400 if result.code in UNREADABLE else 422
     return STATUS[result.status]

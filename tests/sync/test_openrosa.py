@@ -387,6 +387,17 @@ def test_hostile_or_foreign_documents_are_refused_with_a_code(data: bytes, code:
     assert error.message and "\n" not in error.message
 
 
+def test_an_instance_beyond_any_doorstep_forms_size_is_refused_unparsed() -> None:
+    from sync.openrosa import MAX_ELEMENTS, MAX_INSTANCE_BYTES
+
+    for data in (
+        b'<data id="chain" version="1">' + b"<x/>" * (2 * MAX_ELEMENTS) + b"</data>",
+        b"<a>" * MAX_ELEMENTS + b"<b/>" + b"</a>" * MAX_ELEMENTS,
+        doc(f"<area>{'x' * MAX_INSTANCE_BYTES}</area>"),
+    ):
+        assert refusal(data).code == "too_large"
+
+
 def test_an_unknown_survey_names_itself() -> None:
     error = refusal(b"<data id='chain' version='2'/>", CHAIN_REGISTRY.find)
     assert error.message == (
