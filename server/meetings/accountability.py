@@ -67,15 +67,24 @@ def check_provider_change(role: str | None, status: str, report_back: date | Non
         raise Forbidden("only the group sets or moves a report-back date")
 
 
+def no_issue() -> NotFound:
+    """Return the one refusal of an issue the caller may not see, whether or not it exists.
+
+    It names nothing (no id, area or category), so asking for another provider's or group's
+    issue answers exactly as asking for one that was never agreed.
+    """
+    return NotFound("no such issue")
+
+
 def visible_issue(session: Session, user: User, issue_id: int) -> Issue:
     """Return an issue the user may see: any for an admin, a coordinator's areas, a provider's own.
 
-    Anything else is :class:`NotFound`, never 403, so ids of other groups' issues leak nothing.
+    Anything else is :func:`no_issue`, never 403, so other issues' existence leaks nothing.
     """
     issue = session.get(Issue, issue_id)
     if issue is not None and _may_see(session, user, issue):
         return issue
-    raise NotFound(f"no issue {issue_id}", details={"id": issue_id})
+    raise no_issue()
 
 
 def _may_see(session: Session, user: User, issue: Issue) -> bool:
@@ -95,7 +104,7 @@ def issue_for(session: Session, area: str, category: str, *, create: bool = Fals
     issue = session.scalar(select(Issue).where(Issue.area == area, Issue.category == category))
     if issue is None:
         if not create:
-            raise NotFound(f"no issue {category!r} in {area!r}", details={"area": area})
+            raise no_issue()
         issue = Issue(area=area, category=category, status="open")
         session.add(issue)
         session.flush()

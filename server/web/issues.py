@@ -24,6 +24,7 @@ from server.meetings.accountability import (
     check_provider_change,
     entry_day,
     meeting_on,
+    no_issue,
     set_public_text,
     set_status,
     tracked,
@@ -49,10 +50,10 @@ def _find(me: User, code: str, category: str) -> tuple[Area, Issue | None]:
     if me.role in MANAGERS:
         area = area_for(me, code)
         if issue is None and category not in default_taxonomy():
-            raise NotFound(f"no issue {category!r} in {code!r}")
+            raise no_issue()
         return area, issue
     if issue is None:
-        raise NotFound(f"no issue {category!r} in {code!r}")
+        raise no_issue()  # to a provider, as for another's issue: what exists is not said
     visible_issue(db.session, me, issue.id)  # a provider sees only the issues it owns
     area = db.session.scalar(select(Area).where(Area.code == code))
     assert area is not None

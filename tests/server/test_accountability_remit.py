@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -115,3 +116,37 @@ def test_a_providers_page_offers_no_date_fields(app: Flask, client: FlaskClient)
     html = client.get("/dashboard/areas/abbey/issues/speeding").get_data(as_text=True)
     assert "Log an action" in html
     assert 'name="report_back"' not in html and 'name="date"' not in html
+
+
+def test_a_provider_learns_nothing_of_issues_that_are_not_its_own(
+    app: Flask, client: FlaskClient
+) -> None:
+    seed(app, client)  # pc is the Police's provider user
+    token = user_token(app, "cora-api", group="northfield")
+    theirs = agree(client, token, category="litter", owner="Council")
+    police = bearer(provider_token(app, "pc-api", "Police"))
+    api = [
+        client.post(f"/api/v1/issues/{theirs['id']}/actions", json={"text": "x"}, headers=police),
+        client.post("/api/v1/issues/99999/actions", json={"text": "x"}, headers=police),
+        client.post(
+            f"/api/v1/issues/{theirs['id']}/status",
+            json={"status": "resolved", "note": "x"},
+            headers=police,
+        ),
+    ]
+    assert {r.status_code for r in api} == {404}
+    assert {r.get_data(as_text=True) for r in api} == {api[0].get_data(as_text=True)}
+    assert str(theirs["id"]) not in api[0].get_data(as_text=True)
+    sign_in(client, "pc")
+    client.get("/dashboard/")  # any message the sign-in left is shown here, not below
+    pages = [
+        client.get("/dashboard/areas/abbey/issues/litter"),  # the Council's
+        client.get("/dashboard/areas/abbey/issues/graffiti"),  # no issue
+        client.get("/dashboard/areas/nowhere/issues/litter"),  # no area
+    ]
+    assert {p.status_code for p in pages} == {404}
+    # the same page, whatever exists (the CSRF token carries the second it was made)
+    texts = {re.sub(r'value="[^"]+"', "", p.get_data(as_text=True)) for p in pages}
+    assert len(texts) == 1
+    shown = texts.pop()
+    assert "no such issue" in shown.lower() and "litter" not in shown.lower()
