@@ -163,6 +163,24 @@ class PublicSchema(Schema):
     text = fields.Str(required=True, validate=TEXT)
 
 
+class ExportQuery(Schema):
+    """A spreadsheet export: ``group`` or ``area`` (default every area the user sees), the
+    collection days ``since``/``until`` (inclusive) and ``format`` (csv, xlsx, json)."""
+
+    group = fields.Str(load_default=None, validate=validate.Length(min=1, max=64))
+    area = fields.Str(load_default=None, validate=validate.Length(min=1, max=64))
+    since = fields.Date(load_default=None, validate=DAYS)
+    until = fields.Date(load_default=None, validate=DAYS)
+    format = fields.Str(load_default="csv", validate=validate.OneOf(("csv", "xlsx", "json")))
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        if data["since"] and data["until"] and data["since"] > data["until"]:
+            raise ValidationError("since must not be after until", "since")
+        if data["group"] and data["area"]:
+            raise ValidationError("choose a group or an area, not both", "area")
+
+
 class AgendaQuery(Schema):
     """``date`` of the meeting (default today) and ``format`` (json, md, html, csv)."""
 

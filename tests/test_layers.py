@@ -19,6 +19,7 @@ LAYERS = ("survey_schemas", "collector", "sync", "server")
 DOMAIN = (
     "server/accounts/**/*.py",
     "server/catalogue/**/*.py",
+    "server/exports/**/*.py",
     "server/intake/**/*.py",
     "server/issues/**/*.py",
     "server/meetings/**/*.py",

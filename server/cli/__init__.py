@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 
 from collector.cli import collector
-from server.cli import accounts, collect, contacts, crime, reports
+from server.cli import accounts, collect, contacts, crime, export, reports
 from server.cli.common import Config, domain_errors, emit, json_option, pass_config
 from survey_schemas.cli import survey
 from sync.cli import register_collector_commands
@@ -262,7 +262,7 @@ def main() -> None:
 
 register_collector_commands(collector)
 # The server's commands kept in modules of their own.
-for commands in (reports, crime, contacts, collect, accounts):
+for commands in (reports, crime, contacts, collect, accounts, export):
     commands.register(server)
 main.add_command(survey)
 main.add_command(collector)

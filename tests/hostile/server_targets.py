@@ -335,9 +335,21 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             "/api/v1/groups/<group>/meetings",
             "/api/v1/groups/northfield/meetings",
             "json",
-            lambda: {"date": "2025-03-01", "minutes": SLOT, "aob": [SLOT], "apologies": [SLOT]},
+            lambda: {
+                "date": "2025-03-01",
+                "minutes": SLOT,
+                "aob": [SLOT],
+                "apologies": [SLOT],
+                "venue": SLOT,
+                "chair": SLOT,
+                "time": SLOT,
+            },
             w["admin"],
-            (meeting_page, "/api/v1/groups/northfield/agenda?format=html"),
+            (
+                meeting_page,
+                "/api/v1/groups/northfield/agenda?format=html",
+                "/dashboard/groups/northfield/agenda?date=2025-03-01",
+            ),
         ),
         Target(
             "POST",
@@ -465,8 +477,8 @@ def targets(app: Flask, url: str) -> tuple[list[Target], requests.Session]:
             "/dashboard/groups/<group>/meetings",
             "/dashboard/groups/northfield/meetings",
             "form",
-            form(date="2025-03-01", minutes=SLOT, aob=SLOT, apologies=SLOT),
-            shown=(meeting_page,),
+            form(date="2025-03-01", minutes=SLOT, aob=SLOT, apologies=SLOT, venue=SLOT, chair=SLOT),
+            shown=(meeting_page, "/dashboard/groups/northfield/agenda?date=2025-03-01"),
         ),
         Target(
             "POST",
@@ -542,5 +554,6 @@ PAGES = (
     "/dashboard/groups/northfield/meetings",
     "/dashboard/groups/northfield/meetings/2025-03-01",
     "/dashboard/groups/northfield/agenda",
+    "/dashboard/export/",
     "/areas/abbey/public",
 )

@@ -164,6 +164,23 @@ def cli_env(app: Flask) -> dict[str, str]:
     }
 
 
+def _xlsx_text(data: bytes) -> str:
+    """Return every cell of a workbook as text, one row a line."""
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return "\n".join(
+            " ".join("" if c is None else str(c) for c in row)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+        )
+    finally:
+        book.close()
+
+
 def runner_json(app: Flask, args: list[str]) -> dict[str, Any]:
     """Run a ``doorstep`` command on the app's database; return its JSON output."""
     result = CliRunner(env=cli_env(app)).invoke(main, args)
@@ -199,11 +216,18 @@ def test_contact_details_reach_no_log_export_agenda_or_public_page(
     assert sign_in(browser, "cora").status_code == 302
     for page in ("/dashboard/", "/dashboard/areas/abbey", "/dashboard/triage/",
                  "/dashboard/areas/abbey/issues/speeding", "/dashboard/reach/",
-                 "/dashboard/groups/northfield/agenda"):  # fmt: skip
+                 "/dashboard/groups/northfield/agenda",
+                 "/dashboard/export/responses?format=csv",
+                 "/dashboard/export/responses?format=json"):  # fmt: skip
         html = browser.get(page).get_data(as_text=True)
         assert not leaks(html), page
+    xlsx = browser.get("/dashboard/export/responses?format=xlsx&group=northfield")
+    assert xlsx.status_code == 200 and not leaks(_xlsx_text(xlsx.data))
+    xlsx.close()
     for report in (["priorities", "--area", "abbey", "--format", "csv"],
-                   ["agenda", "--group", "northfield", "--format", "md"]):  # fmt: skip
+                   ["agenda", "--group", "northfield", "--format", "md"],
+                   ["export", "--group", "northfield", "--format", "csv"],
+                   ["export", "--area", "abbey", "--format", "json"]):  # fmt: skip
         result = CliRunner(env=cli_env(app)).invoke(main, ["server", *report])
         assert result.exit_code == 0 and not leaks(result.output), report
     records = caplog.get_records("setup") + caplog.records  # the flow ran in the fixture

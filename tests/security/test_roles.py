@@ -71,6 +71,8 @@ POLICY = {
     "web.triage.queue_page": LISTING,
     "web.contacts.keys": LISTING,
     "web.contacts.follow_up": LISTING,
+    "web.export.index": LISTING,
+    "web.export.download": LISTING,  # every area the caller sees; ?group=/?area= checked too
     "priorities.area_priorities": SCOPED,
     "reach.area_reach": SCOPED,
     "meetings.area_issues": SCOPED,

@@ -1,0 +1,1 @@
+"""Spreadsheet exports of stored responses (no Flask)."""
