@@ -17,6 +17,7 @@ from collector.storage.durable import CorruptStore, open_database
 from collector.storage.salvage import salvage_tables
 from tests.collector.test_cli import run, seeded
 from tests.collector.test_store import SURVEY, response
+from tests.sealing_keys import give_key, opened
 
 CONTACT = {"answers": {"concerns": ["speeding"], "contact_ok": True}, "personal": {"phone": "07"}}
 
@@ -28,6 +29,7 @@ def _saved_with_ranges(data: Path, count: int) -> tuple[list[str], list[tuple[in
     ids, ranges = [], []
     with ResponseStore(data) as store:
         store.set_pulled(surveys=[SURVEY])
+        give_key(store)
         (journal,) = (data / "store").glob("journal.*.log")
         for _ in range(count):
             start = journal.stat().st_size
@@ -75,7 +77,7 @@ def test_a_flipped_byte_mid_journal_is_salvaged_with_exactly_what_was_lost(
     manifest, responses = read_bundle(out)
     assert manifest["count"] == 6
     assert [r["id"] for r in responses] == ids[:3] + ids[4:]
-    assert all(r["personal"] == {"phone": "07"} for r in responses)
+    assert all(opened(r["personal"], r["id"]) == {"phone": "07"} for r in responses)
     assert out.stat().st_mode & 0o077 == 0
     assert _digests(data / "store") == before  # salvage changed nothing
     assert not list(tmp_path.glob(".doorstep-salvage-*"))  # its working copy is gone
