@@ -34,6 +34,10 @@ from tinydb import TinyDB
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
+
+from collector.demo import demo_areas  # noqa: E402
+from collector.sealing import ALG, ContactKey, public_text, seal_personal  # noqa: E402
 from collector.storage.durable import open_database  # noqa: E402
 from collector.store import ResponseStore  # noqa: E402
 
@@ -137,13 +141,24 @@ def submitted(rng: random.Random) -> dict[str, Any]:
     }
 
 
+def contact_keys() -> list[dict[str, str]]:
+    """Return a pull's contact keys for every demo group (one fresh key pair): a device seals
+    contact details with its group's key, and keeps none without one."""
+    public = public_text(X25519PrivateKey.generate().public_key())
+    groups = sorted({a["group"] for a in demo_areas()})
+    return [{"kid": f"bench-{g}", "group": g, "public_key": public, "alg": ALG} for g in groups]
+
+
 def fill_domain_store(data: Path, rng: random.Random, total: int) -> None:
-    """Write `total` responses in ResponseStore's row format (one in five with details).
+    """Write `total` responses in ResponseStore's row format (one in five with details,
+    sealed as a save seals them).
 
     Saving each through save_response would take minutes of fsyncs; the rows are the same.
     """
+    keys = contact_keys()
+    key = ContactKey.from_wire(keys[0])
     with ResponseStore(data) as store:
-        store.set_pulled(surveys=[SURVEY])
+        store.set_pulled(surveys=[SURVEY], contact_keys=keys)
     with open_database(data / "store") as db:
         responses, outbox, personal = (db.table(n) for n in ("responses", "outbox", "personal"))
         for start in range(0, total, 1000):
@@ -161,7 +176,10 @@ def fill_domain_store(data: Path, rng: random.Random, total: int) -> None:
                 }
                 for b, r in zip(batch, rows, strict=True)
             )
-            personal.insert_multiple({"id": b["id"], "personal": b["personal"]} for b in batch[::5])
+            personal.insert_multiple(
+                {"id": b["id"], "personal": seal_personal(b["personal"], key, b["id"])}
+                for b in batch[::5]
+            )
         db.compact()
 
 
