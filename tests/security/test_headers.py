@@ -27,6 +27,12 @@ SERVER_VALUES = {
     "day": "2025-03-01",
     "device_id": "no-such-device",
     "filename": "dash.css",
+    "kid": "no-such-key",
+    "response_id": "no-such-response",
+    "token": "no-such-token",
+    "survey_id": "test-safety",
+    "version": "1",
+    "user_id": "1",
 }
 COLLECTOR_VALUES = {"code": "abbey", "filename": "app.js"}
 # A <script> tag that runs code written into the page rather than a file from the site.
