@@ -15,7 +15,7 @@ from sqlalchemy import select
 from server.auth import area_for
 from server.clock import now
 from server.db import db
-from server.exceptions import DoorstepError, InvalidInput, NotFound
+from server.exceptions import DoorstepError, Forbidden, InvalidInput, NotFound
 from server.meetings.accountability import (
     PROVIDER_STATUSES,
     TRANSITIONS,
@@ -187,6 +187,8 @@ def change_status(code: str, category: str) -> Any:
             user_id=me.id,
             report_back=data["report_back"],
         )
+    except Forbidden:
+        raise  # a provider dating its note: refused as a whole, not as a field to correct
     except DoorstepError as error:
         return _failed(
             me, area, category, issue, "status", flatten(error.details) or {"status": error.message}

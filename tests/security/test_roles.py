@@ -7,9 +7,11 @@ Group A is Northfield (areas Abbey, Bell Green); the intruding coordinator is Ri
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +22,17 @@ from werkzeug.test import TestResponse
 
 from server.accounts.users import create_user, get_group
 from server.catalogue.deployment import upsert_areas
+from server.catalogue.surveys import registry_for
 from server.contacts.keys import new_contact_key
 from server.db import db, utcnow
-from server.models import ApiToken, Device, PersonalDetail, Response, User
+from server.intake.bundles import import_bundle
+from server.models import ApiToken, Device, Issue, PersonalDetail, Response, User
 from server.models.merge import TriageItem
+from sync.bundle import write_bundle
+from sync.openrosa import build_instance
 from tests.conftest import ON_ONE_DATABASE
 from tests.security.routes import requests_of
-from tests.server.conftest import bearer, device_token, user_token
+from tests.server.conftest import bearer, device_token, make_response, user_token
 from tests.server.test_web_data import csrf_of, seed, sign_in
 
 PUBLIC, KEY, DEVICE, SCOPED, LISTING, PROVIDER, MANAGERS, ADMIN = (
@@ -485,3 +491,87 @@ def test_openrosa_keys_let_only_a_live_device_in_and_only_to_its_groups_forms(
     for _endpoint, method, url in keyed:  # the positive control: group A's own device
         if method == "GET":
             assert client.get(url).status_code in (200, 204), url
+
+
+# Every route on which a provider could date an entry or set a report-back date, with such
+# bodies and the refusal each gets (400: a future day, for anyone; 403: what only the group
+# does). Called on the provider's own issue (the Police's, in Elm Park), so the date alone is
+# what is refused.
+FUTURE, EARLIER = "2099-01-01", "2025-02-01"
+PROVIDER_DATES: dict[str, list[tuple[dict[str, str], int]]] = {
+    endpoint: [
+        ({"status": "in_progress", "note": "x", "report_back": FUTURE}, 403),
+        ({"status": "in_progress", "note": "x", "report_back": "2025-06-01"}, 403),
+        ({"status": "in_progress", "note": "x", "date": EARLIER}, 403),
+        ({"status": "in_progress", "note": "x", "date": FUTURE}, 400),
+    ]
+    for endpoint in ("meetings.change_status", "web.issues.change_status")
+} | {
+    endpoint: [({"text": "x", "date": FUTURE}, 400), ({"text": "x", "date": EARLIER}, 403)]
+    for endpoint in ("meetings.log_action", "web.issues.log_action")
+}
+
+
+def test_a_provider_sets_no_date_on_any_route(app: Flask, world: World) -> None:
+    with app.app_context():
+        own = db.session.scalars(sa.select(Issue.id).where(Issue.area == "elm-park")).one()
+    values = {**world.values, "code": "elm-park", "category": "litter", "issue_id": str(own)}
+    dated = [r for r in requests_of(app, values, frozenset({"POST"})) if r[0] in PROVIDER_DATES]
+    assert {r[0] for r in dated} == set(PROVIDER_DATES)
+    browser = world.pages["provider"]
+    for endpoint, method, url in dated:
+        for body, status in PROVIDER_DATES[endpoint]:
+            where = f"provider {url} {body}"
+            before = snapshot(app)
+            if url.startswith("/api/"):
+                reply = world.pages["anonymous"].open(
+                    url, method=method, json=body, headers=world.api["provider"]
+                )
+                assert_error_body(reply, {status}, where)
+            else:
+                token = csrf_of(browser.get("/dashboard/").get_data(as_text=True))
+                reply = browser.post(url, data={**body, "csrf_token": token})
+                assert reply.status_code == status, (where, reply.status_code)
+            assert snapshot(app) == before, f"{where} changed rows"
+    # the positive control: the same reports, undated, are taken and dated today
+    reply = call(world, "provider", "meetings.log_action", "POST", f"/api/v1/issues/{own}/actions")
+    assert reply.status_code == 201 and reply.get_json()["log"][-1]["on"] == "2025-03-01"
+
+
+def test_a_groups_device_writes_nothing_into_another_group(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    """Push, bundle import, OpenRosa submission: another group's area, a correction of another
+    group's response and another group's response id are each refused, and change no row."""
+    with app.app_context():
+        theirs = db.session.scalars(sa.select(Response.id).where(Response.area == "elm-park"))
+        theirs = theirs.first()
+        survey = registry_for(db.session).get("test-safety", 1)
+    items = [
+        make_response(area="elm-park"),
+        make_response(area="abbey", replaces=theirs),
+        make_response(id=theirs, area="abbey"),
+    ]
+    client = world.pages["anonymous"]
+
+    def rows() -> dict[str, list[str]]:
+        return {t: r for t, r in snapshot(app).items() if t != "devices"}  # its own counters
+
+    before = rows()
+    reply = client.post("/api/v1/sync/push", json={"responses": items}, headers=world.api["device"])
+    results = reply.get_json()["results"]
+    assert [(r["status"], r["code"]) for r in results] == [("rejected", "outside_group")] * 3
+    bundle = tmp_path / "north.bundle"
+    write_bundle(items, bundle, world.values["device_id"])
+    with app.app_context():
+        imported = import_bundle(db.session, bundle, now=utcnow())["results"]
+    assert [r.get("code") for r in imported] == ["outside_group"] * 3
+    form = {"xml_submission_file": (io.BytesIO(build_instance(survey, items[0])), "s.xml")}
+    submitted = client.post(f"/openrosa/key/{world.values['token']}/submission", data=form)
+    assert submitted.status_code == 422, submitted.get_data(as_text=True)
+    assert rows() == before
+    # the positive control: its own group's area is taken
+    mine = client.post(
+        "/api/v1/sync/push", json={"responses": [make_response()]}, headers=world.api["device"]
+    )
+    assert mine.get_json()["results"][0]["status"] == "accepted"
