@@ -58,13 +58,18 @@ def new_command(
     passphrase = read_passphrase(passphrase_file, confirm=True)
     with config.context(), domain_errors():
         group = get_group(db.session, group_code)
-        key = new_contact_key(db.session, group, passphrase, now=utcnow())
+        key, sealed = new_contact_key(db.session, group, passphrase, now=utcnow())
         kid = key.kid
         db.session.commit()
     emit(
         as_json,
         {"kid": kid, "group": group_code},
-        f"contact key {kid} made for {group_code}; its devices get it at their next sync",
+        f"contact key {kid} made for {group_code}; its devices get it at their next sync"
+        + (
+            f"; {sealed} residents' details stored in the clear are now sealed to it"
+            if sealed
+            else ""
+        ),
     )
 
 

@@ -17,10 +17,32 @@ from sqlalchemy.orm import Session
 
 from collector.sealing import ContactKey as PublicKey
 from collector.sealing import is_sealed, seal_field
-from server.models import Area
+from server.models import Area, PersonalDetail, Response
 from server.models.contacts import ContactKey
 
-__all__ = ["keep_sealed"]
+__all__ = ["keep_sealed", "seal_fields", "seal_stored"]
+
+
+def seal_fields(
+    fields: Mapping[str, Any], newest: PublicKey, kids: set[str], rid: str
+) -> dict[str, Any]:
+    """Return the fields that may be kept: sealed under one of ``kids``, or sealed here.
+
+    A detail in the clear is sealed to ``newest``, bound to ``rid`` and its field name; one
+    sealed under any other key (nothing could ever open it) or empty is left out.
+    """
+    kept: dict[str, Any] = {}
+    for name, value in fields.items():
+        if is_sealed(value):
+            if value["kid"] in kids:
+                kept[name] = dict(value)
+        elif isinstance(value, str) and value:
+            kept[name] = seal_field(value, newest, rid, name)
+    return kept
+
+
+def _public(key: ContactKey) -> PublicKey:
+    return PublicKey.from_wire({"kid": key.kid, "group": "", "public_key": key.public_key})
 
 
 def keep_sealed(
@@ -47,17 +69,38 @@ def keep_sealed(
         keys = active.get(group_of.get(areas.get(rid, "")) or -1, [])
         if not keys:
             continue
-        kids = {k.kid for k in keys}
-        newest = PublicKey.from_wire(
-            {"kid": keys[0].kid, "group": "", "public_key": keys[0].public_key}
-        )
-        kept: dict[str, Any] = {}
-        for name, value in fields.items():
-            if is_sealed(value):
-                if value["kid"] in kids:
-                    kept[name] = dict(value)
-            elif isinstance(value, str) and value:
-                kept[name] = seal_field(value, newest, rid, name)
+        kept = seal_fields(fields, _public(keys[0]), {k.kid for k in keys}, rid)
         if kept:
             out[rid] = kept
     return out
+
+
+def seal_stored(session: Session, key: ContactKey) -> int:
+    """Seal to ``key`` every detail of its group still stored in the clear; return how many rows.
+
+    Details stored before sealing existed (or in any other way in the clear) are sealed under
+    the group's new key when it is made, so no plaintext outlives the group's first key. Sealed
+    fields are left as they are; a row left with no field is deleted.
+    """
+    codes = select(Area.code).where(Area.group_id == key.group_id)
+    rows = session.scalars(
+        select(PersonalDetail)
+        .join(Response, Response.id == PersonalDetail.response_id)
+        .where(Response.area.in_(codes))
+        .order_by(PersonalDetail.id)
+    )
+    public = _public(key)
+    changed = 0
+    for row in rows:
+        data = dict(row.data or {})
+        if all(is_sealed(value) for value in data.values()) and data:
+            continue
+        kids = {v["kid"] for v in data.values() if is_sealed(v)}
+        kept = seal_fields(data, public, kids, row.response_id)
+        if kept:
+            row.data = kept
+        else:
+            session.delete(row)
+        changed += 1
+    session.flush()
+    return changed

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.sealing import ALG, public_text
+from server.contacts.intake import seal_stored
 from server.exceptions import InvalidInput, NotFound, WrongPassphrase
 from server.models import Area, Group, PersonalDetail, Response
 from server.models.contacts import ContactKey
@@ -85,8 +86,12 @@ def unwrap(wrapped: str, passphrase: str, kid: str) -> X25519PrivateKey:
 
 def new_contact_key(
     session: Session, group: Group, passphrase: str, *, now: datetime, by: str | None = None
-) -> ContactKey:
-    """Make a contact key for ``group``, its private half wrapped by ``passphrase``."""
+) -> tuple[ContactKey, int]:
+    """Make a contact key for ``group``, its private half wrapped by ``passphrase``.
+
+    Returns the key and how many residents' details, stored in the clear until now (from
+    before sealing existed), it sealed (:func:`server.contacts.intake.seal_stored`).
+    """
     check_passphrase(passphrase)
     private = X25519PrivateKey.generate()
     kid = f"ck-{secrets.token_hex(8)}"
@@ -100,7 +105,7 @@ def new_contact_key(
     )
     session.add(key)
     session.flush()
-    return key
+    return key, seal_stored(session, key)
 
 
 def group_keys(session: Session, group_ids: Iterable[int] | None = None) -> list[ContactKey]:

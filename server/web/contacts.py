@@ -60,11 +60,14 @@ def new_key() -> Any:
         errors = {"group": "Choose one of your groups"}
     if errors or group is None:
         return _keys_page(me, errors, status=400)
-    key = new_contact_key(db.session, group, data["passphrase"], now=now(), by=me.name)
+    key, sealed = new_contact_key(db.session, group, data["passphrase"], now=now(), by=me.name)
     kid = key.kid
     db.session.commit()
+    clear = (
+        f" {sealed} residents' details stored in the clear are now sealed to it." if sealed else ""
+    )
     flash(
-        f"Contact key {kid} made for {group.name}. Its devices get it at their next sync. "
+        f"Contact key {kid} made for {group.name}. Its devices get it at their next sync.{clear} "
         "Keep the passphrase safe: without it these details can never be read."
     )
     return redirect(url_for("web.contacts.keys"))

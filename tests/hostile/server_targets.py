@@ -115,7 +115,7 @@ def world(app: Flask, url: str) -> dict[str, Any]:
         create_user(db.session, "cora", "coordinator", groups=["northfield"], password=PASSWORD)
         leaver, _ = create_user(db.session, "leaver", "coordinator", groups=["northfield"])
         north = get_group(db.session, "northfield")
-        spare_key = new_contact_key(db.session, north, PASSWORD, now=app.config["CLOCK"]()).kid
+        spare_key = new_contact_key(db.session, north, PASSWORD, now=app.config["CLOCK"]())[0].kid
         db.session.commit()
         leaver_id = leaver.id
     device = bearer(device_token(app)[1])

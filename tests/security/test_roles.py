@@ -222,7 +222,7 @@ def world(app: Flask, client: FlaskClient) -> World:
     )
     with app.app_context():
         group = get_group(db.session, "northfield")
-        kid = new_contact_key(db.session, group, CONTACT_PASSPHRASE, now=utcnow()).kid
+        kid = new_contact_key(db.session, group, CONTACT_PASSPHRASE, now=utcnow())[0].kid
         # a resident of Abbey who left contact details (sealed: their content does not matter)
         resident = db.session.scalars(
             sa.select(Response.id).where(Response.area == "abbey")

@@ -28,7 +28,7 @@ RID = "5a0c7b1e-8d7a-4f7e-9b8e-0e6f2d1c3b4a"
 
 def make_key(app: Flask, group: str = "northfield", passphrase: str = PASSPHRASE) -> str:
     with app.app_context():
-        key = new_contact_key(
+        key, _ = new_contact_key(
             db.session, get_group(db.session, group), passphrase, now=app.config["CLOCK"]()
         )
         db.session.commit()

@@ -172,3 +172,27 @@ def test_the_page_opens_the_list_once_and_logs_a_contact(
     assert "Contacted" in again.get_data(as_text=True) and "by cora (phone)" in again.get_data(
         as_text=True
     )
+
+
+def test_a_new_key_seals_the_groups_details_stored_in_the_clear_before_sealing_existed(
+    app: Flask, world: dict[str, str], runner: CliRunner, tmp_path: Path
+) -> None:
+    with app.app_context():  # as a database from before sealing holds them
+        rows = {d.response_id: d for d in db.session.scalars(select(PersonalDetail))}
+        rows[world["abbey"]].data = {"contact": PHONE, "contact_email": ""}
+        rows[world["elm"]].data = {"contact": "07700 900888"}
+        db.session.commit()
+    args = ["server", "contact-key", "new", "--group", "northfield", "--passphrase-file"]
+    made = runner.invoke(main, [*args, secret(tmp_path)])
+    assert made.exit_code == 0, made.output
+    assert "1 residents' details stored in the clear are now sealed" in made.output
+    with app.app_context():
+        rows = {d.response_id: d for d in db.session.scalars(select(PersonalDetail))}
+        assert PHONE not in json.dumps(rows[world["abbey"]].data)
+        assert set(rows[world["abbey"]].data) == {"contact"}  # the empty one is not kept
+        assert rows[world["elm"]].data == {"contact": "07700 900888"}  # another group's
+    got = follow_up(runner, tmp_path, "--format", "json")
+    (resident,) = json.loads(got.output)["residents"]
+    assert resident["details"] == {"contact": PHONE} and resident["unopened"] == 0
+    again = runner.invoke(main, [*args, secret(tmp_path)])
+    assert again.exit_code == 0 and "in the clear" not in again.output  # nothing left to seal
