@@ -32,12 +32,13 @@ class PersonalDetails:
         self._ids: dict[str, int] = {}
         self._unfolded = False  # details deleted whose inserts the journal still holds
         orphans = []
-        for doc in self._table.all():
-            # Personal data written just before a crash, for a response never acknowledged.
+        for doc_id, doc in self._table.rows():  # decoded a batch at a time, not all at once
+            # Personal data an older collector wrote just before a crash, for a response never
+            # acknowledged (a save is one journal frame now, so none is written any more).
             if doc["id"] not in saved:
-                orphans.append(doc.doc_id)
+                orphans.append(doc_id)
             else:
-                self._ids[doc["id"]] = doc.doc_id
+                self._ids[doc["id"]] = doc_id
         if orphans:
             self._table.remove(doc_ids=orphans)
 
