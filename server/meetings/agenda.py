@@ -120,7 +120,8 @@ def build_agenda(
     taxonomy = taxonomy or default_taxonomy()
     # A meeting stored on a day outside the range (before the edge checked) still gets an
     # agenda: its figures are those of the nearest day in the range, never an overflow.
-    period = default_period(clamp(min(on, today) if today else on), days)
+    figures_day = clamp(min(on, today) if today else on)
+    period = default_period(figures_day, days)
     areas = list(session.scalars(select(Area).where(Area.group_id == group.id).order_by(Area.code)))
     names = {a.code: a.name for a in areas}
     this = meeting_on(session, group, on)
@@ -180,7 +181,7 @@ def build_agenda(
             concerns += [Concern(a.name, q.text, q.people) for q in p.quotes[:1]]
     concerns.sort(key=lambda c: (-c.people, c.area, c.text))
     pool.sort(key=lambda c: (-c.issue.mentions, -c.issue.score, c.area, c.issue.category))
-    found = escalations(session, names, min(on, today) if today else on, thresholds)
+    found = escalations(session, names, figures_day, thresholds)
     escalated = tuple(
         EscalatedItem(
             e.area, names[e.area], e.category, label(e.category), e.kind, e.reason, e.since
