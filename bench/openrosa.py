@@ -43,7 +43,7 @@ from sync.openrosa import build_instance  # noqa: E402
 # bench/sync.py's server helpers (its module name would clash with the sync package).
 _spec = importlib.util.spec_from_file_location("bench_sync", ROOT / "bench" / "sync.py")
 assert _spec is not None and _spec.loader is not None
-bench_sync = importlib.util.module_from_spec(_spec)
+bench_sync = sys.modules["bench_sync"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_sync)
 
 AREAS = ["abbey", "bell-green", "canal-side"]  # the demo group Northfield's areas
@@ -144,7 +144,9 @@ def main() -> None:
                     headers={"X-OpenRosa-Version": "1.0"},
                     timeout=60,
                 )
-                assert reply.status_code == 201, reply.text
+                if reply.status_code != 201:
+                    log = (instance / "serve.log").read_text()[-3000:]
+                    raise SystemExit(f"{reply.status_code}: {reply.text}\n{log}")
             rows.append(("openrosa POST submission (1 per request)", len(sent), _since(t0)))
 
             for size in (1, args.batch):
