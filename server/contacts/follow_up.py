@@ -97,6 +97,14 @@ def _open(
     return opened, unopened
 
 
+def _listed(now: datetime) -> tuple[Any, ...]:
+    """The details on the list: consented, and not past their expiry (not yet purged)."""
+    return (
+        PersonalDetail.consent.is_(True),
+        or_(PersonalDetail.expires_at.is_(None), PersonalDetail.expires_at > now),
+    )
+
+
 def follow_up_list(
     session: Session,
     group: Group,
@@ -122,8 +130,7 @@ def follow_up_list(
         .join(PersonalDetail, PersonalDetail.response_id == Response.id)
         .where(
             Response.area.in_(codes),
-            PersonalDetail.consent.is_(True),
-            or_(PersonalDetail.expires_at.is_(None), PersonalDetail.expires_at > now),
+            *_listed(now),
         )
         .order_by(Response.collected_at, Response.id)
     ).all()
@@ -198,7 +205,7 @@ def mark_contacted(
         select(Response.id)
         .join(PersonalDetail, PersonalDetail.response_id == Response.id)
         .join(Area, Area.code == Response.area)
-        .where(Response.id == response_id, Area.group_id == group.id)
+        .where(Response.id == response_id, Area.group_id == group.id, *_listed(now))
     )
     if found is None:
         raise NotFound(f"no resident {response_id!r} on this group's list")

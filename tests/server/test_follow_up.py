@@ -15,9 +15,9 @@ from sqlalchemy import select
 from server.accounts.users import create_user, get_group
 from server.catalogue.surveys import add_survey
 from server.cli import main
-from server.contacts.follow_up import follow_up_list
+from server.contacts.follow_up import follow_up_list, mark_contacted
 from server.db import db
-from server.exceptions import WrongPassphrase
+from server.exceptions import NotFound, WrongPassphrase
 from server.meetings.accountability import add_action, agree, issue_for, set_public_text
 from server.models import Area, PersonalDetail
 from server.models.contacts import ContactMark
@@ -196,3 +196,26 @@ def test_a_new_key_seals_the_groups_details_stored_in_the_clear_before_sealing_e
     assert resident["details"] == {"contact": PHONE} and resident["unopened"] == 0
     again = runner.invoke(main, [*args, secret(tmp_path)])
     assert again.exit_code == 0 and "in the clear" not in again.output  # nothing left to seal
+
+
+def test_a_resident_off_the_list_cannot_be_marked_contacted(
+    app: Flask, world: dict[str, str], clock: Clock
+) -> None:
+    with app.app_context():
+        north = get_group(db.session, "northfield")
+        (row,) = db.session.scalars(
+            select(PersonalDetail).where(PersonalDetail.response_id == world["abbey"])
+        )
+        row.expires_at = datetime(2020, 1, 1, tzinfo=UTC)  # expired, not yet purged
+        db.session.commit()
+        with pytest.raises(NotFound):
+            mark_contacted(
+                db.session, north, world["abbey"], by="cora", channel="phone", now=clock.now
+            )
+        row.expires_at, row.consent = None, False
+        db.session.commit()
+        with pytest.raises(NotFound):
+            mark_contacted(
+                db.session, north, world["abbey"], by="cora", channel="phone", now=clock.now
+            )
+        assert db.session.scalars(select(ContactMark)).all() == []
