@@ -79,7 +79,7 @@ def export_command(
                 if stream:
                     stream.close()
     if out:
-        summary = {"out": out, "format": fmt, "columns": len(export.columns)}
+        summary = {"out": out, "format": fmt, "columns": len(export.header)}
         if fmt == "xlsx":
             summary["responses"] = rows
         emit(as_json, summary, f"wrote {out}")
