@@ -9,6 +9,7 @@ collector and sync all refuse what is outside this range with the same words.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -17,6 +18,7 @@ from marshmallow import ValidationError
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
 #: The words of every refusal.
+MONTH_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 OUT_OF_RANGE = f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
 
 
@@ -73,11 +75,13 @@ def check_moment_text(value: str) -> None:
 
 
 def check_month_text(value: str) -> None:
-    """Marshmallow validator for a month written YYYY-MM: one in the range."""
-    try:
-        parse_day(f"{value}-01")
-    except ValueError:
-        raise ValidationError(f"a month as YYYY-MM; {OUT_OF_RANGE}") from None
+    """Marshmallow validator for a month written YYYY-MM, in the range: one message a fault."""
+    if not MONTH_TEXT.fullmatch(value):
+        raise ValidationError("a month as YYYY-MM")
+    if not EARLIEST.strftime("%Y-%m") <= value <= LATEST.strftime("%Y-%m"):
+        raise ValidationError(
+            f"a month between {EARLIEST.strftime('%Y-%m')} and {LATEST.strftime('%Y-%m')}"
+        )
 
 
 def clamp(day: date) -> date:

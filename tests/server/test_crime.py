@@ -210,6 +210,23 @@ def test_the_crime_api_answers_by_category_and_month_scoped_as_priorities(
     assert bad.status_code == 400 and "since" in bad.get_json()["error"]["details"]
 
 
+def test_a_bad_month_gets_one_message_that_names_the_fault(app: Flask) -> None:
+    """A month not written YYYY-MM is told so once; one out of range is told the months."""
+    client = app.test_client()
+    north = bearer(user_token(app, "north", "coordinator", "northfield"))
+    for query, message in [
+        ("since=2026-13", "a month as YYYY-MM"),
+        ("until=2026-7", "a month as YYYY-MM"),
+        ("since=2026-07-01", "a month as YYYY-MM"),
+        ("since=1999-12", "a month between 2000-01 and 2099-12"),
+        ("until=9999-12", "a month between 2000-01 and 2099-12"),
+    ]:
+        got = client.get(f"/api/v1/areas/abbey/crime?{query}", headers=north)
+        assert got.status_code == 400, query
+        name = query.split("=")[0]
+        assert got.get_json()["error"]["details"] == {name: [message]}, query
+
+
 def push_mentions(app: Flask, area: str, month: str, choices: list[str], times: int) -> None:
     """Store ``times`` responses naming ``choices`` in ``area`` in ``month``, through ingest."""
     import uuid
