@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,9 +80,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _owner_only(path: str | None) -> None:
+    """Create a new SQLite database file readable by its owner only (it holds contact details).
+
+    SQLite gives the -wal and -shm files the database file's permissions. An existing file is
+    left as it is; a missing folder is SQLite's error to report.
+    """
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def configure_engine(engine: Engine) -> None:
     """Install the per-connection settings an engine needs for its database."""
     if engine.dialect.name == "sqlite":
+        _owner_only(engine.url.database)
         event.listen(engine, "connect", _sqlite_pragmas)
 
 
