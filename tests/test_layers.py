@@ -19,6 +19,8 @@ LAYERS = ("survey_schemas", "collector", "sync", "server")
 DOMAIN = (
     "server/accounts/**/*.py",
     "server/catalogue/**/*.py",
+    "server/contacts/**/*.py",
+    "server/crime/**/*.py",
     "server/exports/**/*.py",
     "server/intake/**/*.py",
     "server/issues/**/*.py",
