@@ -3,9 +3,10 @@
 A small, documented scrubber, not a guarantee: it replaces
 
 * email addresses with ``[email]``;
-* UK-style phone numbers (07…, 01…/02…, +44…, an area code in brackets, with spaces, dots or
-  dashes anywhere between the digits) and any other run of eight or more digits with
-  ``[phone]``;
+* international numbers ("+" or "00", a country code, then 7 to 15 digits in all, with spaces,
+  dots, dashes or brackets between them: ``0048 512 345 678``, ``+1 (212) 555-0123``), UK-style
+  phone numbers (07…, 01…/02…, +44…, an area code in brackets, with spaces, dots or dashes
+  anywhere between the digits) and any other run of eight or more digits with ``[phone]``;
 * a house number followed by a street name ending in a street word (``12 Acacia Road``,
   ``3a High St``, ``Flat 4, 22 Mill Lane``) with ``[address]``;
 * a house given by its number (``at number 12``, ``from no. 3a``) with ``[address]``;
@@ -38,6 +39,9 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
 _PHONE = re.compile(
     r"(?<![\w(])(?:\+\s*44\s*(?:\(\s*0\s*\)\s*)?\(?|\(\s*0|0)\d(?:[\s.()-]{0,3}\d){8,10}(?![\w])"
 )
+# "+" or "00", then at most 15 digits (E.164) with separators as above: taken whole, so no
+# tail of a foreign number stays behind ("0048 512 345 678" was "[phone] 678").
+_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|(?<!\d)00)\s*\d(?:[\s.()-]{0,3}\d){6,14}(?![\w])")
 _LONG_DIGITS = re.compile(r"\d(?:[\s.-]?\d){7,}")
 _FLAT = re.compile(r"\b(flat|apartment|apt|unit)\s*\d+[a-z]?\s*,?\s*", re.IGNORECASE)
 _ADDRESS = re.compile(
@@ -80,6 +84,7 @@ def scrub(text: str) -> str:
     # one cheap search spares five substitutions (about 5% of ingesting a response).
     out = _EMAIL.sub("[email]", text) if "@" in text else text
     if _DIGIT.search(out) is not None:
+        out = _INTERNATIONAL.sub("[phone]", out)
         out = _PHONE.sub("[phone]", out)
         out = _LONG_DIGITS.sub("[phone]", out)
         out = _FLAT.sub("", out)

@@ -31,6 +31,24 @@ def test_uk_phone_formats_are_scrubbed(phone: str):
     assert scrub(text) == "Ring [phone] about the van"
 
 
+# Found by the outsider attack on issue 13: the survey is asked in Polish and Urdu, and a
+# number with an international prefix ("0048", "+1") kept its tail ("[phone] 678") or all of it.
+INTERNATIONAL = (
+    "0044 (0)20 7946 0000",
+    "0048 512 345 678",
+    "+48 512 345 678",
+    "+92 300 123 4567",
+    "0092 300 1234567",
+    "+1 (212) 555-0123",
+    "+353 1 234 5678",
+)
+
+
+@pytest.mark.parametrize("phone", INTERNATIONAL)
+def test_international_numbers_are_scrubbed_whole(phone: str):
+    assert scrub(f"Ring {phone} about the van") == "Ring [phone] about the van"
+
+
 @pytest.mark.parametrize("text", ["in 2024 there were 12 cars", "since 1999 and 2001", "A38"])
 def test_years_and_road_numbers_stay(text: str):
     assert scrub(text) == text

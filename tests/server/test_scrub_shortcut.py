@@ -11,6 +11,7 @@ from server.issues import scrub as s
 def _every_pattern(text: str) -> str:
     """Run every pattern, as the scrubber did before its shortcut."""
     out = s._EMAIL.sub("[email]", text)
+    out = s._INTERNATIONAL.sub("[phone]", out)
     out = s._PHONE.sub("[phone]", out)
     out = s._LONG_DIGITS.sub("[phone]", out)
     out = s._FLAT.sub("", out)
@@ -23,8 +24,9 @@ def _every_pattern(text: str) -> str:
 
 # words that make the patterns match, Unicode digits (\d matches them) and plain text
 PIECES = st.sampled_from(
-    ["12", "3a", "07700", "900123", "+44", "٣", "۷۸", "@", "bob@x.org", "a.b@c-d.co.uk", "Flat",
-     "Road", "High St", "LE1", "5AB", "Acacia", "at number", "from no.", "Mr", "PC", "Smith",
+    ["12", "3a", "07700", "900123", "+44", "0048", "+1 (212)", "٣", "۷۸", "@", "bob@x.org",
+     "a.b@c-d.co.uk", "Flat", "Road", "High St", "LE1", "5AB", "Acacia", "at number", "from no.",
+     "Mr", "PC", "Smith",
      "J.", "my name is", "O'Brien's", ",", ".", "-", " ", "\n", "noisy", "É", "ß"]
 )  # fmt: skip
 
