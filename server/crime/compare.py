@@ -60,8 +60,17 @@ def months_to(last: str, count: int = WINDOW_MONTHS) -> list[str]:
     return out[::-1]
 
 
-def trend(by_month: dict[str, int], months: list[str]) -> str:
-    """Return ``up``, ``down`` or ``steady``: the last three months against the three before."""
+NOT_KNOWN = "not known"  # a recorded trend across a month no file was imported for
+
+
+def trend(by_month: dict[str, int], months: list[str], known: set[str] | None = None) -> str:
+    """Return ``up``, ``down`` or ``steady``: the last three months against the three before.
+
+    ``known``: the months that have figures; when one of the six is missing the trend is
+    :data:`NOT_KNOWN` (a month never imported is not a month of no crime).
+    """
+    if known is not None and not set(months[-2 * TREND_MONTHS :]) <= known:
+        return NOT_KNOWN
     recent = sum(by_month.get(m, 0) for m in months[-TREND_MONTHS:])
     before = sum(by_month.get(m, 0) for m in months[-2 * TREND_MONTHS : -TREND_MONTHS])
     change = recent - before
@@ -165,13 +174,14 @@ def compare(
     )
     for category, month, n in session.execute(q2):
         recorded[category][month] += int(n)
-    imported = bool(
-        session.scalar(
-            select(func.count())
-            .select_from(CrimeImport)
+    imported_months = set(
+        session.scalars(
+            select(CrimeImport.month)
             .where(CrimeImport.month.between(months[0], months[-1]))
+            .distinct()
         )
     )
+    imported = bool(imported_months)
 
     def label(code: str) -> str:
         cat = taxonomy.categories.get(code)
@@ -194,7 +204,7 @@ def compare(
                 residents_by_month={m: res.get(m, 0) for m in months},
                 recorded_by_month={m: rec.get(m, 0) for m in months},
                 residents_trend=trend(res, months),
-                recorded_trend=trend(rec, months),
+                recorded_trend=trend(rec, months, imported_months),
             )
         )
     sides.sort(key=lambda s: (-(s.residents + s.recorded), s.category))

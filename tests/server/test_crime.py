@@ -341,3 +341,25 @@ def test_only_an_admin_imports_and_coordinators_map_their_own_areas(
     )
     assert done.status_code == 200 and "1 counted in areas" in done.get_data(as_text=True)
     assert stored_counts(app) == {("Leicestershire Police", "2026-08", "abbey", "drugs"): 1}
+
+
+def test_a_recorded_trend_over_months_never_imported_is_not_known(
+    app: Flask, runner: CliRunner, tmp_path: Path
+) -> None:
+    """Months no file was imported for are not zero: no recorded trend is drawn across them."""
+    from server.crime.compare import compare, months_to
+    from server.crime.records import area_by_code
+
+    map_all(runner)
+    rows = [row("2026-08", ABBEY[0], "Burglary")] * 10  # March to July never imported
+    import_files(runner, write_csv(tmp_path / "aug.csv", rows))
+    with app.app_context():
+        abbey = area_by_code(db.session, "abbey")
+        side = compare(db.session, abbey, months_to("2026-08")).sides[0]
+        assert (side.category, side.recorded, side.recorded_trend) == ("burglary", 10, "not known")
+    earlier = [row(f"2026-0{m}", BELL[0], "Drugs") for m in range(3, 8)]  # every month imported
+    import_files(runner, write_csv(tmp_path / "spring.csv", earlier))
+    with app.app_context():
+        abbey = area_by_code(db.session, "abbey")
+        side = compare(db.session, abbey, months_to("2026-08")).sides[0]
+        assert (side.category, side.recorded_trend) == ("burglary", "up")
