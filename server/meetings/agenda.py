@@ -174,7 +174,7 @@ def build_agenda(
                 respondents_by_method=doc.respondents_by_method,
                 candidates=cands,
                 thin=tuple(thin),
-                crime=tuple(crime.findings) if crime.imported else (),
+                crime=(f"{crime.period_label}.", *crime.findings) if crime.imported else (),
             )
         )
         for p in doc.issues:

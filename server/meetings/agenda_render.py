@@ -81,7 +81,7 @@ class AreaResults:
     respondents_by_method: dict[str, int]
     candidates: tuple[Candidate, ...]
     thin: tuple[str, ...] = ()
-    crime: tuple[str, ...] = ()  # where residents' concerns and recorded crime disagree
+    crime: tuple[str, ...] = ()  # the months compared, then where concerns and crime disagree
 
 
 @dataclass(frozen=True)
