@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.factories import push_accepted
 from tests.server.conftest import bearer, user_token
-from tests.server.test_triage import add_full_survey, full, push
+from tests.server.test_triage import add_full_survey, full
 
 
 def test_public_page_shows_no_personal_data_and_suppresses_small_counts(
@@ -20,7 +21,7 @@ def test_public_page_shows_no_personal_data_and_suppresses_small_counts(
     )
     items = [consenting] + [full() for _ in range(5)] + [full("Ring Mavis on 07700 900123")]
     items += [full(area="elm-park")]
-    push(client, device, items)
+    push_accepted(client, device, items)
     html = client.get("/areas/abbey/public").get_data(as_text=True)
     assert "Mavis" not in html and "07700" not in html and "[phone]" not in html
     assert "Speeding" in html and "raised by 6 people" in html  # 6 of 7 chose speeding

@@ -7,8 +7,9 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.factories import push_accepted
 from tests.server.conftest import bearer, device_token, user_token
-from tests.server.test_triage import add_full_survey, full, push
+from tests.server.test_triage import add_full_survey, full
 
 
 def activity() -> dict:
@@ -39,7 +40,7 @@ def activity() -> dict:
 
 def test_activity_is_stored_once_and_feeds_the_ledger(app: Flask, client: FlaskClient, device):
     add_full_survey(app)
-    push(client, device, [full(), full()])
+    push_accepted(client, device, [full(), full()])
     body = activity()
     for _ in range(2):  # a retry changes nothing
         r = client.post("/api/v1/sync/activity", json=body, headers=bearer(device))
@@ -62,7 +63,7 @@ def test_activity_is_stored_once_and_feeds_the_ledger(app: Flask, client: FlaskC
 
 def test_equality_answers_are_counted_and_small_counts_hidden(app, client: FlaskClient, device):
     add_full_survey(app)
-    push(
+    push_accepted(
         client,
         device,
         [full(answers={"age": "65-plus"}) for _ in range(5)] + [full(answers={"age": "16-24"})],

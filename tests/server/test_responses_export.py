@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 
 from server.catalogue.surveys import add_survey
 from server.db import db
+from tests.factories import push
 
 from .conftest import TEST_SURVEY, bearer, make_response, user_token
-from .test_push import push
 
 TYPED = "Call me on 07700 900123 or bob@example.org, I live at 12 Acacia Road. Kids racing."
 

@@ -11,14 +11,15 @@ from flask.testing import FlaskClient
 
 from server.db import db
 from server.models.merge import TriageItem
+from tests.factories import push_accepted
 from tests.server.conftest import bearer, user_token
-from tests.server.test_triage import add_full_survey, full, push
+from tests.server.test_triage import add_full_survey, full
 
 
 @pytest.fixture
 def records(app: Flask, client: FlaskClient, device: str) -> dict[str, int]:
     add_full_survey(app)
-    push(client, device, [full("Drug dealing"), full(area="elm-park")])
+    push_accepted(client, device, [full("Drug dealing"), full(area="elm-park")])
     token = user_token(app, "cora", group="northfield")
     issue = client.post(
         "/api/v1/areas/abbey/issues",
@@ -42,7 +43,7 @@ def test_responses_page_oldest_first_without_personal_data(app, client, device) 
     items = [
         full(answers={"recontact": True}, consent=True, personal={"contact_name": "Mavis Quickly"})
     ] + [full() for _ in range(4)]
-    push(client, device, items)
+    push_accepted(client, device, items)
     token = user_token(app, "cora", group="northfield")
     seen, cursor = [], None
     while True:
