@@ -59,6 +59,19 @@ ON_ONE_DATABASE = pytest.mark.parametrize("database_url", whole_system_databases
 
 
 @pytest.fixture(scope="session")
+def prepared_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Yield the session's seeded server databases (tests/server/conftest.py, PreparedDatabases).
+
+    Here at the root so that every module taking the server's ``database_url`` finds it.
+    """
+    from tests.server.conftest import PreparedDatabases
+
+    prepared = PreparedDatabases(tmp_path_factory.mktemp("prepared"))
+    yield prepared
+    prepared.close()
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Yield a headless Debian Chromium driven by Playwright."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):

@@ -24,7 +24,6 @@ from tests.server.conftest import (  # noqa: F401
     clock,
     database_url,
     live_server,
-    prepared_databases,
 )
 from tests.server.test_web_data import HOSTILE, PASSWORD, seed
 

@@ -5,5 +5,4 @@ from tests.server.conftest import (  # noqa: F401
     clock,
     database_url,
     live_server,
-    prepared_databases,
 )

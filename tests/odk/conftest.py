@@ -28,5 +28,4 @@ from tests.server.conftest import (  # noqa: E402, F401
     clock,
     database_url,
     live_server,
-    prepared_databases,
 )

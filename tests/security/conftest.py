@@ -19,7 +19,6 @@ from tests.server.conftest import (  # noqa: F401 (fixtures)
     database_url,
     device,
     live_server,
-    prepared_databases,
     runner,
 )
 from tests.server.test_web_data import PASSWORD, USERS

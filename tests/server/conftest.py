@@ -188,14 +188,6 @@ class PreparedDatabases:
             admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def prepared_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreparedDatabases]:
-    """Yield the session's seeded databases (see PreparedDatabases)."""
-    prepared = PreparedDatabases(tmp_path_factory.mktemp("prepared"))
-    yield prepared
-    prepared.close()
-
-
 def _server_databases() -> list[str]:
     """Return the databases the server tests run on: with ``DOORSTEP_TEST_PGBOUNCER=1`` (and a
     test PostgreSQL), also that PostgreSQL behind a real PgBouncer in transaction pooling."""

@@ -24,7 +24,6 @@ from tests.server.conftest import (  # noqa: F401  (fixtures pytest finds by nam
     database_url,
     live_server,
     make_response,
-    prepared_databases,
 )
 
 
