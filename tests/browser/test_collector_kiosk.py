@@ -207,3 +207,20 @@ def test_thank_you_returns_to_the_start_by_its_timer(serve: Serve, phone: Any) -
     answer_all(phone, "Dark underpass")
     expect(phone.locator("h1")).to_have_text("Thank you")
     expect(phone.locator("h1")).to_have_text("Have your say", timeout=20_000)
+
+
+def test_kiosk_next_and_finish_are_in_reach_on_a_phone(serve: Serve, phone: Any) -> None:  # noqa: F811
+    """At 360 x 740 the long first question and the last one keep Next/Finish on screen."""
+    collector = serve(**KIOSK)
+    begin(phone, collector.url)
+    height = phone.viewport_size["height"]
+    for name in ("Next", "Next", "Next", "Finish"):
+        button = phone.get_by_role("button", name=name)
+        box = button.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height, (name, box)
+        if name == "Next" and phone.locator(".caption").inner_text() == "Question 3 of 4":
+            phone.locator("#q-tell_us_more").fill("x")
+        else:
+            phone.locator("main input[type=radio]").first.check()
+        button.click()
+    expect(phone.locator("h1")).to_have_text("Thank you")
