@@ -19,6 +19,7 @@ from tests.browser.test_collector_app import (  # noqa: F401
     shot,
     sign_in,
 )
+from tests.sealing_keys import give_key
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +106,7 @@ def test_survey_steps_keep_the_button_in_reach_and_count_progress(
     screenshot_dir: str,
 ) -> None:
     collector = serve()
+    give_key(collector.store)  # a device that has pulled its group's key asks for contact too
     context = browser.new_context(
         viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
     )
@@ -143,6 +145,7 @@ def test_a_required_question_is_asked_for_before_the_next_step(
     phone: Any,
 ) -> None:
     collector = serve()
+    give_key(collector.store)  # every step, the contact one included
     sign_in(phone, collector.url)
     open_survey(phone, "4")
     next_step(phone)  # consent not answered
