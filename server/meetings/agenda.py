@@ -184,7 +184,14 @@ def build_agenda(
     found = escalations(session, names, figures_day, thresholds)
     escalated = tuple(
         EscalatedItem(
-            e.area, names[e.area], e.category, label(e.category), e.kind, e.reason, e.since
+            e.area,
+            names[e.area],
+            e.category,
+            label(e.category),
+            e.kind,
+            e.reason,
+            e.since,
+            e.residents,
         )  # fmt: skip
         for e in sorted(
             found.values(), key=lambda e: (e.kind != OVERDUE_TWICE, -e.residents, e.area)

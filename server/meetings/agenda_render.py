@@ -27,6 +27,7 @@ class EscalatedItem:
     kind: str
     reason: str
     since: date
+    residents: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,25 @@ class Agenda:
     )
 
 
+def escalation_lines(a: Agenda) -> list[str]:
+    """Return the escalated issues in a few lines: one per area for those nothing was done about
+    (so a new group's many fit the page), one each for priorities overdue twice."""
+    ignored: dict[str, list[EscalatedItem]] = {}
+    lines = []
+    for e in a.escalated:
+        if e.kind == "ignored":
+            ignored.setdefault(e.area_name, []).append(e)
+        else:
+            lines.append(f"{e.label} in {e.area_name}: {e.reason}.")
+    for area, items in ignored.items():
+        since = min(e.since for e in items)
+        named = ", ".join(f"{e.label} ({e.residents} residents)" for e in items)
+        lines.append(
+            f"{area}, not agreed and no action logged since {since.day} {since:%B %Y}: {named}."
+        )
+    return lines
+
+
 def _pct(share: float) -> str:
     return f"{round(share * 100)}%"
 
@@ -176,10 +196,7 @@ def render_md(a: Agenda) -> str:
     out += [f"Survey results cover {a.since.isoformat()} to {a.until.isoformat()}.", ""]
     if a.escalated:
         out += ["## Escalated: residents keep raising these and nothing has happened", ""]
-        out += [
-            f"- **{_md_cell(e.label)}** in {_md_cell(e.area_name)}: {_md_cell(e.reason)}."
-            for e in a.escalated
-        ] + [""]
+        out += [f"- {_md_cell(line)}" for line in escalation_lines(a)] + [""]
     out += [f"## 1. {s[0]}", ""]
     out += [f"- {_md_cell(x)}" for x in a.apologies] or ["- (none recorded)"]
     out += ["", f"## 2. {s[1]}", ""]
@@ -273,6 +290,7 @@ _ENV.filters["methods"] = _methods
 _ENV.filters["long_date"] = long_date
 _ENV.filters["people"] = people
 _ENV.globals["heading"] = heading
+_ENV.globals["escalation_lines"] = escalation_lines
 
 
 def render_body(a: Agenda) -> Markup:

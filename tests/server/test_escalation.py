@@ -197,9 +197,11 @@ def test_escalated_issues_come_first_on_home_issue_page_and_every_agenda_format(
     cora = bearer(user_token(app, "cora-api", group="northfield"))
     url = "/api/v1/groups/northfield/agenda?date=2025-03-01&format="
     md = client.get(url + "md", headers=cora).get_data(as_text=True)
-    assert md.index("## Escalated") < md.index("## 1. Apologies") and why in md
+    line = "Abbey, not agreed and no action logged since 31 August 2024: Littering"
+    assert md.index("## Escalated") < md.index("## 1. Apologies") and line in md
+    assert "paraphernalia (6 residents)." in md
     html = client.get(url + "html", headers=cora).get_data(as_text=True)
-    assert html.index("Escalated:") < html.index("1. Apologies") and why in html
+    assert html.index("Escalated:") < html.index("1. Apologies") and line in html
     rows = client.get(url + "csv", headers=cora).get_data(as_text=True).splitlines()
     assert any(r.startswith("escalated,abbey,litter,") and why in r for r in rows)
     doc = client.get(url + "json", headers=cora).get_json()
